@@ -45,30 +45,37 @@ public static class IovaSpace
         return all;
     }
 
+    /// <summary>Why a proposed range is not allowed, with the invariant it would break
+    /// ("ALLOC" for the placement policy itself: size and alignment).</summary>
+    public sealed record Rejection(string Invariant, string Reason);
+
     /// <summary>Whether <paramref name="range"/> satisfies every placement rule of the request
-    /// and overlaps nothing occupied. Returns the reason it does not, or null.</summary>
-    public static string? WhyNotAllowed(DomainState domain, Request request, AddrRange range)
+    /// and overlaps nothing occupied. Returns why it does not, or null.</summary>
+    public static Rejection? Judge(DomainState domain, Request request, AddrRange range)
     {
         if (range.Size != request.Bytes)
-            return $"size {Hex.Format(range.Size)} differs from the required {Hex.Format(request.Bytes)}";
+            return new("ALLOC", $"size {Hex.Format(range.Size)} differs from the required {Hex.Format(request.Bytes)}");
         if (range.Start % request.Alignment != 0)
-            return $"start {Hex.Format(range.Start)} is not aligned to {Hex.Format(request.Alignment)}";
+            return new("ALLOC", $"start {Hex.Format(range.Start)} is not aligned to {Hex.Format(request.Alignment)}");
         if (range.Start < domain.AllocStart)
-            return $"start {Hex.Format(range.Start)} is below the lowest allocatable IOVA {Hex.Format(domain.AllocStart)}";
+            return new("INV-05", $"start {Hex.Format(range.Start)} is below the lowest allocatable IOVA {Hex.Format(domain.AllocStart)}");
         if (range.Last > request.Limit)
-            return $"end {Hex.Format(range.Last)} is above the limit {Hex.Format(request.Limit)}";
+            return new("INV-05", $"end {Hex.Format(range.Last)} is above the limit {Hex.Format(request.Limit)}");
         if (!domain.Aperture.Contains(range))
-            return $"{range} is outside the aperture {domain.Aperture}";
+            return new("INV-05", $"{range} is outside the aperture {domain.Aperture}");
         if (CrossesBoundary(range, request.BoundaryMask))
-            return $"{range} crosses a segment boundary (mask {Hex.Format(request.BoundaryMask)})";
+            return new("INV-09", $"{range} crosses a segment boundary (mask {Hex.Format(request.BoundaryMask)})");
         foreach (var a in domain.Allocations)
             if (a.Range.Overlaps(range))
-                return $"{range} overlaps the {a.Owner} allocation {a.Range}";
+                return new(a.Owner == AllocationOwner.FlushQueue ? "INV-08" : "INV-01", $"{range} overlaps the {a.Owner} allocation {a.Range}");
         foreach (var r in domain.Reserved)
             if (r.Range.Overlaps(range))
-                return $"{range} overlaps reserved {r.Range} ({r.Reason})";
+                return new("INV-02", $"{range} overlaps reserved {r.Range} ({r.Reason})");
         return null;
     }
+
+    public static string? WhyNotAllowed(DomainState domain, Request request, AddrRange range) =>
+        Judge(domain, request, range)?.Reason;
 
     public static bool CrossesBoundary(AddrRange range, ulong boundaryMask) =>
         boundaryMask != ulong.MaxValue && (range.Start & ~boundaryMask) != (range.Last & ~boundaryMask);

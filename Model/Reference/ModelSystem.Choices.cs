@@ -1,0 +1,94 @@
+namespace DmaVerify.Model;
+
+/// <summary>
+/// The choices Linux leaves free: which IOVA range, which bounce slot. In Apply mode the model
+/// takes its default; in Check mode it takes the implementation's choice (read off its outcome
+/// by the op) if the specification allows it, and when the implementation failed for lack of
+/// space it checks that nothing would have fitted (INV-11).
+/// </summary>
+public sealed partial class ModelSystem
+{
+    private const ulong FourGiBLast = 0xFFFF_FFFF;
+
+    private bool ProposalIsExhausted(DmaErrorKind kind) => _proposed is Failed f && f.Kind == kind;
+
+    private ulong? ProposedDma => _proposed is Mapped m ? m.Dma.Value : null;
+    private ulong? ProposedBounce => _proposed is Mapped { Bounce: PhysAddr b } ? b.Value : null;
+
+    /// <summary>dma-iommu's iommu_dma_alloc_iova: PCI devices try below 4 GiB first until that
+    /// fails once; then the full limit.</summary>
+    private AddrRange? ChooseIova(DeviceState device, DomainState domain, ulong bytes, ulong limit, ulong boundary, ulong? proposedStart)
+    {
+        var full = IovaSpace.RequestFor(domain, bytes, limit, boundary);
+        bool try32 = domain.Policy == IovaPolicy.SizeAligned && device.Pci32First && limit > FourGiBLast;
+        if (!try32) return ChooseIova(domain, full, proposedStart);
+
+        var low = full with { Limit = FourGiBLast };
+        var lowFit = IovaSpace.DefaultFit(domain, low);
+        if (_proposed is null || (proposedStart is null && !ProposalIsExhausted(DmaErrorKind.OutOfIova)))
+        {
+            if (lowFit is not null) return lowFit;
+            Set(device.Pci32First, false, v => device.Pci32First = v);
+            return IovaSpace.DefaultFit(domain, full);
+        }
+        if (ProposalIsExhausted(DmaErrorKind.OutOfIova))
+        {
+            var fit = lowFit ?? IovaSpace.DefaultFit(domain, full);
+            if (fit is not null)
+                throw Diverge("INV-11", $"the implementation ran out of IOVA space, but {fit} fits {full} in domain {domain.Id}");
+            return null;
+        }
+        var range = ProposedRange(proposedStart!.Value, full);
+        if (IovaSpace.Judge(domain, low, range) is null) return range;
+        if (IovaSpace.Judge(domain, full, range) is IovaSpace.Rejection rejection)
+            throw Diverge(rejection.Invariant, $"IOVA {range} in domain {domain.Id}: {rejection.Reason}");
+        if (lowFit is not null && Options.StrictPci32First)
+            throw Diverge("INV-11", $"device {device.Id} is still 32-bit-first and {lowFit} fits below 4 GiB, but the implementation chose {range}");
+        Set(device.Pci32First, false, v => device.Pci32First = v);
+        return range;
+    }
+
+    private AddrRange? ChooseIova(DomainState domain, IovaSpace.Request request, ulong? proposedStart)
+    {
+        if (ProposalIsExhausted(DmaErrorKind.OutOfIova))
+        {
+            if (IovaSpace.DefaultFit(domain, request) is AddrRange fit)
+                throw Diverge("INV-11", $"the implementation ran out of IOVA space, but {fit} fits {request} in domain {domain.Id}");
+            return null;
+        }
+        if (_proposed is not null && proposedStart is ulong start)
+        {
+            var range = ProposedRange(start, request);
+            if (IovaSpace.Judge(domain, request, range) is IovaSpace.Rejection rejection)
+                throw Diverge(rejection.Invariant, $"IOVA {range} in domain {domain.Id}: {rejection.Reason}");
+            return range;
+        }
+        return IovaSpace.DefaultFit(domain, request);
+    }
+
+    private static AddrRange ProposedRange(ulong start, IovaSpace.Request request) =>
+        AddrRange.TryFromLength(start, request.Bytes, out var range)
+            ? range
+            : throw Diverge("INV-05", $"an IOVA range of {Hex.Format(request.Bytes)} bytes at {Hex.Format(start)} wraps past 2^64");
+
+    /// <summary>A swiotlb span for a bounce; null when none fits (the caller tells NotCapable
+    /// from NoBounceBuffer).</summary>
+    private AddrRange? ChooseBounce(AddrRange pool, Swiotlb.Request request, ulong? proposedStart)
+    {
+        if (ProposalIsExhausted(DmaErrorKind.NoBounceBuffer) || ProposalIsExhausted(DmaErrorKind.NotCapable))
+        {
+            if (Swiotlb.LowestFit(pool, State.Bounces, request) is AddrRange fit)
+                throw Diverge("INV-11", $"the implementation found no bounce slot, but {fit} fits in the pool {pool}");
+            return null;
+        }
+        if (_proposed is not null && proposedStart is ulong start)
+        {
+            if (!AddrRange.TryFromLength(start, request.Bytes, out var span))
+                throw Diverge("REFINE", $"a bounce slot at {Hex.Format(start)} wraps past 2^64");
+            if (Swiotlb.WhyNotAllowed(pool, State.Bounces, request, span) is string why)
+                throw Diverge(why.Contains("overlaps") ? "INV-01" : "REFINE", why);
+            return span;
+        }
+        return Swiotlb.LowestFit(pool, State.Bounces, request);
+    }
+}

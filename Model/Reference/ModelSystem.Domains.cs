@@ -1,0 +1,106 @@
+namespace DmaVerify.Model;
+
+/// <summary>Domains and device configuration: AllocDomain, Attach, SetDomainType, SetMask.</summary>
+public sealed partial class ModelSystem
+{
+    private bool TryDevice(int id, out DeviceState device, out DeviceConfig config, out Failed? error)
+    {
+        device = State.Device(id)!;
+        config = Platform.Device(id)!;
+        error = device is null || config is null ? Fail(DmaErrorKind.UnknownDevice, $"no device {id} on preset {Platform.Preset}") : null;
+        return error is null;
+    }
+
+    private IommuConfig? IommuOf(DeviceConfig config) => config.Iommu is int i ? Platform.Iommu(i) : null;
+
+    private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
+
+    private Outcome DoAllocDomain(AllocDomain op)
+    {
+        if (Platform.Iommu(op.Iommu) is not IommuConfig iommu)
+            return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
+        if (!IsPagingIommu(iommu))
+            return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
+        if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
+            return Fail(DmaErrorKind.InvalidArgument, $"alloc-domain makes unmanaged, blocked or identity domains; DMA domains are default domains (use set-domain-type)");
+        var domain = NewDefaultDomain(iommu, op.Type, isDefault: false);
+        return new DomainAllocated(domain.Id);
+    }
+
+    /// <summary>Policy refusals shared by Attach and SetDomainType.</summary>
+    private Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
+    {
+        if (config.BypassesIommu && type != DomainType.Identity)
+            return Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} is virtio without ACCESS_PLATFORM: it uses physical addresses, so only an identity domain is safe ({type} refused)");
+        if (config.Untrusted && type is DomainType.Identity or DomainType.DmaFq)
+            return Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted: it gets strict DMA or unmanaged domains only ({type} refused)");
+        if (type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct))
+            return Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions that must stay mapped; a blocked domain is refused");
+        return null;
+    }
+
+    private Outcome DoAttach(Attach op)
+    {
+        if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
+        if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
+        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
+        if (State.Domain(op.Domain) is not DomainState domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        if (!domain.Format.Equals(iommu.Format))
+            return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
+        if (device.Domain == domain.Id) return Done.Instance;
+        if (State.MappingsOf(device.Id).Any())
+            return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; unmap them before changing its domain");
+        if (RefuseDomainFor(config, iommu, domain.Type) is Failed refused) return refused;
+        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
+        Set(device.Domain, domain.Id, v => device.Domain = v);
+        return Done.Instance;
+    }
+
+    private Outcome DoSetDomainType(SetDomainType op)
+    {
+        if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
+        if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
+        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
+        if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
+            return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
+        if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;
+        var current = device.Domain is int id ? State.Domain(id) : null;
+        if (current is { Type: DomainType.Dma, IsDefault: true } && op.Type == DomainType.DmaFq)
+        {
+            // DMA → DMA-FQ is done live, in place (the flush queue is set up under running DMA),
+            // unless a device in the domain is untrusted.
+            if (State.DevicesIn(current.Id).Any(d => Platform.Device(d.Id)!.Untrusted))
+                return Fail(DmaErrorKind.UntrustedPolicy, $"domain {current.Id} serves an untrusted device; it stays strict");
+            Set(current.Type, DomainType.DmaFq, v => current.Type = v);
+            return Done.Instance;
+        }
+        if (current is not null && current.Type == op.Type && current.IsDefault) return Done.Instance;
+        if (State.MappingsOf(device.Id).Any())
+            return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; the group type changes only with no driver bound");
+        var domain = NewDefaultDomain(iommu, op.Type);
+        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
+        Set(device.Domain, domain.Id, v => device.Domain = v);
+        return new DomainAllocated(domain.Id);
+    }
+
+    private Outcome DoSetMask(SetMask op)
+    {
+        if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
+        if (!DeviceConfig.IsValidMask(op.Mask) || !DeviceConfig.IsValidMask(op.CoherentMask))
+            return Fail(DmaErrorKind.Unsupported, $"masks must be DMA_BIT_MASK(n) with 24 ≤ n ≤ 64; got {Hex.Format(op.Mask)} / {Hex.Format(op.CoherentMask)}");
+        var iommu = IommuOf(config);
+        if (iommu?.Tce is TceConfig tce)
+        {
+            // dma_iommu_dma_supported: the default window must be reachable; a 64-bit mask gets
+            // the direct dynamic DMA window (enable_ddw).
+            if (op.Mask < tce.DefaultWindow.Last)
+                return Fail(DmaErrorKind.Unsupported, $"mask {Hex.Format(op.Mask)} cannot reach the default TCE window {tce.DefaultWindow}");
+            bool ddw = op.Mask == ulong.MaxValue;
+            Set(device.DdwActive, ddw, v => device.DdwActive = v);
+            Set(device.BusDmaLimit, ddw ? tce.DirectLimit - 1 : config.BusDmaLimit, v => device.BusDmaLimit = v);
+        }
+        Set(device.DmaMask, op.Mask, v => device.DmaMask = v);
+        Set(device.CoherentMask, op.CoherentMask, v => device.CoherentMask = v);
+        return Done.Instance;
+    }
+}

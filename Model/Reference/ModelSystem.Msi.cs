@@ -1,0 +1,57 @@
+namespace DmaVerify.Model;
+
+/// <summary>
+/// MSI doorbells. Hardware MSI windows (x86 0xFEE0_0000…) are untranslated: the message
+/// address is the doorbell. With a software-managed window (ARM SMMU), a DMA domain maps the
+/// doorbell page on demand at an IOVA from its allocator (within the device's mask), and an
+/// unmanaged domain maps it into the SW_MSI window by a bump pointer; either way the page is
+/// mapped once per domain and reused. Devices without translation use the doorbell as is.
+/// </summary>
+public sealed partial class ModelSystem
+{
+    private Outcome DoSetupMsi(SetupMsi op)
+    {
+        if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
+        ulong doorbell = op.Doorbell.Value;
+        if (!Platform.IsMmio(new AddrRange(doorbell, doorbell)))
+            return Fail(DmaErrorKind.NotMmio, $"doorbell {op.Doorbell} is not an MMIO address on {Platform.Preset}");
+        var route = RouteOf(device, config, out var domain);
+        if (route == Route.Blocked) return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in blocked domain {domain!.Id}");
+        if (route is not (Route.Iommu or Route.Unmanaged)) return new Mapped(new DmaAddr(doorbell));
+
+        var regions = IommusOf(domain!).SelectMany(i => i.Regions).ToList();
+        if (regions.Any(r => r.Type == ReservedRegionType.Msi && r.Range.Contains(doorbell)))
+            return new Mapped(new DmaAddr(doorbell));
+        var swMsi = regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi);
+        if (swMsi is null)
+            return Fail(DmaErrorKind.InvalidArgument, $"doorbell {op.Doorbell} is outside the hardware MSI window and IOMMU {domain!.Iommu} has no software MSI window");
+
+        ulong granule = domain!.Granule, page = IovaSpace.AlignDown(doorbell, granule), offset = doorbell - page;
+        if (domain.MsiPages.FirstOrDefault(p => p.DoorbellPage == page) is MsiPage existing)
+            return new Mapped(new DmaAddr(existing.Iova + offset));
+
+        ulong iova;
+        if (route == Route.Unmanaged)
+        {
+            // iommu_get_msi_cookie: a bump allocator over the SW_MSI window.
+            iova = domain.MsiBump;
+            if (iova < swMsi.Range.Start || iova > swMsi.Range.Last || swMsi.Range.Last - iova < granule - 1)
+                return Fail(DmaErrorKind.OutOfIova, $"the software MSI window {swMsi.Range} is full");
+            if (LeavesOverlapping(domain, AddrRange.FromLength(iova, granule)).FirstOrDefault() is Leaf taken)
+                return Fail(DmaErrorKind.AddressInUse, $"the next MSI slot {Hex.Format(iova)} is already mapped by {taken}");
+            Set(domain.MsiBump, iova + granule, v => domain.MsiBump = v);
+        }
+        else
+        {
+            ulong limit = DmaLimit(device, device.DmaMask, domain);
+            ulong? hint = ProposedDma is ulong d ? d - offset : null;
+            var range = ChooseIova(device, domain, granule, limit, ulong.MaxValue, hint);
+            if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for an MSI page below {Hex.Format(limit)} in domain {domain.Id}");
+            AddToList(domain.Allocations, new IovaAllocation(range.Value, AllocationOwner.MsiPage));
+            iova = range.Value.Start;
+        }
+        AddLeaf(domain, new Leaf(iova, page, granule, Prot.Write));
+        AddToList(domain.MsiPages, new MsiPage(page, iova));
+        return new Mapped(new DmaAddr(iova + offset));
+    }
+}

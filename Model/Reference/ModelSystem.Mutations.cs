@@ -1,0 +1,127 @@
+namespace DmaVerify.Model;
+
+/// <summary>Every change to the model's state goes through these helpers, which log how to undo
+/// it, so a failing or diverging op is rolled back completely (INV-15 holds by construction).</summary>
+public sealed partial class ModelSystem
+{
+    private UndoLog _undo = new();
+
+    private sealed class UndoLog
+    {
+        private readonly List<Action> _reverts = [];
+        public void Add(Action revert) => _reverts.Add(revert);
+        public void Rollback()
+        {
+            for (int i = _reverts.Count - 1; i >= 0; i--) _reverts[i]();
+            _reverts.Clear();
+        }
+    }
+
+    private UndoLog BeginOp() => _undo = new UndoLog();
+
+    private void Set<T>(T oldValue, T newValue, Action<T> setter)
+    {
+        setter(newValue);
+        _undo.Add(() => setter(oldValue));
+    }
+
+    private void AddToList<T>(List<T> list, T item)
+    {
+        list.Add(item);
+        _undo.Add(() => list.RemoveAt(list.LastIndexOf(item)));
+    }
+
+    private void RemoveFromList<T>(List<T> list, T item)
+    {
+        int index = list.IndexOf(item);
+        if (index < 0) return;
+        list.RemoveAt(index);
+        _undo.Add(() => list.Insert(index, item));
+    }
+
+    private void AddLeaf(DomainState domain, Leaf leaf)
+    {
+        domain.Leaves.Add(leaf.Iova, leaf);
+        _undo.Add(() => domain.Leaves.Remove(leaf.Iova));
+    }
+
+    private void RemoveLeaf(DomainState domain, Leaf leaf)
+    {
+        domain.Leaves.Remove(leaf.Iova);
+        _undo.Add(() => domain.Leaves.Add(leaf.Iova, leaf));
+    }
+
+    private void AddDomain(DomainState domain)
+    {
+        State.Domains.Add(domain);
+        _undo.Add(() => State.Domains.Remove(domain));
+    }
+
+    private void RememberUnmapped(int device, ulong handle)
+    {
+        if (!_unmappedHandles.TryGetValue(device, out var set)) _unmappedHandles[device] = set = [];
+        if (set.Add(handle)) _undo.Add(() => set.Remove(handle));
+    }
+
+    private void ForgetUnmapped(int device, ulong handle)
+    {
+        if (_unmappedHandles.TryGetValue(device, out var set) && set.Remove(handle))
+            _undo.Add(() => set.Add(handle));
+    }
+
+    private int NewMappingId()
+    {
+        int id = _nextMappingId++;
+        _undo.Add(() => _nextMappingId = id);
+        return id;
+    }
+
+    private int NewBounceId()
+    {
+        int id = _nextBounceId++;
+        _undo.Add(() => _nextBounceId = id);
+        return id;
+    }
+
+    /// <summary>Removes every leaf inside <paramref name="range"/> and returns them.</summary>
+    private List<Leaf> ClearLeaves(DomainState domain, AddrRange range)
+    {
+        var removed = LeavesOverlapping(domain, range).ToList();
+        foreach (var leaf in removed) RemoveLeaf(domain, leaf);
+        return removed;
+    }
+
+    /// <summary>Drops the IOTLB entries of a domain that overlap <paramref name="range"/> (all when null).</summary>
+    private void InvalidateIotlb(DomainState domain, AddrRange? range)
+    {
+        foreach (var entry in domain.Iotlb.Where(e => range is null || e.Range.Overlaps(range.Value)).ToList())
+            RemoveFromList(domain.Iotlb, entry);
+    }
+
+    /// <summary>Leaves overlapping a range, in IOVA order (binary search on the sorted keys).</summary>
+    private static IEnumerable<Leaf> LeavesOverlapping(DomainState domain, AddrRange range)
+    {
+        var keys = domain.Leaves.Keys;
+        int lo = 0, hi = keys.Count - 1, first = keys.Count;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (keys[mid] <= range.Start) { first = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (first == keys.Count) first = 0;
+        for (int i = first; i < keys.Count; i++)
+        {
+            var leaf = domain.Leaves.Values[i];
+            if (leaf.Iova > range.Last) yield break;
+            if (leaf.Range.Overlaps(range)) yield return leaf;
+        }
+    }
+
+    private static Leaf? LeafAt(DomainState domain, ulong iova)
+    {
+        foreach (var leaf in LeavesOverlapping(domain, new AddrRange(iova, iova)))
+            return leaf;
+        return null;
+    }
+}
