@@ -21,15 +21,27 @@ public sealed record Scenario(string Preset, ValueList<DeviceConfig> Devices, Va
         var devices = platform.Devices.ToDictionary(d => d.Id);
         foreach (var d in Devices)
         {
-            if (d.Iommu is int i && platform.Iommu(i) is null)
-            {
-                error = $"device {d.Id} names IOMMU {i}, which preset '{Preset}' does not have";
-                return false;
-            }
+            error = WhyInvalid(d, platform) ?? "";
+            if (error.Length > 0) return false;
             devices[d.Id] = d;
         }
         platform = platform with { Devices = devices.Values.OrderBy(d => d.Id).ToArray() };
         return true;
+    }
+
+    /// <summary>What is wrong with a device override, or null.</summary>
+    public static string? WhyInvalid(DeviceConfig d, PlatformConfig platform)
+    {
+        if (d.Id < 0) return $"device id {d.Id} is negative";
+        if (d.Iommu is int i && platform.Iommu(i) is null)
+            return $"device {d.Id} names IOMMU {i}, which preset '{platform.Preset}' does not have";
+        if (!DeviceConfig.IsValidMask(d.DmaMask)) return $"device {d.Id}: mask {Hex.Format(d.DmaMask)} is not DMA_BIT_MASK(n) with 24 ≤ n ≤ 64";
+        if (!DeviceConfig.IsValidMask(d.CoherentMask)) return $"device {d.Id}: coherent mask {Hex.Format(d.CoherentMask)} is not DMA_BIT_MASK(n) with 24 ≤ n ≤ 64";
+        if ((d.SegmentBoundaryMask & (d.SegmentBoundaryMask + 1)) != 0 || d.SegmentBoundaryMask < 0xFFF)
+            return $"device {d.Id}: segment boundary mask {Hex.Format(d.SegmentBoundaryMask)} must be 2^n - 1 and at least 0xFFF";
+        if (d.MaxSegmentSize < 0x1000) return $"device {d.Id}: max segment size {Hex.Format(d.MaxSegmentSize)} is below 4 KiB";
+        if (d.Untrusted && d.BypassesIommu) return $"device {d.Id} cannot be both untrusted and a virtio device that bypasses the IOMMU";
+        return null;
     }
 
     public PlatformConfig BuildPlatform() =>
