@@ -1,0 +1,86 @@
+using DmaVerify.Cli.Text;
+using DmaVerify.Model;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>`verify replay FILE`: run a scenario on the reference model and print every op in
+/// the text form with its outcome, the invariant violations it introduced and any difference
+/// from the outcome the file recorded.</summary>
+internal static class ReplayVerb
+{
+    public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
+    {
+        if (!ScenarioLoader.TryLoad(path, text, error, out var scenario, out int exit))
+            return exit;
+
+        var report = ScenarioRunner.Run(scenario);
+        if (ScenarioLoader.ReportUnrunnable(path, report, error) is int bad)
+            return bad;
+
+        Write(path, report, output, text);
+        return ExitCodeOf(report);
+    }
+
+    public static int ExitCodeOf(ReplayReport report) => report.Status switch
+    {
+        ReplayStatus.Passed => ExitCodes.Ok,
+        ReplayStatus.Failed => ExitCodes.Failed,
+        ReplayStatus.Crashed => ExitCodes.Crashed,
+        _ => ExitCodes.BadInput,
+    };
+
+    public static void Write(string path, ReplayReport report, TextWriter output, IScenarioText text)
+    {
+        var scenario = report.Scenario;
+        string overrides = scenario.Devices.Count == 0 ? "" : $", {Plural(scenario.Devices.Count, "device override")}";
+        output.WriteLine($"replay {path}: preset {scenario.Preset}{overrides}, {Plural(report.StepCount, "step")}");
+
+        if (report.InitialViolations.Count > 0)
+        {
+            output.WriteLine("initial state:");
+            foreach (var v in report.InitialViolations)
+                output.WriteLine($"  violation {v}");
+        }
+        if (report.Crash is { Step: null } setupCrash)
+            output.WriteLine($"  CRASH {setupCrash}");
+
+        foreach (var step in report.Steps)
+        {
+            output.WriteLine($"step {step.Index}: {Safe(() => text.FormatOp(step.Op), step.Op)}");
+            if (step.Outcome is not null)
+                output.WriteLine($"  => {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
+            foreach (var v in step.Violations)
+                output.WriteLine($"  violation {v}");
+            if (step.Mismatch is not null && step.Expected is not null && step.Outcome is not null)
+                output.WriteLine($"  mismatch: expected {Safe(() => text.FormatOutcome(step.Expected), step.Expected)}, " +
+                                 $"got {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
+            if (step.Crash is not null)
+                output.WriteLine($"  CRASH {step.Crash}");
+        }
+
+        output.WriteLine(Summary(report));
+    }
+
+    public static string Summary(ReplayReport report)
+    {
+        string counts = $"{report.StepsCompleted} of {Plural(report.StepCount, "step")} run, " +
+                        $"{Plural(report.ViolationCount, "violation")}, {Plural(report.MismatchCount, "mismatch", "mismatches")}";
+        return report.Status switch
+        {
+            ReplayStatus.Passed => $"result: PASSED ({counts})",
+            ReplayStatus.Failed => $"result: FAILED ({counts})",
+            ReplayStatus.Crashed => $"result: CRASHED ({counts}); {report.Crash} -- this is a bug in DmaVerify, not in the scenario",
+            _ => $"result: INVALID ({report.Error})",
+        };
+    }
+
+    internal static string Plural(int n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
+
+    /// <summary>Formats with the text form, falling back to the record's own text if the
+    /// printer throws (a printer bug must not hide the replay).</summary>
+    private static string Safe(Func<string> format, object value)
+    {
+        try { return format(); }
+        catch (Exception e) { return $"{value} (printer failed: {e.GetType().Name})"; }
+    }
+}

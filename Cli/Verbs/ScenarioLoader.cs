@@ -1,0 +1,72 @@
+using DmaVerify.Cli.Text;
+using DmaVerify.Model;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>Reads and parses a scenario file for a verb, reporting every problem on the error
+/// stream in the form editors understand, and the exit code it calls for.</summary>
+internal static class ScenarioLoader
+{
+    public static bool TryLoad(string path, IScenarioText text, TextWriter error, out Scenario scenario, out int exitCode)
+    {
+        scenario = null!;
+        exitCode = ExitCodes.BadInput;
+
+        if (Directory.Exists(path))
+        {
+            error.WriteLine($"{path}: error: is a directory, not a scenario file");
+            return false;
+        }
+
+        string content;
+        try
+        {
+            content = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"{path}: error: no such file");
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        {
+            error.WriteLine($"{path}: error: cannot read: {e.Message}");
+            return false;
+        }
+
+        ScenarioTextResult result;
+        try
+        {
+            result = text.Parse(content, path);
+        }
+        catch (Exception e)
+        {
+            // The parser promises never to throw; if it does, that is a bug in the tool.
+            error.WriteLine($"{path}: internal error: the scenario parser crashed: {e.GetType().Name}: {e.Message}");
+            exitCode = ExitCodes.Crashed;
+            return false;
+        }
+
+        if (!result.Success)
+        {
+            foreach (var e in result.Errors)
+                error.WriteLine(e.ToString());
+            if (result.Errors.Count == 0)
+                error.WriteLine($"{path}: error: not a scenario");
+            return false;
+        }
+
+        scenario = result.Scenario!;
+        exitCode = ExitCodes.Ok;
+        return true;
+    }
+
+    /// <summary>Prints why a scenario could not be run and gives its exit code, or returns null
+    /// when the report is not of that kind.</summary>
+    public static int? ReportUnrunnable(string path, ReplayReport report, TextWriter error)
+    {
+        if (report.Error is null) return null;
+        error.WriteLine($"{path}: error: {report.Error}");
+        return ExitCodes.BadInput;
+    }
+}
