@@ -14,9 +14,6 @@ namespace DmaVerify.Tests;
 /// </summary>
 public sealed class CliTests : IDisposable
 {
-    private const string NeedsExecutor = "needs model executor";
-    private const string NeedsTextForm = "needs the scenario text form (Model/Text) swapped in: see Cli/Text/ScenarioTextForm.cs";
-    private const string NeedsBoth = "needs model executor and the scenario text form (Model/Text)";
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "dmaverify-cli-" + Guid.NewGuid().ToString("N"));
 
@@ -147,7 +144,7 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    [Fact(Skip = NeedsTextForm)]
+    [Fact]
     public void MalformedLineIsReportedAtItsOwnLine()
     {
         // Print a valid scenario, then spoil the line of its second op: the error must name
@@ -287,7 +284,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("dev 0 nic (PCI): domain", r.Out);
     }
 
-    [Fact(Skip = NeedsBoth)]
+    [Fact]
     public void ReplayOfAPrintedScenarioFilePasses()
     {
         string path = WriteFile("printed.scn", ScenarioTextForm.Current.Print(MapUnmap()));

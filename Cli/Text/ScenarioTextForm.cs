@@ -1,11 +1,5 @@
-// The scenario text form (parser and printer) is written in Model/Text/ by another piece of
-// work. Until it is in this tree, the CLI speaks to it through IScenarioText below.
-//
-// THE SWAP: once Model/Text/ (ScenarioParser, ScenarioPrinter) is merged, uncomment the next
-// line. ModelScenarioText then becomes the text form the CLI uses. If the parser's result type
-// names its members differently from what is assumed below (Scenario, Errors; File, Line,
-// Column, Message), fix them inside ModelScenarioText: nothing else in Cli needs to change.
-// #define SCENARIO_TEXT
+// The CLI speaks to the scenario text form (Model/Text/) through IScenarioText, so tests can
+// substitute a parser that fails or throws and check how the verbs report it.
 
 using DmaVerify.Model;
 
@@ -37,15 +31,9 @@ internal interface IScenarioText
 internal static class ScenarioTextForm
 {
     /// <summary>The text form the CLI uses.</summary>
-    public static IScenarioText Current { get; } =
-#if SCENARIO_TEXT
-        new ModelScenarioText();
-#else
-        new PendingScenarioText();
-#endif
+    public static IScenarioText Current { get; } = new ModelScenarioText();
 }
 
-#if SCENARIO_TEXT
 /// <summary>The real text form from Model/Text/.</summary>
 internal sealed class ModelScenarioText : IScenarioText
 {
@@ -60,24 +48,4 @@ internal sealed class ModelScenarioText : IScenarioText
     public string Print(Scenario scenario) => ScenarioPrinter.Print(scenario);
     public string FormatOp(Op op) => ScenarioPrinter.FormatOp(op);
     public string FormatOutcome(Outcome outcome) => ScenarioPrinter.FormatOutcome(outcome);
-}
-#endif
-
-/// <summary>
-/// Stand-in while Model/Text/ is not in this tree: parsing reports one error at 1:1 saying so
-/// (so `verify replay` exits 2 with an honest message), and ops and outcomes print through
-/// their record ToString. This is not a parser and will not become one.
-/// </summary>
-internal sealed class PendingScenarioText : IScenarioText
-{
-    public const string NotAvailable = "the scenario text parser (Model/Text) is not in this build yet";
-
-    public ScenarioTextResult Parse(string text, string fileName) =>
-        new(null, [new ScenarioTextError(fileName, 1, 1, NotAvailable)]);
-
-    public string Print(Scenario scenario) =>
-        throw new NotSupportedException("the scenario printer (Model/Text) is not in this build yet");
-
-    public string FormatOp(Op op) => op.ToString();
-    public string FormatOutcome(Outcome outcome) => outcome.ToString() ?? "";
 }
