@@ -137,6 +137,28 @@ public class RefinementCheckTests
     }
 
     [Fact]
+    public void AgreedFailureKeepsTheClearedThirtyTwoBitFlagButADivergenceDoesNot()
+    {
+        // A 33-bit PCI device: an 8 GiB map (aligned to 8 GiB) fits neither below 4 GiB nor below
+        // 8 GiB (it could only start at IOVA 0). Linux clears pci_32bit_workaround when the 32-bit
+        // pass fails, before the map fails (notes §2.2 step 5).
+        var dev = Presets.Get("x86-vtd").Device(0)! with { Id = 4, DmaMask = BitMask(33), CoherentMask = BitMask(33) };
+        var big = MapOp(4, 0x1_0000_0000, 0x2_0000_0000);
+
+        var agreed = New(WithDevices("x86-vtd", dev));
+        Assert.True(agreed.Check(big, new Failed(DmaErrorKind.OutOfIova, "full")).Agrees);
+        Assert.False(agreed.State.Device(4)!.Pci32First);
+
+        // The implementation fails with another kind: a divergence, and the model's state —
+        // the flag included — is as before the op.
+        var diverged = New(WithDevices("x86-vtd", dev));
+        var before = diverged.State.Clone();
+        Assert.NotNull(diverged.Check(big, new Failed(DmaErrorKind.NotCapable, "no")).Divergence);
+        Assert.True(diverged.State.Device(4)!.Pci32First);
+        Assert.Equal(Fingerprint(before), Fingerprint(diverged.State));
+    }
+
+    [Fact]
     public void LazyWindowAllowsStaleOrFaultAndAdoptsTheFault()
     {
         var m = New("x86-vtd");
