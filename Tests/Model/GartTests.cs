@@ -112,6 +112,17 @@ public class GartTests
     }
 
     [Fact]
+    public void CoherentAllocationUsesTheCoherentMask()
+    {
+        var m = New(Preset);
+        // dev 1: 64-bit streaming mask → 0x1_0000_0000 is bypassed; 32-bit coherent mask → the same
+        // buffer as a coherent allocation is remapped at the first aperture page.
+        Assert.Equal(0x1_0000_0000UL, m.MapOk(1, 0x1_0000_0000, K4).Dma.Value);
+        Assert.Equal(0x4000_0000UL, m.Ok<Mapped>(new AllocCoherent(1, new PhysAddr(0x1_0000_0000), K4)).Dma.Value);
+        m.Reaches(1, 0x4000_0000, 0x1_0000_0000, K4);
+    }
+
+    [Fact]
     public void UnmappedAperturePageAborts()
     {
         var m = New(Preset);

@@ -60,7 +60,8 @@ public class VtdAmdTests
         m.Reaches(3, expected, 0x1_0000_0123, 0x10);
         // the next one goes just below
         Assert.Equal((expected & ~0xFFFUL) - K4, m.MapOk(3, 0x1_0000_5000, K4).Dma.Value);
-        Assert.DoesNotContain(m.DomainOf(3).Allocations, a => a.Range.Overlaps(Presets.HyperTransportHole) && preset == "amd-vi");
+        var domain = m.DomainOf(3);
+        Assert.DoesNotContain(domain.Allocations, a => domain.Reserved.Any(r => r.Range.Overlaps(a.Range)));
     }
 
     [Fact]
@@ -177,6 +178,20 @@ public class VtdAmdTests
         // A write there reaches the doorbell untranslated; a read is not allowed.
         m.Reaches(0, 0xFEE0_1004, 0xFEE0_1004, 4, write: true);
         m.Refused(Access(0, 0xFEE0_1004, 4, write: false), DmaErrorKind.PermissionFault);
+    }
+
+    [Theory]
+    [InlineData("x86-vtd")]
+    [InlineData("amd-vi")]
+    public void CoherentAllocationUsesTheCoherentMask(string preset)
+    {
+        var m = New(preset);
+        // dev 3: streaming mask 40 bits, coherent mask 32 bits. Streaming → top of the 40-bit space
+        // (VT-d 0xFF_FFFF_F000; AMD below the HT hole 0xFC_FFFF_F000); coherent → the highest page
+        // below 4 GiB (above the MSI window, no PCI windows for a non-PCI device) 0xFFFF_F000.
+        Assert.Equal(preset == "amd-vi" ? 0xFC_FFFF_F000UL : 0xFF_FFFF_F000UL, m.MapOk(3, 0x1_0000_0000, K4).Dma.Value);
+        Assert.Equal(0xFFFF_F000UL, m.Ok<Mapped>(new AllocCoherent(3, new PhysAddr(0x1_0000_1000), K4)).Dma.Value);
+        m.Reaches(3, 0xFFFF_F000, 0x1_0000_1000, K4);
     }
 
     [Fact]
