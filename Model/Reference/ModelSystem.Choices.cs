@@ -28,7 +28,7 @@ public sealed partial class ModelSystem
         if (_proposed is null || (proposedStart is null && !ProposalIsExhausted(DmaErrorKind.OutOfIova)))
         {
             if (lowFit is not null) return lowFit;
-            Set(device.Pci32First, false, v => device.Pci32First = v);
+            SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v);
             return IovaSpace.DefaultFit(domain, full);
         }
         if (ProposalIsExhausted(DmaErrorKind.OutOfIova))
@@ -36,6 +36,7 @@ public sealed partial class ModelSystem
             var fit = lowFit ?? IovaSpace.DefaultFit(domain, full);
             if (fit is not null)
                 throw Diverge("INV-11", $"the implementation ran out of IOVA space, but {fit} fits {full} in domain {domain.Id}");
+            SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v); // its 32-bit pass failed too
             return null;
         }
         var range = ProposedRange(proposedStart!.Value, full);
@@ -44,7 +45,7 @@ public sealed partial class ModelSystem
             throw Diverge(rejection.Invariant, $"IOVA {range} in domain {domain.Id}: {rejection.Reason}");
         if (lowFit is not null && Options.StrictPci32First)
             throw Diverge("INV-11", $"device {device.Id} is still 32-bit-first and {lowFit} fits below 4 GiB, but the implementation chose {range}");
-        Set(device.Pci32First, false, v => device.Pci32First = v);
+        SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v);
         return range;
     }
 

@@ -2,10 +2,11 @@ namespace DmaVerify.Model;
 
 /// <summary>
 /// MSI doorbells. Hardware MSI windows (x86 0xFEE0_0000…) are untranslated: the message
-/// address is the doorbell. With a software-managed window (ARM SMMU), a DMA domain maps the
-/// doorbell page on demand at an IOVA from its allocator (within the device's mask), and an
-/// unmanaged domain maps it into the SW_MSI window by a bump pointer; either way the page is
-/// mapped once per domain and reused. Devices without translation use the doorbell as is.
+/// address is the doorbell. Any other doorbell is mapped by a DMA domain on demand at an IOVA
+/// from its allocator (within the device's mask; the DMA cookie needs no SW_MSI window), and by
+/// an unmanaged domain into its IOMMU's SW_MSI window by a bump pointer; either way the page is
+/// mapped once per domain and reused. Unmanaged domains of an IOMMU without a SW_MSI window have
+/// no MSI cookie, and devices without translation use the doorbell as is.
 /// </summary>
 public sealed partial class ModelSystem
 {
@@ -23,15 +24,16 @@ public sealed partial class ModelSystem
         if (regions.Any(r => r.Type == ReservedRegionType.Msi && r.Range.Contains(doorbell)))
             return new Mapped(new DmaAddr(doorbell));
         var swMsi = regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi);
-        if (swMsi is null)
-            return Fail(DmaErrorKind.InvalidArgument, $"doorbell {op.Doorbell} is outside the hardware MSI window and IOMMU {domain!.Iommu} has no software MSI window");
+        // An unmanaged domain gets an MSI cookie only when its IOMMU has a SW_MSI window (VFIO's
+        // iommu_get_msi_cookie); without a cookie MSIs stay untranslated.
+        if (route == Route.Unmanaged && swMsi is null) return new Mapped(new DmaAddr(doorbell));
 
         ulong granule = domain!.Granule, page = IovaSpace.AlignDown(doorbell, granule), offset = doorbell - page;
         if (domain.MsiPages.FirstOrDefault(p => p.DoorbellPage == page) is MsiPage existing)
             return new Mapped(new DmaAddr(existing.Iova + offset));
 
         ulong iova;
-        if (route == Route.Unmanaged)
+        if (route == Route.Unmanaged && swMsi is not null)
         {
             // iommu_get_msi_cookie: a bump allocator over the SW_MSI window.
             iova = domain.MsiBump;

@@ -1,7 +1,9 @@
 namespace DmaVerify.Model;
 
 /// <summary>Every change to the model's state goes through these helpers, which log how to undo
-/// it, so a failing or diverging op is rolled back completely (INV-15 holds by construction).</summary>
+/// it, so a failing or diverging op is rolled back completely (INV-15 holds by construction) —
+/// except the few effects Linux keeps when an op fails (<see cref="SetKeptOnFailure"/>), which a
+/// failed op re-applies after its rollback and only a divergence undoes.</summary>
 public sealed partial class ModelSystem
 {
     private UndoLog _undo = new();
@@ -9,11 +11,24 @@ public sealed partial class ModelSystem
     private sealed class UndoLog
     {
         private readonly List<Action> _reverts = [];
+        private readonly List<Action> _keptOnFailure = [];
         public void Add(Action revert) => _reverts.Add(revert);
+        public void KeepOnFailure(Action redo) => _keptOnFailure.Add(redo);
+
+        /// <summary>Undo everything: the state is as before the op (divergences, dry runs).</summary>
         public void Rollback()
         {
             for (int i = _reverts.Count - 1; i >= 0; i--) _reverts[i]();
             _reverts.Clear();
+            _keptOnFailure.Clear();
+        }
+
+        /// <summary>Undo an op that failed, then redo the effects Linux keeps on that failure.</summary>
+        public void RollbackFailure()
+        {
+            var kept = _keptOnFailure.ToList();
+            Rollback();
+            foreach (var redo in kept) redo();
         }
     }
 
@@ -23,6 +38,14 @@ public sealed partial class ModelSystem
     {
         setter(newValue);
         _undo.Add(() => setter(oldValue));
+    }
+
+    /// <summary><see cref="Set"/> for an effect that Linux keeps even when the op then fails
+    /// (pci_32bit_workaround is cleared by a failed 32-bit pass, reference notes §2.2 step 5).</summary>
+    private void SetKeptOnFailure<T>(T oldValue, T newValue, Action<T> setter)
+    {
+        Set(oldValue, newValue, setter);
+        _undo.KeepOnFailure(() => setter(newValue));
     }
 
     private void AddToList<T>(List<T> list, T item)

@@ -26,7 +26,8 @@ public sealed record StepResult(Outcome Outcome, Divergence? Divergence)
 /// <summary>
 /// The reference model (DESIGN §4): executable, obviously-right semantics of every op on every
 /// preset. It keeps its state in a <see cref="SystemState"/> and changes it only through the
-/// undo-logged helpers in ModelSystem.Mutations.cs, so a failing op leaves nothing behind.
+/// undo-logged helpers in ModelSystem.Mutations.cs, so a failing op leaves nothing behind but
+/// what Linux keeps on failure (a PCI device's cleared 32-bit-first flag).
 /// <see cref="Apply"/> runs an op with the model's default choices (highest fitting IOVA,
 /// lowest bitmap slot, lowest bounce slot). <see cref="Check"/> judges an implementation's
 /// outcome for the same op: when its choices are allowed the model adopts them; otherwise it
@@ -61,7 +62,7 @@ public sealed partial class ModelSystem
         _proposed = null;
         var undo = BeginOp();
         var outcome = Dispatch(op);
-        if (!outcome.IsSuccess) undo.Rollback();
+        if (!outcome.IsSuccess) undo.RollbackFailure();
         return outcome;
     }
 
@@ -93,7 +94,7 @@ public sealed partial class ModelSystem
         if (OutcomesAgree(outcome, proposed, out string invariant, out string why))
         {
             // A fault may have dropped a stale IOTLB entry the implementation did not hold.
-            if (!outcome.IsSuccess && op is not DeviceAccess) undo.Rollback();
+            if (!outcome.IsSuccess && op is not DeviceAccess) undo.RollbackFailure();
             return new StepResult(outcome, null);
         }
         undo.Rollback();
