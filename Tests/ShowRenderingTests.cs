@@ -101,7 +101,7 @@ public class ShowRenderingTests
         Assert.Single(rows, r => r.Contains("0xFEE00000"));
         Assert.Contains(rows, r => Regex.IsMatch(r, @"0xFEE00000\s+0xFEEFFFFF\s+1 MiB\s+msi\s+MSI window \(hardware doorbells.*; reserved: MSI window"));
         Assert.Contains(rows, r => Regex.IsMatch(r, @"0xC0000000\s+0xFEBFFFFF\s+.*reserved\s+reserved: PCI host window"));
-        Assert.Contains(rows, r => Regex.IsMatch(r, @"0x7D000000\s+0x7D0FFFFF\s+1 MiB\s+direct\s+direct region"));
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0x7A000000\s+0x7A0FFFFF\s+1 MiB\s+direct\s+direct region"));
     }
 
     [Fact]

@@ -94,7 +94,7 @@ public static class Presets
                 Regions =
                 [
                     new ReservedRegion(X86MsiWindow, ReservedRegionType.Msi, Prot.Write | Prot.Mmio),
-                    new ReservedRegion(R(0x7D00_0000, 0x7D0F_FFFF), ReservedRegionType.Direct), // an RMRR
+                    new ReservedRegion(R(0x7A00_0000, 0x7A0F_FFFF), ReservedRegionType.Direct), // an RMRR
                 ],
             },
         ],
@@ -118,7 +118,7 @@ public static class Presets
                 [
                     new ReservedRegion(X86MsiWindow, ReservedRegionType.Msi, Prot.Write | Prot.Mmio),
                     new ReservedRegion(HyperTransportHole, ReservedRegionType.Reserved, Prot.None),
-                    new ReservedRegion(R(0x7E00_0000, 0x7E00_FFFF), ReservedRegionType.Direct), // an IVRS unity map
+                    new ReservedRegion(R(0x7B00_0000, 0x7B00_FFFF), ReservedRegionType.Direct), // an IVRS unity map
                 ],
             },
         ],

@@ -7,7 +7,7 @@ namespace DmaVerify.Tests.Model;
 /// Refinement (DESIGN §4): Check judges an implementation's outcome; an allowed choice is adopted,
 /// anything else is a divergence naming the invariant, and the model's state is left as it was.
 /// x86-vtd dev 3: non-PCI, 40-bit mask → limit 0xFF_FFFF_FFFF; lowest allocatable IOVA 0x1000;
-/// reserved MSI 0xFEE0_0000..0xFEEF_FFFF and RMRR 0x7D00_0000..0x7D0F_FFFF.
+/// reserved MSI 0xFEE0_0000..0xFEEF_FFFF and RMRR 0x7A00_0000..0x7A0F_FFFF.
 /// </summary>
 public class RefinementCheckTests
 {
@@ -50,7 +50,7 @@ public class RefinementCheckTests
     [InlineData(K4, 0xFEE0_0000UL, "INV-02")]            // MSI window
     [InlineData(K4, 0xFEEF_F000UL, "INV-02")]            // MSI window, last page
     [InlineData(0x10_0000UL, 0xFEE0_0000UL, "INV-02")]   // 1 MiB exactly over the MSI window
-    [InlineData(K4, 0x7D08_0000UL, "INV-02")]            // inside the RMRR
+    [InlineData(K4, 0x7A08_0000UL, "INV-02")]            // inside the RMRR
     [InlineData(K4, 0x100_0000_0000UL, "INV-05")]        // above the 40-bit mask
     [InlineData(0x2000UL, 0x100_0000_0000UL, "INV-05")]  // 2 aligned pages at 2^40: above the mask
     [InlineData(0x2000UL, 0x3000UL, "ALLOC")]            // 2 pages must be 0x2000-aligned

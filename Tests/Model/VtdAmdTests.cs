@@ -7,8 +7,8 @@ namespace DmaVerify.Tests.Model;
 /// x86-vtd and amd-vi through dma-iommu (reference notes §1.2, §2.2–2.5). Both presets have the
 /// same devices: 0 = 64-bit PCI, 1 = 32-bit PCI, 2 = untrusted 64-bit PCI, 3 = 40-bit non-PCI.
 /// IOVA limit = min(mask, aperture end 2^48-1). Reserved in every DMA domain: MSI
-/// 0xFEE0_0000..0xFEEF_FFFF, the direct region (VT-d RMRR 0x7D00_0000 + 1 MiB, AMD unity map
-/// 0x7E00_0000 + 64 KiB), on AMD the HyperTransport hole 0xFD_0000_0000..0xFF_FFFF_FFFF, and for
+/// 0xFEE0_0000..0xFEEF_FFFF, the direct region (VT-d RMRR 0x7A00_0000 + 1 MiB, AMD unity map
+/// 0x7B00_0000 + 64 KiB), on AMD the HyperTransport hole 0xFD_0000_0000..0xFF_FFFF_FFFF, and for
 /// PCI devices the host windows 0xC000_0000..0xFEBF_FFFF and 0x38_0000_0000..0x38_FFFF_FFFF.
 /// Default choice: the highest aligned fit.
 /// </summary>
@@ -142,8 +142,8 @@ public class VtdAmdTests
     }
 
     [Theory]
-    [InlineData("x86-vtd", 0x7D00_0000UL, 0x10_0000UL)]
-    [InlineData("amd-vi", 0x7E00_0000UL, 0x1_0000UL)]
+    [InlineData("x86-vtd", 0x7A00_0000UL, 0x10_0000UL)]
+    [InlineData("amd-vi", 0x7B00_0000UL, 0x1_0000UL)]
     public void DirectRegionIsIdentityMappedAndReserved(string preset, ulong start, ulong size)
     {
         var m = New(preset);
