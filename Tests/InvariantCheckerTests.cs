@@ -98,7 +98,7 @@ public partial class InvariantCheckerTests
     {
         var b = new StateBuilder(Presets.AmdVi);
         var d = b.Domain(1, 0, DomainType.Unmanaged);
-        d.Allocations.Add(new IovaAllocation(AddrRange.FromLength(0x7E00_0000, 0x1000), AllocationOwner.MsiPage));
+        d.Allocations.Add(new IovaAllocation(AddrRange.FromLength(0x7B00_0000, 0x1000), AllocationOwner.MsiPage));
         Assert.Contains("Direct region", Assert.Single(Verdict.Exactly(b.State, "INV-02")).Explanation);
     }
 
@@ -110,7 +110,7 @@ public partial class InvariantCheckerTests
         var b = new StateBuilder(Presets.AmdVi);
         b.Domain(1, 0, DomainType.Dma, 0);
         b.Domain(2, 0, DomainType.DmaFq, 1);
-        Assert.Contains(b.State.Domain(2)!.Leaves.Values, l => l.Iova == 0x7E00_0000 && l.Phys == 0x7E00_0000);
+        Assert.Contains(b.State.Domain(2)!.Leaves.Values, l => l.Iova == 0x7B00_0000 && l.Phys == 0x7B00_0000);
         Verdict.Clean(b.State);
     }
 
@@ -118,9 +118,9 @@ public partial class InvariantCheckerTests
     public void Inv03_Bad_DirectRegionLostALeaf()
     {
         var b = GoodStates.X86Vtd();
-        b.State.Domain(1)!.Leaves.Remove(0x7D08_0000);
+        b.State.Domain(1)!.Leaves.Remove(0x7A08_0000);
         var v = Assert.Single(Verdict.Exactly(b.State, "INV-03"));
-        Assert.Equal(AddrRange.FromLength(0x7D08_0000, 0x1000), v.Range);
+        Assert.Equal(AddrRange.FromLength(0x7A08_0000, 0x1000), v.Range);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public partial class InvariantCheckerTests
     {
         var b = GoodStates.X86Vtd();
         var d = b.State.Domain(2)!;
-        d.Leaves[0x7D00_0000] = new Leaf(0x7D00_0000, 0x1_7D00_0000, 0x1000, Prot.Read | Prot.Write);
+        d.Leaves[0x7A00_0000] = new Leaf(0x7A00_0000, 0x1_7D00_0000, 0x1000, Prot.Read | Prot.Write);
         // The leaf is also unaccounted for (not identity, no allocation): INV-15 reports it too.
         var v = Verdict.Exactly(b.State, "INV-03", "INV-15");
         Assert.Contains(v, x => x.Invariant == "INV-03" && x.Explanation.Contains("not 1:1"));

@@ -147,7 +147,7 @@ public class ScenarioRunnerTests
         Assert.Equal(ReplayStatus.Passed, report.Status);
     }
 
-    [Fact(Skip = "needs invariant checker")]
+    [Fact]
     public void BrokenStateIsReportedWhereItBrokeNotAtEveryLaterStep()
     {
         // Two overlapping live allocations (INV-01) appear at step 1 and stay.

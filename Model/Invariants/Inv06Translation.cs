@@ -5,7 +5,7 @@ public static partial class InvariantChecker
     /// <summary>
     /// INV-06: translation is exact. For a translated part, walking its bus range leaf by leaf,
     /// every leaf sends dma + i to phys + i and grants exactly the read/write permission of the
-    /// mapping's direction; a hole is a violation. For a bypass part, dma == phys; a device
+    /// mapping's direction (as the format encodes it: see ExpectedLeafAccess); a hole is a violation. For a bypass part, dma == phys; a device
     /// behind a TCE unit (that does not bypass the IOMMU itself) can only bypass through the
     /// dynamic DMA window, so there dma == phys + DdwOffset.
     /// </summary>
@@ -13,7 +13,6 @@ public static partial class InvariantChecker
     {
         foreach (var m in c.Mappings)
         {
-            Prot expected = ExpectedAccess(m);
             var config = c.Config(m.Device);
             var tce = config is { BypassesIommu: false } ? c.Iommu(config.Iommu)?.Tce : null;
             foreach (var part in c.PartsOf(m))
@@ -29,7 +28,7 @@ public static partial class InvariantChecker
                 if (part.IsBypass)
                     CheckBypassTranslation(m, part, range, tce, output);
                 else if (c.Domain(part.Domain) is { } domain)
-                    CheckLeafTranslation(c, m, part, range, domain, expected, output);
+                    CheckLeafTranslation(c, m, part, range, domain, ExpectedLeafAccess(m, domain.Format.Format), output);
                 // a part naming a missing domain is reported by INV-07
             }
         }

@@ -262,6 +262,22 @@ public sealed partial class ModelSystem
 
     private Outcome DoMapResource(MapResource op) => MapSingle(op.Device, MappingKind.Resource, op.Phys.Value, op.Length, op.Direction, coherent: false);
 
+    /// <summary>
+    /// The live mapping an unmap names. Several mappings may share a DMA address (bypassed
+    /// buffers mapped twice); like dma-debug, the best match wins: the mapping a live handle
+    /// names, else the one agreeing on most of kind, size, sg count and direction, oldest first.
+    /// </summary>
+    private DmaMapping? FindUnmapTarget(int device, AddressRef handle, ulong address, MappingKind kind, ulong? size, DmaDirection? direction, int? nents)
+    {
+        var candidates = State.MappingsOf(device).Where(m => m.Dma.Value == address).ToList();
+        if (candidates.Count <= 1) return candidates.FirstOrDefault();
+        if (handle is LiveRef { Offset: 0 } live && State.MappingsOf(device).ElementAtOrDefault(live.Index) is DmaMapping named)
+            return named;
+        return candidates.OrderByDescending(m =>
+            (m.Kind == kind ? 8 : 0) + (size is null || size == m.Size ? 4 : 0) + (nents is null || nents == m.Nents ? 2 : 0) +
+            (direction is null || direction == m.Direction ? 1 : 0)).First();
+    }
+
     /// <summary>Every unmap: the dma-debug checks first (each misuse its own error, no state
     /// change), then teardown: leaves cleared, IOTLB invalidated now (strict) or the IOVA queued
     /// until a flush (lazy), bounce slots released.</summary>
@@ -272,7 +288,7 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} has no live mapping {handle}");
         if (address == DmaAddr.MappingError.Value)
             return Fail(DmaErrorKind.InvalidDmaAddress, "tries to free an invalid DMA memory address (DMA_MAPPING_ERROR)");
-        var mapping = State.MappingsOf(device.Id).FirstOrDefault(m => m.Dma.Value == address);
+        var mapping = FindUnmapTarget(device.Id, handle, address, kind, size, direction, nents);
         if (mapping is null)
             return _unmappedHandles.TryGetValue(device.Id, out var gone) && gone.Contains(address)
                 ? Fail(DmaErrorKind.DoubleUnmap, $"device {device.Id} already unmapped {Hex.Format(address)}")

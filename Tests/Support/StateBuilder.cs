@@ -90,6 +90,15 @@ internal sealed class StateBuilder
         ? Prot.Read | Prot.Write
         : dir switch { DmaDirection.ToDevice => Prot.Read, DmaDirection.FromDevice => Prot.Write, _ => Prot.Read | Prot.Write };
 
+    /// <summary>The leaf permissions a format encodes for the direction (GART: always RW; TCE:
+    /// read, plus write unless to-device).</summary>
+    public static Prot LeafProtFor(DomainState domain, MappingKind kind, DmaDirection dir) => domain.Format.Format switch
+    {
+        PageTableFormatKind.Gart => Prot.Read | Prot.Write,
+        PageTableFormatKind.Tce => ProtFor(kind, dir) == Prot.Read ? Prot.Read : Prot.Read | Prot.Write,
+        _ => ProtFor(kind, dir),
+    };
+
     private ulong LimitFor(int device, MappingKind kind, DomainState? domain)
     {
         var dev = Device(device);
@@ -124,7 +133,7 @@ internal sealed class StateBuilder
         ulong off = phys % g;
         ulong bytes = (off + length + g - 1) / g * g;
         var allocation = Allocate(domain, iova, bytes);
-        MapLeaves(domain, iova, phys - off, bytes, ProtFor(kind, dir));
+        MapLeaves(domain, iova, phys - off, bytes, LeafProtFor(domain, kind, dir));
         var part = new MappingPart { Dma = iova + off, Length = length, Phys = phys, Domain = domain.Id, Allocation = allocation };
         var m = NewMapping(device, kind, iova + off, length, dir, phys, domain, [part]);
         State.Mappings.Add(m);
@@ -142,7 +151,7 @@ internal sealed class StateBuilder
         var slot = new BounceSlot(_nextBounce++, device, AddrRange.FromLength(slotPhys, bytes), phys, slotPhys + off, length, PaddingZeroed: true);
         State.Bounces.Add(slot);
         var allocation = Allocate(domain, iova, bytes);
-        MapLeaves(domain, iova, slotPhys, bytes, ProtFor(MappingKind.Single, dir));
+        MapLeaves(domain, iova, slotPhys, bytes, LeafProtFor(domain, MappingKind.Single, dir));
         var part = new MappingPart { Dma = iova + off, Length = length, Phys = slotPhys + off, Domain = domain.Id, Allocation = allocation, Bounce = slot.Id };
         var m = NewMapping(device, MappingKind.Single, iova + off, length, dir, phys, domain, [part]);
         State.Mappings.Add(m);
@@ -204,7 +213,7 @@ internal sealed class StateBuilder
         }
         if (curLen != 0) segments.Add(new DmaSegment(new DmaAddr(segStart), curLen));
         var allocation = Allocate(domain, iova, offset);
-        foreach (var (at, physPage, bytes) in layout) MapLeaves(domain, at, physPage, bytes, ProtFor(MappingKind.Sg, dir));
+        foreach (var (at, physPage, bytes) in layout) MapLeaves(domain, at, physPage, bytes, LeafProtFor(domain, MappingKind.Sg, dir));
         parts = parts.Select(p => p with { Allocation = allocation }).ToList();
         ulong total = inputs.Aggregate(0UL, (s, i) => s + i.Length);
         var m = NewMapping(device, MappingKind.Sg, segments[0].Dma.Value, total, dir, inputs[0].Phys, domain, parts);
