@@ -66,6 +66,10 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     /// <summary>The current max32_alloc_size hint (tests).</summary>
     internal ulong Max32AllocSize { get { lock (TreeLock) return _max32AllocSize; } }
 
+    /// <summary>How the most recent tree allocation ended (tests attribute failures with it).</summary>
+    internal enum Outcome { None, Allocated, Max32FastFail, WalkFailed }
+    internal Outcome LastOutcome { get; private set; }
+
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned) =>
         AllocRange(pages, limitPfn + 1, sizeAligned);
 
@@ -74,7 +78,11 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     {
         ulong alignMask = IovaFit.LinuxAlignMask(size, sizeAligned);
         bool below4G = limitPfn <= Dma32BitPfn;
-        if (below4G && size >= _max32AllocSize) return 0; // fast-fail: known not to fit below 4 GiB
+        if (below4G && size >= _max32AllocSize)
+        {
+            LastOutcome = Outcome.Max32FastFail; // known (or believed) not to fit below 4 GiB
+            return 0;
+        }
         IovaNode curr = below4G ? _cached32Node : _cachedNode;
         ulong retryPfn = curr.Hi;
         ulong high = limitPfn, low = StartPfn, newPfn;
@@ -100,12 +108,14 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
                 continue;
             }
             _max32AllocSize = size;
+            LastOutcome = Outcome.WalkFailed;
             return 0;
         }
         var node = new IovaNode(newPfn, newPfn + (size - 1));
         _tree.Insert(node, prev);
         if (node.Hi < Dma32BitPfn) _cached32Node = node;
         else _cachedNode = node;
+        LastOutcome = Outcome.Allocated;
         return newPfn;
     }
 
