@@ -37,8 +37,8 @@ public static class IovaFit
     }
 
     /// <summary>The size alloc_iova_fast actually allocates for a request of <paramref name="pages"/>:
-    /// rounded up to a power of two below 32 granules, unchanged from 32 on.</summary>
-    public static ulong FastSize(ulong pages) => pages < RoundUpBelow ? RoundUpPow2(pages) : pages;
+    /// rounded up to a power of two below 32 granules, unchanged from 32 on; 0 for 0 (invalid).</summary>
+    public static ulong FastSize(ulong pages) => pages == 0 ? 0 : pages < RoundUpBelow ? RoundUpPow2(pages) : pages;
 
     /// <summary>The start alignment of a request: the power-of-two round-up of its size when
     /// size-aligned, else 1.</summary>

@@ -35,6 +35,7 @@ public class IovaFitTests
     [Fact]
     public void FastSizeRoundsBelowThirtyTwoOnly()
     {
+        Assert.Equal(0UL, IovaFit.FastSize(0));
         Assert.Equal(1UL, IovaFit.FastSize(1));
         Assert.Equal(4UL, IovaFit.FastSize(3));
         Assert.Equal(32UL, IovaFit.FastSize(17));
