@@ -56,21 +56,26 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     private IovaNode? HighestFittingGap(ulong limitPfn, ulong pages, bool sizeAligned)
     {
         IovaNode? bestNode = null, bestSubtree = null;
-        for (var n = _tree.Root; n is not null;)
+        int steps = 0;
+        for (var n = _tree.Root; n is not null; steps++)
         {
             if (n.Lo > limitPfn) { n = n.Left; continue; }
             if (Own(n, sizeAligned) >= pages) { bestNode = n; bestSubtree = null; }
             else if (n.Left is not null && Sub(n.Left, sizeAligned) >= pages) { bestNode = null; bestSubtree = n.Left; }
             n = n.Right;
         }
+        LastSearchSteps = steps;
         if (bestNode is not null || bestSubtree is null) return bestNode;
-        for (var n = bestSubtree; ;)
+        for (var n = bestSubtree; ; LastSearchSteps++)
         {
             if (n.Right is not null && Sub(n.Right, sizeAligned) >= pages) n = n.Right;
             else if (Own(n, sizeAligned) >= pages) return n;
             else n = n.Left!; // the subtree maximum guarantees a fit further left
         }
     }
+
+    /// <summary>Nodes the last gap search visited (tests check the O(log n) bound).</summary>
+    internal int LastSearchSteps { get; private set; }
 
     private static ulong Own(IovaNode n, bool sizeAligned) => sizeAligned ? n.GapCap : n.GapSize;
     private static ulong Sub(IovaNode n, bool sizeAligned) => sizeAligned ? n.SubCap : n.SubGap;
@@ -145,5 +150,12 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     internal string? CheckTree()
     {
         lock (TreeLock) return _tree.Validate() ?? GapAugment.Verify(_tree, StartPfn);
+    }
+
+    /// <summary>Test hook: the tree's height.</summary>
+    internal int Height()
+    {
+        lock (TreeLock) return HeightOf(_tree.Root);
+        static int HeightOf(IovaNode? n) => n is null ? 0 : 1 + Math.Max(HeightOf(n.Left), HeightOf(n.Right));
     }
 }
