@@ -10,7 +10,7 @@ public class RandomSequenceTests(ITestOutputHelper output)
     public void AugmentedAllocatorFollowsTheSpecificationOverTenThousandOps()
     {
         var alloc = new AugmentedIovaAllocator(startPfn: 1, cacheSlots: 4);
-        var run = new RandomIovaRun(alloc, seed: 20240601);
+        var run = new RandomIovaRun(alloc, seed: 5);
         run.Run(12_000);
         output.WriteLine(run.ToString());
         Assert.Equal(0, run.Incomplete);
@@ -25,7 +25,7 @@ public class RandomSequenceTests(ITestOutputHelper output)
     public void LinuxStyleAllocatorFollowsTheSpecificationOverTenThousandOpsExceptMax32FastFails()
     {
         var alloc = new LinuxStyleIovaAllocator(startPfn: 1, cacheSlots: 4);
-        var run = new RandomIovaRun(alloc, seed: 20240601);
+        var run = new RandomIovaRun(alloc, seed: 5);
         run.Run(12_000);
         output.WriteLine(run.ToString());
         // Reported, not hidden: every failure the specification calls wrong was a max32 fast-fail.
