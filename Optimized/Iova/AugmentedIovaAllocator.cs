@@ -37,14 +37,14 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {
         ulong align = IovaFit.AlignmentFor(pages, sizeAligned);
-        // 1. The gap that straddles the limit: below the lowest node above it (the anchor at worst).
+        // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
+        //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
         var above = _tree.LowerBound(limitPfn + 1)!;
         if (above.GapSize != 0)
         {
             ulong gapLo = above.Lo - above.GapSize;
-            ulong gapHi = above.Lo - 1 < limitPfn ? above.Lo - 1 : limitPfn;
-            if (IovaFit.FitsBelow(gapLo, gapHi, pages, align))
-                return Place(above, IovaFit.HighestStartBelow(gapHi, pages, align), pages);
+            if (IovaFit.FitsBelow(gapLo, limitPfn, pages, align))
+                return Place(above, IovaFit.HighestStartBelow(limitPfn, pages, align), pages);
         }
         // 2. The highest whole gap below the limit that fits.
         var node = HighestFittingGap(limitPfn, pages, sizeAligned);
@@ -84,7 +84,8 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     private ulong Place(IovaNode above, ulong start, ulong pages)
     {
         var node = new IovaNode(start, start + (pages - 1));
-        _tree.Insert(node, above);
+        bool linked = _tree.Insert(node, above);
+        System.Diagnostics.Debug.Assert(linked, "a free gap never holds a node's key");
         GapAugment.Refresh(node, StartPfn);
         GapAugment.Refresh(above, StartPfn);
         return start;
@@ -120,7 +121,8 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
                 {
                     ulong holeHi = n.Lo - 1 < pfnHi ? n.Lo - 1 : pfnHi;
                     var node = new IovaNode(cur, holeHi, reserved: true);
-                    _tree.Insert(node, n);
+                    bool linked = _tree.Insert(node, n);
+                    System.Diagnostics.Debug.Assert(linked, "a hole never holds a node's key");
                     GapAugment.Refresh(node, StartPfn);
                     GapAugment.Refresh(n, StartPfn);
                     if (holeHi == pfnHi) return true;
