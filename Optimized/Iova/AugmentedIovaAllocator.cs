@@ -36,20 +36,19 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {
-        ulong align = IovaFit.AlignmentFor(pages, sizeAligned);
         // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
         //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
         var above = _tree.LowerBound(limitPfn + 1)!;
         if (above.GapSize != 0)
         {
             ulong gapLo = above.Lo - above.GapSize;
-            if (IovaFit.FitsBelow(gapLo, limitPfn, pages, align))
-                return Place(above, IovaFit.HighestStartBelow(limitPfn, pages, align), pages);
+            if (IovaFit.FitsBelow(gapLo, limitPfn, pages, sizeAligned))
+                return Place(above, IovaFit.HighestStartBelow(limitPfn, pages, sizeAligned), pages);
         }
         // 2. The highest whole gap below the limit that fits.
         var node = HighestFittingGap(limitPfn, pages, sizeAligned);
         if (node is null) return 0;
-        return Place(node, IovaFit.HighestStartBelow(node.Lo - 1, pages, align), pages);
+        return Place(node, IovaFit.HighestStartBelow(node.Lo - 1, pages, sizeAligned), pages);
     }
 
     /// <summary>The highest node with Lo ≤ <paramref name="limitPfn"/> whose own gap holds the request.</summary>

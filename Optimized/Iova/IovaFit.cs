@@ -40,30 +40,26 @@ public static class IovaFit
     /// rounded up to a power of two below 32 granules, unchanged from 32 on; 0 for 0 (invalid).</summary>
     public static ulong FastSize(ulong pages) => pages == 0 ? 0 : pages < RoundUpBelow ? RoundUpPow2(pages) : pages;
 
-    /// <summary>The start alignment of a request: the power-of-two round-up of its size when
-    /// size-aligned, else 1.</summary>
-    public static ulong AlignmentFor(ulong pages, bool sizeAligned) => sizeAligned ? RoundUpPow2(pages) : 1;
-
     /// <summary>Rounds <paramref name="pfn"/> down to the alignment a size-aligned range of
-    /// <paramref name="pages"/> needs (Linux's <c>pfn &amp; align_mask</c>).</summary>
+    /// <paramref name="pages"/> needs, roundup_pow_of_two(pages) (Linux's <c>pfn &amp; align_mask</c>).</summary>
     public static ulong AlignDownForSize(ulong pfn, ulong pages) => pfn & ~(RoundUpPow2(pages) - 1);
 
-    /// <summary>Rounds down to a power-of-two <paramref name="align"/>.</summary>
-    public static ulong AlignDown(ulong pfn, ulong align) => pfn & ~(align - 1);
-
-    /// <summary>The highest start, aligned to the power of two <paramref name="align"/>, of a
-    /// range of <paramref name="pages"/> that ends at or below <paramref name="gapHi"/>.
-    /// Precondition: 1 ≤ pages ≤ gapHi + 1 (then no step wraps).</summary>
-    public static ulong HighestStartBelow(ulong gapHi, ulong pages, ulong align) =>
-        AlignDown(gapHi - (pages - 1), align);
-
-    /// <summary>Whether an <paramref name="align"/>-aligned range of <paramref name="pages"/> fits in
-    /// the free gap [gapLo, gapHi] (inclusive). Overflow-free for every input.</summary>
-    public static bool FitsBelow(ulong gapLo, ulong gapHi, ulong pages, ulong align)
+    /// <summary>The highest start of a range of <paramref name="pages"/> that ends at or below
+    /// <paramref name="gapHi"/>, aligned to roundup_pow_of_two(pages) when
+    /// <paramref name="sizeAligned"/>. Precondition: 1 ≤ pages ≤ gapHi + 1 (then nothing wraps).</summary>
+    public static ulong HighestStartBelow(ulong gapHi, ulong pages, bool sizeAligned)
     {
-        if (pages == 0 || align == 0 || gapHi < gapLo) return false;
+        ulong top = gapHi - (pages - 1);
+        return sizeAligned ? AlignDownForSize(top, pages) : top;
+    }
+
+    /// <summary>Whether a range of <paramref name="pages"/> (size-aligned or not) fits in the free
+    /// gap [gapLo, gapHi] (inclusive). Overflow-free for every input.</summary>
+    public static bool FitsBelow(ulong gapLo, ulong gapHi, ulong pages, bool sizeAligned)
+    {
+        if (pages == 0 || gapHi < gapLo) return false;
         if (pages - 1 > gapHi - gapLo) return false;
-        return HighestStartBelow(gapHi, pages, align) >= gapLo;
+        return HighestStartBelow(gapHi, pages, sizeAligned) >= gapLo;
     }
 
     /// <summary>

@@ -42,8 +42,6 @@ public class IovaFitTests
         Assert.Equal(32UL, IovaFit.FastSize(31));
         Assert.Equal(32UL, IovaFit.FastSize(32));
         Assert.Equal(33UL, IovaFit.FastSize(33));
-        Assert.Equal(64UL, IovaFit.AlignmentFor(33, sizeAligned: true));
-        Assert.Equal(1UL, IovaFit.AlignmentFor(33, sizeAligned: false));
         Assert.Equal(0x1000UL, IovaFit.AlignDownForSize(0x1FFF, 33 * 64)); // alignment 4096
         Assert.Equal(~63UL, IovaFit.LinuxAlignMask(33, sizeAligned: true));
         Assert.Equal(ulong.MaxValue, IovaFit.LinuxAlignMask(1, sizeAligned: true));
@@ -82,17 +80,19 @@ public class IovaFitTests
     [Fact]
     public void FitsBelowAndHighestStartAgreeWithBruteForce()
     {
-        for (ulong lo = 1; lo < 40; lo++)
-            for (ulong hi = lo; hi < lo + 40; hi++)
-                for (ulong pages = 1; pages <= 40; pages++)
-                    foreach (ulong align in new ulong[] { 1, 2, 4, 8, 16, 32, 64 })
+        for (ulong lo = 1; lo < 48; lo++)
+            for (ulong hi = lo; hi < lo + 48; hi++)
+                for (ulong pages = 1; pages <= 48; pages++)
+                    foreach (bool sizeAligned in new[] { false, true })
                     {
-                        bool fits = IovaFit.FitsBelow(lo, hi, pages, align);
+                        ulong align = sizeAligned ? IovaSpace.RoundUpPow2(pages) : 1;
+                        bool fits = IovaFit.FitsBelow(lo, hi, pages, sizeAligned);
                         Assert.Equal(BruteFits(lo, hi, pages, align), fits);
                         if (!fits) continue;
-                        ulong start = IovaFit.HighestStartBelow(hi, pages, align);
+                        ulong start = IovaFit.HighestStartBelow(hi, pages, sizeAligned);
                         Assert.True(start % align == 0 && start >= lo && start + pages - 1 <= hi);
                         Assert.False(start + align + pages - 1 <= hi, "a higher aligned start exists");
+                        Assert.Equal(start, IovaFit.AlignDownForSize(start, sizeAligned ? pages : 1));
                     }
     }
 
@@ -103,10 +103,14 @@ public class IovaFitTests
         Assert.Equal(1UL << 63, IovaFit.FitCapacity(0, ulong.MaxValue));
         Assert.Equal(1UL << 63, IovaFit.FitCapacity(1, ulong.MaxValue));
         Assert.Equal(ulong.MaxValue, IovaFit.GapSize(0, ulong.MaxValue));
-        Assert.True(IovaFit.FitsBelow(ulong.MaxValue, ulong.MaxValue, 1, 1));
-        Assert.False(IovaFit.FitsBelow(ulong.MaxValue, ulong.MaxValue, 2, 1));
-        Assert.False(IovaFit.FitsBelow(0, 10, 0, 1));
-        Assert.Equal(ulong.MaxValue - 7, IovaFit.HighestStartBelow(ulong.MaxValue, 8, 8));
+        Assert.True(IovaFit.FitsBelow(ulong.MaxValue, ulong.MaxValue, 1, true));
+        Assert.False(IovaFit.FitsBelow(ulong.MaxValue, ulong.MaxValue, 2, false));
+        Assert.False(IovaFit.FitsBelow(0, 10, 0, false));
+        Assert.True(IovaFit.FitsBelow(0, ulong.MaxValue, 1UL << 63, true));
+        Assert.True(IovaFit.FitsBelow(1, ulong.MaxValue, 1UL << 63, true));          // [2^63, 2^64 − 1]
+        Assert.False(IovaFit.FitsBelow(1, ulong.MaxValue - 1, 1UL << 63, true));
+        Assert.Equal(ulong.MaxValue - 7, IovaFit.HighestStartBelow(ulong.MaxValue, 8, true));
+        Assert.Equal(ulong.MaxValue - 4, IovaFit.HighestStartBelow(ulong.MaxValue, 5, false));
         // Linux's candidate wraps below zero exactly as C does; the walk rejects it by high < size.
         Assert.Equal(~3UL, IovaFit.LinuxCandidate(3, 4, IovaFit.LinuxAlignMask(4, true)));
     }
