@@ -1,0 +1,162 @@
+namespace DmaVerify.Optimized.Iova;
+
+/// <summary>
+/// The optimized IOVA allocator: a red-black tree of occupied ranges keyed by their first PFN,
+/// in which every node carries the free gap just below it and the largest gap (plain, and as
+/// <see cref="IovaFit.FitCapacity"/>, the largest size-aligned request it holds) of its subtree.
+/// An anchor node at PFN 2^64 − 1 sits above everything, so every gap lies below some node.
+/// <para><b>Search, O(log n) worst case.</b> The highest allowed range at or below a limit L is
+/// either in the one gap that straddles L (the gap below the lowest node with Lo &gt; L, clipped
+/// at L, checked exactly), or in the full gap of the highest node with Lo ≤ L whose own gap fits.
+/// That node is found by one walk down the boundary path (at a node with Lo ≤ L: remember the
+/// node if its gap fits, else its left subtree if that subtree's maximum fits, and go right) plus
+/// at most one descent into the remembered subtree guided by the maxima: ≤ 2 · height steps.
+/// Alignment is decided exactly, not with the sufficient condition gap ≥ size + align − 1:
+/// fitting a size-aligned request is monotone in its size (see FitCapacity), so "some gap in
+/// this subtree holds s pages size-aligned" is exactly "subtree max capacity ≥ s". Insert and
+/// erase are O(log n): the tree rebalances with O(1) rotations, each recomputing two nodes, and
+/// the gap of the new/removed node's neighbour is refreshed along one path to the root.</para>
+/// <para><b>Tree-only allocations are the model's default choice</b>: the highest fitting,
+/// aligned range in [StartPfn, limit]. The range cache in front hands out cached ranges first.</para>
+/// <para><b>Reservations</b> follow the model: a reservation that overlaps an allocated (or
+/// cached — the caches are flushed first) range is refused; overlapping other reservations is
+/// fine (only the uncovered parts get new nodes). Reserved nodes cannot be freed.</para>
+/// </summary>
+public sealed class AugmentedIovaAllocator : CachedIovaAllocator
+{
+    private readonly RbTree<GapAugment> _tree = new();
+    private readonly IovaNode _anchor = new(ulong.MaxValue, ulong.MaxValue, reserved: true);
+
+    public AugmentedIovaAllocator(ulong startPfn = 1, int granuleShift = 12, int cacheSlots = 0, int depotKeep = -1)
+        : base(startPfn, granuleShift, cacheSlots, depotKeep)
+    {
+        _tree.Insert(_anchor);
+        GapAugment.Refresh(_anchor, StartPfn);
+    }
+
+    private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned)
+    {
+        // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
+        //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
+        var above = _tree.LowerBound(limitPfn + 1)!;
+        if (above.GapSize != 0)
+        {
+            ulong gapLo = above.Lo - above.GapSize;
+            if (IovaFit.FitsBelow(gapLo, limitPfn, pages, sizeAligned))
+                return Place(above, IovaFit.HighestStartBelow(limitPfn, pages, sizeAligned), pages);
+        }
+        // 2. The highest whole gap below the limit that fits.
+        var node = HighestFittingGap(limitPfn, pages, sizeAligned);
+        if (node is null) return 0;
+        return Place(node, IovaFit.HighestStartBelow(node.Lo - 1, pages, sizeAligned), pages);
+    }
+
+    /// <summary>The highest node with Lo ≤ <paramref name="limitPfn"/> whose own gap holds the request.</summary>
+    private IovaNode? HighestFittingGap(ulong limitPfn, ulong pages, bool sizeAligned)
+    {
+        IovaNode? bestNode = null, bestSubtree = null;
+        int steps = 0;
+        for (var n = _tree.Root; n is not null; steps++)
+        {
+            if (n.Lo > limitPfn) { n = n.Left; continue; }
+            if (Own(n, sizeAligned) >= pages) { bestNode = n; bestSubtree = null; }
+            else if (n.Left is not null && Sub(n.Left, sizeAligned) >= pages) { bestNode = null; bestSubtree = n.Left; }
+            n = n.Right;
+        }
+        LastSearchSteps = steps;
+        if (bestNode is not null || bestSubtree is null) return bestNode;
+        for (var n = bestSubtree; ; LastSearchSteps++)
+        {
+            if (n.Right is not null && Sub(n.Right, sizeAligned) >= pages) n = n.Right;
+            else if (Own(n, sizeAligned) >= pages) return n;
+            else n = n.Left!; // the subtree maximum guarantees a fit further left
+        }
+    }
+
+    /// <summary>Nodes the last gap search visited (tests check the O(log n) bound).</summary>
+    internal int LastSearchSteps { get; private set; }
+
+    private static ulong Own(IovaNode n, bool sizeAligned) => sizeAligned ? n.GapCap : n.GapSize;
+    private static ulong Sub(IovaNode n, bool sizeAligned) => sizeAligned ? n.SubCap : n.SubGap;
+
+    /// <summary>Links [start, start + pages − 1] into the gap below <paramref name="above"/>.</summary>
+    private ulong Place(IovaNode above, ulong start, ulong pages)
+    {
+        var node = new IovaNode(start, start + (pages - 1));
+        bool linked = _tree.Insert(node, above);
+        System.Diagnostics.Debug.Assert(linked, "a free gap never holds a node's key");
+        GapAugment.Refresh(node, StartPfn);
+        GapAugment.Refresh(above, StartPfn);
+        return start;
+    }
+
+    private protected override bool FreeLocked(ulong pfn)
+    {
+        var node = _tree.FindContaining(pfn);
+        if (node is null || node.Reserved) return false;
+        var next = RbTree<GapAugment>.Next(node)!; // the anchor at worst
+        _tree.Remove(node);
+        GapAugment.Refresh(next, StartPfn);
+        return true;
+    }
+
+    /// <summary>Marks [pfnLo, pfnHi] reserved. Flushes the caches first (a cached range is free
+    /// to the user and must not block, nor be handed out inside, a reservation). Refused when the
+    /// range is inverted, past <see cref="IIovaAllocator.MaxPfn"/>, or overlaps an allocation.
+    /// O((k + 1) log n) for k overlapped reservations.</summary>
+    public override bool Reserve(ulong pfnLo, ulong pfnHi)
+    {
+        if (pfnLo > pfnHi || pfnHi > MaxPfn) return false;
+        FlushCaches();
+        lock (TreeLock)
+        {
+            var first = _tree.FirstEndingAtOrAbove(pfnLo)!; // the anchor at worst
+            for (var n = first; n.Lo <= pfnHi; n = RbTree<GapAugment>.Next(n)!)
+                if (!n.Reserved) return false;
+            ulong cur = pfnLo;
+            for (var n = first; ;)
+            {
+                if (n.Lo > cur)
+                {
+                    ulong holeHi = n.Lo - 1 < pfnHi ? n.Lo - 1 : pfnHi;
+                    var node = new IovaNode(cur, holeHi, reserved: true);
+                    bool linked = _tree.Insert(node, n);
+                    System.Diagnostics.Debug.Assert(linked, "a hole never holds a node's key");
+                    GapAugment.Refresh(node, StartPfn);
+                    GapAugment.Refresh(n, StartPfn);
+                    if (holeHi == pfnHi) return true;
+                    cur = holeHi + 1; // = n.Lo: n covers it next round
+                }
+                else
+                {
+                    if (n.Hi >= pfnHi) return true;
+                    cur = n.Hi + 1;
+                    n = RbTree<GapAugment>.Next(n)!;
+                }
+            }
+        }
+    }
+
+    private protected override bool ContainsLocked(ulong pfn) => _tree.FindContaining(pfn) is not null;
+    private protected override int CountLocked() => _tree.Count - 1;
+
+    private protected override void CollectLocked(List<IovaRange> into)
+    {
+        for (var n = _tree.First(); n is not null && n != _anchor; n = RbTree<GapAugment>.Next(n))
+            into.Add(new IovaRange(n.Lo, n.Hi, n.Reserved));
+    }
+
+    /// <summary>Test hook: the red-black properties and every gap annotation, recomputed from
+    /// scratch (O(n)). Null when everything holds.</summary>
+    internal string? CheckTree()
+    {
+        lock (TreeLock) return _tree.Validate() ?? GapAugment.Verify(_tree, StartPfn);
+    }
+
+    /// <summary>Test hook: the tree's height.</summary>
+    internal int Height()
+    {
+        lock (TreeLock) return HeightOf(_tree.Root);
+        static int HeightOf(IovaNode? n) => n is null ? 0 : 1 + Math.Max(HeightOf(n.Left), HeightOf(n.Right));
+    }
+}

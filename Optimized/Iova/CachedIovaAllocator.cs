@@ -1,0 +1,123 @@
+namespace DmaVerify.Optimized.Iova;
+
+/// <summary>
+/// What both allocators share: argument checks, the tree lock, and the alloc_iova_fast /
+/// free_iova_fast front end over a <see cref="RangeCache"/> (the same magazines and depot for
+/// both). Subclasses supply the tree operations, called with the tree lock held.
+/// </summary>
+public abstract class CachedIovaAllocator : IIovaAllocator
+{
+    /// <summary>The tree lock (Linux's iova_rbtree_lock). Never taken while a cache lock is held.</summary>
+    private protected readonly Lock TreeLock = new();
+    private protected readonly RangeCache Cache;
+
+    public ulong StartPfn { get; }
+    public ulong MaxPfn { get; }
+    public int GranuleShift { get; }
+
+    /// <param name="startPfn">Lowest allocatable PFN; raised to 1 (PFN 0 is the failure value).</param>
+    /// <param name="granuleShift">log2 of the granule, 0..32 (4 KiB → 12).</param>
+    /// <param name="cacheSlots">CPU-like cache slots; 0 → Environment.ProcessorCount.</param>
+    /// <param name="depotKeep">Full magazines a depot keeps before one is trimmed back to the
+    /// tree; negative → the slot count (Linux: num_online_cpus).</param>
+    private protected CachedIovaAllocator(ulong startPfn, int granuleShift, int cacheSlots, int depotKeep)
+    {
+        if (granuleShift is < 0 or > 32) throw new ArgumentOutOfRangeException(nameof(granuleShift), "granule shift must be 0..32");
+        GranuleShift = granuleShift;
+        MaxPfn = Math.Min(ulong.MaxValue >> granuleShift, ulong.MaxValue - 1);
+        StartPfn = Math.Clamp(startPfn, 1, MaxPfn);
+        int slots = cacheSlots > 0 ? cacheSlots : Environment.ProcessorCount;
+        Cache = new RangeCache(slots, depotKeep >= 0 ? depotKeep : slots);
+    }
+
+    // ---- tree operations, tree lock held ----
+
+    private protected abstract ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned);
+    private protected abstract bool FreeLocked(ulong pfn);
+    private protected abstract bool ContainsLocked(ulong pfn);
+    private protected abstract int CountLocked();
+    private protected abstract void CollectLocked(List<IovaRange> into);
+
+    // ---- argument checks ----
+
+    /// <summary>The effective inclusive limit, or false when no range of <paramref name="pages"/>
+    /// can lie in [StartPfn, limit].</summary>
+    private bool CheckRequest(ulong pages, ref ulong limitPfn)
+    {
+        if (pages == 0) return false;
+        if (limitPfn > MaxPfn) limitPfn = MaxPfn;
+        if (limitPfn < StartPfn) return false;
+        return pages - 1 <= limitPfn - StartPfn;
+    }
+
+    private bool CheckRange(ulong pfn, ulong pages) =>
+        pages != 0 && pfn >= StartPfn && pfn <= MaxPfn && pages - 1 <= MaxPfn - pfn;
+
+    // ---- the fast path ----
+
+    public ulong AllocFast(ulong pages, ulong limitPfn, bool flushCachesOnFailure)
+    {
+        ulong size = IovaFit.FastSize(pages);
+        if (size == 0 || !CheckRequest(size, ref limitPfn)) return 0;
+        ulong pfn = Cache.TryTake(size, limitPfn);
+        if (pfn != 0) return pfn;
+        lock (TreeLock) pfn = AllocLocked(size, limitPfn, sizeAligned: true);
+        if (pfn != 0 || !flushCachesOnFailure) return pfn;
+        FlushCaches();
+        lock (TreeLock) return AllocLocked(size, limitPfn, sizeAligned: true);
+    }
+
+    public bool FreeFast(ulong pfn, ulong pages)
+    {
+        ulong size = IovaFit.FastSize(pages);
+        if (size == 0 || !CheckRange(pfn, size)) return false;
+        if (!Cache.TryInsert(pfn, size, out var trimmed)) return Free(pfn);
+        if (trimmed is not null)
+            lock (TreeLock)
+                for (int i = 0; i < trimmed.Size; i++) FreeLocked(trimmed.Pfns[i]);
+        return true;
+    }
+
+    // ---- the tree ----
+
+    public ulong Alloc(ulong pages, ulong limitPfn, bool sizeAligned)
+    {
+        if (!CheckRequest(pages, ref limitPfn)) return 0;
+        if (sizeAligned && IovaFit.RoundUpPow2(pages) == 0) return 0;
+        lock (TreeLock) return AllocLocked(pages, limitPfn, sizeAligned);
+    }
+
+    public bool Free(ulong pfn)
+    {
+        if (pfn > MaxPfn) return false;
+        lock (TreeLock) return FreeLocked(pfn);
+    }
+
+    public abstract bool Reserve(ulong pfnLo, ulong pfnHi);
+
+    public void FlushCaches()
+    {
+        var pfns = new List<ulong>();
+        Cache.DrainAll(pfns);
+        if (pfns.Count == 0) return;
+        lock (TreeLock)
+            foreach (ulong pfn in pfns) FreeLocked(pfn);
+    }
+
+    public bool Contains(ulong pfn)
+    {
+        if (pfn > MaxPfn) return false;
+        lock (TreeLock) return ContainsLocked(pfn);
+    }
+
+    public int Count { get { lock (TreeLock) return CountLocked(); } }
+
+    public int CachedCount => Cache.CachedCount();
+
+    public IReadOnlyList<IovaRange> Ranges()
+    {
+        var list = new List<IovaRange>();
+        lock (TreeLock) CollectLocked(list);
+        return list;
+    }
+}

@@ -1,0 +1,173 @@
+namespace DmaVerify.Optimized.Iova;
+
+/// <summary>
+/// The per-CPU range cache ("rcache") both allocators put in front of their trees: six size
+/// classes; per CPU-like slot and class a <c>loaded</c> and a <c>prev</c> magazine of 127 PFNs
+/// behind the slot's lock; per class a depot (linked stack) of full magazines behind its own lock.
+/// A slot is chosen by <c>Environment.CurrentManagedThreadId % slots</c>.
+/// <para>Linux trims an over-long depot from delayed work 100 ms later; here the trim happens
+/// on the push that makes the depot longer than <c>depotKeep</c> magazines, and the trimmed
+/// magazine is handed back to the caller, who frees its PFNs into the tree. The cache never
+/// takes the tree lock and never holds two slot locks: lock order is slot → depot.</para>
+/// Cached PFNs stay allocated in the tree; only the allocator knows they are free.
+/// </summary>
+internal sealed class RangeCache
+{
+    private sealed class Slot
+    {
+        public readonly Magazine[] Loaded = new Magazine[MagazineRules.Classes];
+        public readonly Magazine[] Prev = new Magazine[MagazineRules.Classes];
+
+        public Slot()
+        {
+            for (int c = 0; c < MagazineRules.Classes; c++) { Loaded[c] = new(); Prev[c] = new(); }
+        }
+    }
+
+    private sealed class Depot
+    {
+        public Magazine? Head;
+        public int Count;
+    }
+
+    private readonly Slot[] _slots;
+    private readonly Depot[] _depots = new Depot[MagazineRules.Classes];
+    private readonly int _depotKeep;
+
+    public RangeCache(int slots, int depotKeep)
+    {
+        _slots = new Slot[Math.Max(1, slots)];
+        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot();
+        for (int c = 0; c < _depots.Length; c++) _depots[c] = new Depot();
+        _depotKeep = Math.Max(0, depotKeep);
+    }
+
+    public int Slots => _slots.Length;
+
+    private Slot CurrentSlot() => _slots[(uint)Environment.CurrentManagedThreadId % (uint)_slots.Length];
+
+    /// <summary>Caches the range [pfn, pfn + pages − 1] (iova_rcache_insert). Returns false when
+    /// its size class is not cached. <paramref name="trimmed"/> is a full magazine taken off an
+    /// over-long depot that the caller must free into the tree (and then may drop).</summary>
+    public bool TryInsert(ulong pfn, ulong pages, out Magazine? trimmed)
+    {
+        trimmed = null;
+        if (!MagazineRules.IsCacheable(pages)) return false;
+        int cls = MagazineRules.SizeClass(pages);
+        var slot = CurrentSlot();
+        lock (slot)
+        {
+            var loaded = slot.Loaded[cls];
+            if (loaded.IsFull)
+            {
+                if (!slot.Prev[cls].IsFull)
+                {
+                    slot.Loaded[cls] = slot.Prev[cls];
+                    slot.Prev[cls] = loaded;
+                }
+                else
+                {
+                    var depot = _depots[cls];
+                    lock (depot)
+                    {
+                        loaded.Next = depot.Head;
+                        depot.Head = loaded;
+                        depot.Count++;
+                        if (depot.Count > _depotKeep)
+                        {
+                            trimmed = depot.Head;
+                            depot.Head = trimmed.Next;
+                            trimmed.Next = null;
+                            depot.Count--;
+                        }
+                    }
+                    slot.Loaded[cls] = new Magazine();
+                }
+            }
+            slot.Loaded[cls].Push(pfn);
+        }
+        return true;
+    }
+
+    /// <summary>Takes a cached range of <paramref name="pages"/> (a power of two below 64) whose end
+    /// is at or below <paramref name="limitPfn"/>, or 0 (__iova_rcache_get): pops from
+    /// <c>loaded</c> if it has entries, else swaps in a non-empty <c>prev</c>, else replaces the
+    /// empty <c>loaded</c> by a full depot magazine; only the chosen magazine is scanned.</summary>
+    public ulong TryTake(ulong pages, ulong limitPfn)
+    {
+        if (!MagazineRules.IsCacheable(pages)) return 0;
+        int cls = MagazineRules.SizeClass(pages);
+        var slot = CurrentSlot();
+        lock (slot)
+        {
+            var loaded = slot.Loaded[cls];
+            if (loaded.IsEmpty)
+            {
+                if (!slot.Prev[cls].IsEmpty)
+                {
+                    slot.Loaded[cls] = slot.Prev[cls];
+                    slot.Prev[cls] = loaded;
+                }
+                else
+                {
+                    var depot = _depots[cls];
+                    lock (depot)
+                    {
+                        if (depot.Head is null) return 0;
+                        var full = depot.Head;
+                        depot.Head = full.Next;
+                        full.Next = null;
+                        depot.Count--;
+                        slot.Loaded[cls] = full;
+                    }
+                }
+            }
+            return slot.Loaded[cls].PopBelow(pages, limitPfn);
+        }
+    }
+
+    /// <summary>Empties every slot's magazines and every depot into <paramref name="into"/>
+    /// (free_cpu_cached_iovas for every CPU + free_global_cached_iovas).</summary>
+    public void DrainAll(List<ulong> into)
+    {
+        foreach (var slot in _slots)
+        {
+            lock (slot)
+            {
+                for (int c = 0; c < MagazineRules.Classes; c++)
+                {
+                    Drain(slot.Loaded[c], into);
+                    Drain(slot.Prev[c], into);
+                }
+            }
+        }
+        foreach (var depot in _depots)
+        {
+            lock (depot)
+            {
+                for (var m = depot.Head; m is not null; m = m.Next) Drain(m, into);
+                depot.Head = null;
+                depot.Count = 0;
+            }
+        }
+    }
+
+    private static void Drain(Magazine m, List<ulong> into)
+    {
+        for (int i = 0; i < m.Size; i++) into.Add(m.Pfns[i]);
+        m.Size = 0;
+    }
+
+    /// <summary>Number of cached ranges (a snapshot; for tests and diagnostics).</summary>
+    public int CachedCount()
+    {
+        int n = 0;
+        foreach (var slot in _slots)
+            lock (slot)
+                for (int c = 0; c < MagazineRules.Classes; c++) n += slot.Loaded[c].Size + slot.Prev[c].Size;
+        foreach (var depot in _depots)
+            lock (depot)
+                for (var m = depot.Head; m is not null; m = m.Next) n += m.Size;
+        return n;
+    }
+}
