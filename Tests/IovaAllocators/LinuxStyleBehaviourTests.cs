@@ -1,6 +1,6 @@
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>LinuxStyle follows the walk described in the reference notes §1.2–1.5.</summary>
 public class LinuxStyleBehaviourTests

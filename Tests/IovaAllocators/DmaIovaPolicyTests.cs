@@ -1,6 +1,6 @@
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 public class DmaIovaPolicyTests
 {

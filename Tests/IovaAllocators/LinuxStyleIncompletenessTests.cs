@@ -1,7 +1,7 @@
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>
 /// Concrete cases where LinuxStyle (faithful to Linux's iova.c) refuses a request although the

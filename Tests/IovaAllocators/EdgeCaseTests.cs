@@ -1,7 +1,7 @@
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>Boundaries of limits, of the space and of the PFN word, for both allocators.</summary>
 public class EdgeCaseTests

@@ -1,6 +1,6 @@
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>Both allocators, fresh, for tests that hold for either.</summary>
 internal static class Allocators

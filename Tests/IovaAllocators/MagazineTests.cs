@@ -1,6 +1,6 @@
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>The range cache in front of both trees: hits, the limit on pop, the depot, flush-and-retry.</summary>
 public class MagazineTests

@@ -1,7 +1,7 @@
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>The optimized tree: exactly the model's default choice, its reservation rule, and
 /// correct answers where a large but misaligned gap would mislead a plain gap search.</summary>

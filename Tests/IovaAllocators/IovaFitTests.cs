@@ -2,7 +2,7 @@ using System.Numerics;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>The pure fit, alignment and magazine arithmetic against brute force and the model.</summary>
 public class IovaFitTests

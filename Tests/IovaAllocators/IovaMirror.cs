@@ -1,6 +1,6 @@
 using DmaVerify.Model;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>
 /// The model's view of an allocator under test: a size-aligned <see cref="DomainState"/> (4 KiB

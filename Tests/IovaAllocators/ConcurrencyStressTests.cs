@@ -1,7 +1,7 @@
 using DmaVerify.Optimized.Iova;
 using Xunit.Abstractions;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>
 /// Several threads allocating and freeing on one allocator. Every page handed out is claimed in

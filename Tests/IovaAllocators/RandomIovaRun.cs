@@ -1,7 +1,7 @@
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>
 /// A fixed-seed random sequence of alloc (fast and tree, aligned and not), free, reserve and

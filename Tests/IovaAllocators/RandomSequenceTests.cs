@@ -1,7 +1,7 @@
 using DmaVerify.Optimized.Iova;
 using Xunit.Abstractions;
 
-namespace DmaVerify.Tests.Iova;
+namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>Fixed-seed random sequences of ≥ 10^4 operations against the model's specification.</summary>
 public class RandomSequenceTests(ITestOutputHelper output)
