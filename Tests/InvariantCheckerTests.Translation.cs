@@ -74,6 +74,26 @@ public partial class InvariantCheckerTests
         Assert.Contains("dynamic DMA window", Assert.Single(Verdict.Exactly(b.State, "INV-06")).Explanation);
     }
 
+    [Fact]
+    public void Inv06_Bad_GartLeafWithoutReadAndWrite()
+    {
+        // GART PTEs have no permission bits: every aperture leaf reads and writes.
+        var b = GoodStates.K8Gart();
+        var d = b.State.Domain(1)!;
+        d.Leaves[Presets.K8Aperture.Start] = d.Leaves[Presets.K8Aperture.Start] with { Prot = Prot.Write };
+        Assert.Contains("permission Read, Write", Assert.Single(Verdict.Exactly(b.State, "INV-06")).Explanation);
+    }
+
+    [Fact]
+    public void Inv06_Bad_TceToDeviceLeafGrantsWrite()
+    {
+        // A TCE grants read always and write unless the direction is to-device.
+        var b = GoodStates.PowerTce();
+        var d = b.State.Domain(1)!;
+        d.Leaves[0x2000] = d.Leaves[0x2000] with { Prot = Prot.Read | Prot.Write };
+        Assert.Contains("permission Read,", Assert.Single(Verdict.Exactly(b.State, "INV-06")).Explanation);
+    }
+
     // ---- INV-07: isolation ----
 
     [Fact]

@@ -74,6 +74,10 @@ public static class IovaSpace
         return null;
     }
 
+    /// <summary>The model's "Allows": may a system that chose <paramref name="range"/> for the
+    /// request have chosen it?</summary>
+    public static bool Allows(DomainState domain, Request request, AddrRange range) => Judge(domain, request, range) is null;
+
     public static string? WhyNotAllowed(DomainState domain, Request request, AddrRange range) =>
         Judge(domain, request, range)?.Reason;
 
