@@ -69,8 +69,7 @@ public sealed partial class PageTable<TFormat>
                         Prune(level, iova, null);
                         return DmaErrorKind.OutOfMemory;
                     }
-                    table.Entries[index] = _f.EncodeTable(child.Pa, level);
-                    table.Used++;
+                    table.Fill(index, _f.EncodeTable(child.Pa, level));
                     if (level == 1) _leafArray?.Set(iova, child);
                     table = child;
                     break;
@@ -101,9 +100,9 @@ public sealed partial class PageTable<TFormat>
                 // A block over an empty table: the table goes, the slot stays in use.
                 if (leafLevel == 1) _leafArray?.Clear(iova + ((ulong)s << shift));
                 FreeTable(Resolve(pte, leafLevel), null);
+                table.Replace(first + s, leaf);
             }
-            else table.Used++;
-            table.Entries[first + s] = leaf;
+            else table.Fill(first + s, leaf);
         }
         return null;
     }
@@ -123,8 +122,7 @@ public sealed partial class PageTable<TFormat>
                 return true;
             }
         ulong leaf = _f.EncodeLeaf(pa, size, 0, prot);
-        for (int s = 0; s < slots; s++) table.Entries[first + s] = leaf;
-        table.Used += slots;
+        for (int s = 0; s < slots; s++) table.Fill(first + s, leaf);
         return true;
     }
 
@@ -164,8 +162,7 @@ public sealed partial class PageTable<TFormat>
             {
                 // The table stays in use, so no parent needs touching: O(1).
                 int first = index & ~(slots - 1);
-                for (int s = 0; s < slots; s++) known.Entries[first + s] = _f.EmptyEntry;
-                known.Used -= slots;
+                for (int s = 0; s < slots; s++) known.Clear(first + s, _f.EmptyEntry);
                 leafIova = cursor & ~(size - 1);
                 return size;
             }
@@ -189,8 +186,7 @@ public sealed partial class PageTable<TFormat>
             ulong size = _f.LeafSize(pte, level);
             int slots = (int)(size >> _f.LevelShift(level));
             int first = index & ~(slots - 1);
-            for (int s = 0; s < slots; s++) table.Entries[first + s] = _f.EmptyEntry;
-            table.Used -= slots;
+            for (int s = 0; s < slots; s++) table.Clear(first + s, _f.EmptyEntry);
             leafIova = cursor & ~(size - 1);
             Prune(level, cursor, deferFree);
             return size;

@@ -13,7 +13,7 @@ namespace DmaVerify.Optimized.PageTables;
 /// references exactly the level-0 tables in the tree.
 /// Not thread-safe: the DMA layer serialises operations on one domain.
 /// </summary>
-public sealed partial class PageTable<TFormat> : IPageTable where TFormat : struct, IPteFormat
+public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals where TFormat : struct, IPteFormat
 {
     private readonly TFormat _f;
     private readonly TablePageAllocator _alloc;
@@ -117,9 +117,7 @@ public sealed partial class PageTable<TFormat> : IPageTable where TFormat : stru
         {
             var table = _pathTable[l];
             if (table.Used != 0) return;
-            var parent = _pathTable[l + 1];
-            parent.Entries[_pathIndex[l + 1]] = _f.EmptyEntry;
-            parent.Used--;
+            _pathTable[l + 1].Clear(_pathIndex[l + 1], _f.EmptyEntry);
             if (l == 0) _leafArray?.Clear(iova);
             FreeTable(table, deferFree);
         }
@@ -155,8 +153,7 @@ public sealed partial class PageTable<TFormat> : IPageTable where TFormat : stru
         if (_root.Used == 0) FreeTable(_root, null);
         else
         {
-            top.Entries[0] = _f.EncodeTable(_root.Pa, _levels);
-            top.Used = 1;
+            top.Fill(0, _f.EncodeTable(_root.Pa, _levels));
         }
         _root = top;
         _levels = levels;
@@ -178,8 +175,7 @@ public sealed partial class PageTable<TFormat> : IPageTable where TFormat : stru
             ulong pte = _root.Entries[0];
             if (_f.Classify(pte, _levels - 1) != PteKind.Table) return;
             var child = Resolve(pte, _levels - 1);
-            _root.Entries[0] = _f.EmptyEntry;
-            _root.Used = 0;
+            _root.Clear(0, _f.EmptyEntry);
             FreeTable(_root, null);
             _root = child;
             _levels = lower;

@@ -17,7 +17,7 @@ public sealed class TablePageAllocator
 
     private readonly List<TablePage?> _frames = [];
     private readonly Stack<int> _freeFrames = new();
-    private readonly Dictionary<int, Stack<ulong[]>> _spare = [];
+    private readonly Dictionary<int, Stack<(ulong[] Entries, ulong[] Occupied)>> _spare = [];
     private long _failAt;
 
     public TablePageAllocator(ulong poolBase = DefaultPoolBase)
@@ -57,9 +57,11 @@ public sealed class TablePageAllocator
             frame = _frames.Count;
             _frames.Add(null);
         }
-        ulong[] array = _spare.TryGetValue(entries, out var stack) && stack.Count > 0 ? stack.Pop() : new ulong[entries];
+        var (array, occupied) = _spare.TryGetValue(entries, out var stack) && stack.Count > 0
+            ? stack.Pop()
+            : (new ulong[entries], new ulong[TablePage.OccupancyWords(entries)]);
         if (fill != 0) Array.Fill(array, fill);
-        var page = new TablePage(frame, PoolBase + ((ulong)frame << FrameShift), array);
+        var page = new TablePage(frame, PoolBase + ((ulong)frame << FrameShift), array, occupied);
         _frames[frame] = page;
         LivePages++;
         if (LivePages > PeakPages) PeakPages = LivePages;
@@ -73,11 +75,12 @@ public sealed class TablePageAllocator
         _frames[page.Frame] = null;
         _freeFrames.Push(page.Frame);
         LivePages--;
-        if (!_spare.TryGetValue(page.Entries.Length, out var stack)) _spare[page.Entries.Length] = stack = new Stack<ulong[]>();
+        if (!_spare.TryGetValue(page.Entries.Length, out var stack)) _spare[page.Entries.Length] = stack = new();
         if (stack.Count < MaxSpareArrays)
         {
             Array.Clear(page.Entries);
-            stack.Push(page.Entries);
+            Array.Clear(page.Occupied);
+            stack.Push((page.Entries, page.Occupied));
         }
     }
 

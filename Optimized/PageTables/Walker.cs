@@ -84,8 +84,7 @@ public sealed partial class PageTable<TFormat>
     private void Visit(TablePage table, int level, ulong baseIova, Action<ulong, int, ulong> onLeaf, Action<TablePage, int, ulong>? onTable)
     {
         int shift = _f.LevelShift(level);
-        int seen = 0;
-        for (int i = 0; i < table.Entries.Length && seen < table.Used; i++)
+        for (int i = table.NextUsed(0); i >= 0; i = table.NextUsed(i + 1))
         {
             ulong pte = table.Entries[i];
             PteKind kind = _f.Classify(pte, level);
@@ -93,7 +92,6 @@ public sealed partial class PageTable<TFormat>
             ulong iova = baseIova + ((ulong)i << shift);
             if (kind == PteKind.Table)
             {
-                seen++;
                 if (level == 0) continue;
                 var child = Resolve(pte, level);
                 onTable?.Invoke(child, level - 1, iova);
@@ -102,7 +100,6 @@ public sealed partial class PageTable<TFormat>
             }
             int slots = (int)(_f.LeafSize(pte, level) >> shift);
             onLeaf(pte, level, iova);
-            seen += slots;
             i += slots - 1;
         }
     }
@@ -127,6 +124,8 @@ public sealed partial class PageTable<TFormat>
         {
             ulong pte = table.Entries[i];
             PteKind kind = _f.Classify(pte, level);
+            bool marked = (table.Occupied[i >> 6] & (1UL << i)) != 0;
+            if (marked != (kind != PteKind.Empty)) problems.Add($"level {level} slot {i}: occupancy bit disagrees with entry {Hex.Format(pte)}");
             if (kind == PteKind.Empty)
             {
                 if (pte != _f.EmptyEntry) problems.Add($"level {level} slot {i}: unused entry {Hex.Format(pte)} is not the empty entry");
@@ -169,6 +168,21 @@ public sealed partial class PageTable<TFormat>
         if (used != table.Used) problems.Add($"level-{level} table at {Hex.Format(baseIova)}: {used} slots used, count says {table.Used}");
     }
 
+    ulong IPageTableInternals.RawEntryForTest(ulong iova, int level)
+    {
+        if (iova < _f.IovaBase || iova > CoveredLast(_levels) || level < 0 || level >= _levels) return _f.EmptyEntry;
+        TablePage table = _root;
+        for (int l = _levels - 1; ; l--)
+        {
+            ulong pte = table.Entries[_f.LevelIndex(iova, l, _levels)];
+            if (l == level) return pte;
+            if (_f.Classify(pte, l) != PteKind.Table) return _f.EmptyEntry;
+            table = Resolve(pte, l);
+        }
+    }
+
+    bool IPageTableInternals.InstallEmptyTableForTest(ulong iova, int level) => InstallEmptyTableForTest(iova, level);
+
     /// <summary>Test seam: puts an empty table under the level-<paramref name="level"/> entry for
     /// <paramref name="iova"/> (creating the path to it), a state the map path must tolerate
     /// (mapping a block over an empty table is allowed). False if that entry is in use.</summary>
@@ -186,8 +200,7 @@ public sealed partial class PageTable<TFormat>
             if (kind == PteKind.Table) { table = Resolve(pte, l); continue; }
             var child = NewTable(l - 1, _levels);
             if (child is null) return false;
-            table.Entries[index] = _f.EncodeTable(child.Pa, l);
-            table.Used++;
+            table.Fill(index, _f.EncodeTable(child.Pa, l));
             if (l == 1) _leafArray?.Set(iova, child);
             table = child;
         }
