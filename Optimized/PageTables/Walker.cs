@@ -188,7 +188,7 @@ public sealed partial class PageTable<TFormat>
     /// (mapping a block over an empty table is allowed). False if that entry is in use.</summary>
     internal bool InstallEmptyTableForTest(ulong iova, int level)
     {
-        if (level < 1 || level > _levels - 1) return false;
+        if (level < 1 || EnsureLevels(iova, level) is not null || level > _levels - 1) return false;
         TablePage table = _root;
         for (int l = _levels - 1; l >= level; l--)
         {
