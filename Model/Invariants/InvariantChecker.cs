@@ -111,15 +111,11 @@ public static partial class InvariantChecker
             _ => Prot.None,
         };
 
-    /// <summary>The read/write bits a leaf of this format carries for the mapping: GART PTEs have
-    /// no permission bits (read and write), a TCE grants read always and write unless the
-    /// direction is to-device; paging formats carry exactly the direction's bits.</summary>
-    internal static Prot ExpectedLeafAccess(DmaMapping mapping, PageTableFormatKind format) => format switch
-    {
-        PageTableFormatKind.Gart => ReadWrite,
-        PageTableFormatKind.Tce => ExpectedAccess(mapping) == Prot.Read ? Prot.Read : ReadWrite,
-        _ => ExpectedAccess(mapping),
-    };
+    /// <summary>The read/write bits a leaf of this format carries for the mapping (the format
+    /// rule is <see cref="DmaRules.LeafPermissions"/>: GART always RW, TCE and LPAE stage 1 add
+    /// read; the others carry exactly the direction's bits).</summary>
+    internal static Prot ExpectedLeafAccess(DmaMapping mapping, PageTableFormatKind format) =>
+        DmaRules.LeafPermissions(format, ExpectedAccess(mapping));
 
     internal const Prot ReadWrite = Prot.Read | Prot.Write;
 }

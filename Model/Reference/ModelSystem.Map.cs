@@ -142,7 +142,7 @@ public sealed partial class ModelSystem
     }
 
     /// <summary>PowerPC: direct through the DDW when the buffer's end is below its limit, else
-    /// through the default window's TCE table (read always, write unless to-device).</summary>
+    /// through the default window's TCE table.</summary>
     private Outcome MapTce(DeviceState device, DomainState domain, PieceRequest req, out MappingPart part)
     {
         part = null!;
@@ -155,8 +155,7 @@ public sealed partial class ModelSystem
         }
         if (req.Phys + (req.Length - 1) > domain.Format.MaxOutput)
             return Fail(DmaErrorKind.NotCapable, $"buffer {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is beyond the TCE real page number range");
-        var prot = (req.Prot & Prot.Write) != 0 ? Prot.Read | Prot.Write : Prot.Read;
-        return MapThroughTable(device, domain, req, Math.Min(req.Mask, domain.Aperture.Last), Platform.Device(device.Id)!.SegmentBoundaryMask, prot, out part);
+        return MapThroughTable(device, domain, req, Math.Min(req.Mask, domain.Aperture.Last), Platform.Device(device.Id)!.SegmentBoundaryMask, req.Prot, out part);
     }
 
     /// <summary>The bitmap-allocator path shared by GART and TCE: page-granular IOVA, 4 KiB leaves.</summary>

@@ -62,8 +62,11 @@ public sealed partial class ModelSystem
         _undo.Add(() => list.Insert(index, item));
     }
 
+    /// <summary>Installs a leaf with the permissions its format can encode (one rule for every
+    /// caller: see <see cref="DmaRules.LeafPermissions"/>).</summary>
     private void AddLeaf(DomainState domain, Leaf leaf)
     {
+        leaf = leaf with { Prot = DmaRules.LeafPermissions(domain.Format.Format, leaf.Prot) };
         domain.Leaves.Add(leaf.Iova, leaf);
         _undo.Add(() => domain.Leaves.Remove(leaf.Iova));
     }

@@ -28,6 +28,24 @@ public static class DmaRules
     };
 
     /// <summary>
+    /// The read/write permission a leaf of this format ends up with when <paramref name="requested"/>
+    /// is mapped: GART PTEs have no permission bits (read and write); a TCE grants read always;
+    /// ARM LPAE stage 1 cannot express write-only (AP bits give read-only or read-write); VT-d,
+    /// AMD v1 and LPAE stage 2 keep read and write apart. Other prot bits are not leaf permissions.
+    /// </summary>
+    public static Prot LeafPermissions(PageTableFormatKind format, Prot requested)
+    {
+        var rw = requested & (Prot.Read | Prot.Write);
+        if (rw == Prot.None) return Prot.None;
+        return format switch
+        {
+            PageTableFormatKind.Gart => Prot.Read | Prot.Write,
+            PageTableFormatKind.Tce or PageTableFormatKind.ArmLpaeS1 => rw | Prot.Read,
+            _ => rw,
+        };
+    }
+
+    /// <summary>
     /// iommu_pgsize, brute force: the largest supported page size that is no larger than the
     /// remaining size and to which both the IOVA and the physical address are aligned.
     /// Taking one page at a time and choosing again equals Linux's (pgsize, count) runs with

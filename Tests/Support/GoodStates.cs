@@ -105,7 +105,7 @@ internal static class GoodStates
         StateBuilder.MapLeaves(shared, msiIova, SocDoorbell, 0x1000, Prot.Write | Prot.NoExec | Prot.Mmio);
         shared.MsiPages.Add(new MsiPage(SocDoorbell, msiIova));
         shared.Iotlb.Add(new IotlbEntry(0, 0xFFFF_F000, 0x4000_0000, 0x1000, Prot.Read));
-        shared.Iotlb.Add(new IotlbEntry(1, 0xFFFF_E000, 0x5000_0000, 0x1000, Prot.Write));
+        shared.Iotlb.Add(new IotlbEntry(1, 0xFFFF_E000, 0x5000_0000, 0x1000, Prot.Read | Prot.Write)); // LPAE stage 1 cannot drop read
         // ARM LPAE 4K, 32-bit input: levels [2, 9, 9]. Leaves at 0xFFFFE000, 0xFFFFF000 and
         // 0x08000000 need the root, two level-1 tables (1 GiB slots 3 and 0) and two leaf tables.
         shared.TablePages = 6;

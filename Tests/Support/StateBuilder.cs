@@ -79,7 +79,7 @@ internal sealed class StateBuilder
                 ulong s = 1UL << bit;
                 if (domain.Format.SupportsPageSize(s) && s <= size && (iova | phys) % s == 0) { page = s; break; }
             }
-            domain.Leaves.Add(iova, new Leaf(iova, phys, page, prot));
+            domain.Leaves.Add(iova, new Leaf(iova, phys, page, DmaRules.LeafPermissions(domain.Format.Format, prot)));
             iova += page;
             phys += page;
             size -= page;
@@ -90,14 +90,9 @@ internal sealed class StateBuilder
         ? Prot.Read | Prot.Write
         : dir switch { DmaDirection.ToDevice => Prot.Read, DmaDirection.FromDevice => Prot.Write, _ => Prot.Read | Prot.Write };
 
-    /// <summary>The leaf permissions a format encodes for the direction (GART: always RW; TCE:
-    /// read, plus write unless to-device).</summary>
-    public static Prot LeafProtFor(DomainState domain, MappingKind kind, DmaDirection dir) => domain.Format.Format switch
-    {
-        PageTableFormatKind.Gart => Prot.Read | Prot.Write,
-        PageTableFormatKind.Tce => ProtFor(kind, dir) == Prot.Read ? Prot.Read : Prot.Read | Prot.Write,
-        _ => ProtFor(kind, dir),
-    };
+    /// <summary>The leaf permissions a format encodes for the direction.</summary>
+    public static Prot LeafProtFor(DomainState domain, MappingKind kind, DmaDirection dir) =>
+        DmaRules.LeafPermissions(domain.Format.Format, ProtFor(kind, dir));
 
     private ulong LimitFor(int device, MappingKind kind, DomainState? domain)
     {
