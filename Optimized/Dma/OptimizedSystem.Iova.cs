@@ -101,6 +101,8 @@ public sealed partial class OptimizedSystem
     /// <summary>iommu_map through the domain's page table, undone on a later failure.</summary>
     private Failed? MapLeaves(Dom domain, ulong iova, ulong phys, ulong bytes, Prot prot)
     {
+        // The shared per-format leaf rule (TCE and LPAE stage 1 add read, the GART is RW).
+        prot = DmaRules.LeafPermissions(domain.Format.Format, prot);
         var result = domain.Table.Map(iova, phys, bytes, prot);
         if (!result.IsSuccess)
             return Fail(result.Error!.Value, $"page table refused {Hex.Format(iova)}->{Hex.Format(phys)}+{Hex.Format(bytes)}: {result}");
