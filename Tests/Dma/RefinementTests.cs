@@ -1,5 +1,4 @@
 using DmaVerify.Model;
-using DmaVerify.Optimized.Dma;
 using DmaVerify.Tests.Model;
 
 namespace DmaVerify.Tests.Dma;
@@ -13,25 +12,31 @@ public class RefinementTests
 
     [Theory]
     [MemberData(nameof(RandomRunTests.AllPresets), MemberType = typeof(RandomRunTests))]
-    public void OptimizedRefinesModel(string preset)
+    public void DmaApiOpsRefineTheModel(string preset)
     {
         var platform = Presets.Get(preset);
-        var model = new ModelSystem(platform);
-        var impl = new OptimizedSystem(platform);
+        var run = new SideBySide(preset, platform);
         var generator = new RandomOps(platform, new Random(4242 + preset.Length));
-        var history = new List<string>();
         for (int step = 0; step < OpsPerPreset; step++)
         {
-            var op = generator.Next(model.State);
-            var outcome = impl.Apply(op);
-            history.Add($"{ScenarioPrinter.FormatOp(op)}  # -> {ScenarioPrinter.FormatOutcome(outcome)}");
-            var result = model.Check(op, outcome);
-            Assert.True(result.Agrees, $"{preset} step {step}: {result.Divergence}\nops:\n{string.Join("\n", history)}");
-            if (step % 50 == 49)
-            {
-                var violations = InvariantChecker.Check(impl.ExportState()).ToList();
-                Assert.True(violations.Count == 0, $"{preset} step {step}:\n  {string.Join("\n  ", violations)}\nops:\n{string.Join("\n", history)}");
-            }
+            run.Step(generator.Next(run.Model.State));
+            if (step % 50 == 49) run.CheckInvariants();
         }
+        run.CheckInvariants();
+    }
+
+    [Theory]
+    [MemberData(nameof(RandomRunTests.AllPresets), MemberType = typeof(RandomRunTests))]
+    public void DomainAndIommuApiOpsRefineTheModel(string preset)
+    {
+        var platform = Presets.Get(preset);
+        var run = new SideBySide(preset + " (domains)", platform);
+        var generator = new DomainOps(platform, new Random(977 + preset.Length * 31));
+        for (int step = 0; step < OpsPerPreset; step++)
+        {
+            run.Step(generator.Next(run.Model.State));
+            if (step % 50 == 49) run.CheckInvariants();
+        }
+        run.CheckInvariants();
     }
 }
