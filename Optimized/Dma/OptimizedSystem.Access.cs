@@ -1,0 +1,129 @@
+using DmaVerify.Model;
+
+namespace DmaVerify.Optimized.Dma;
+
+/// <summary>DeviceAccess: bypass rules, GART aperture, DDW window, MSI windows, then the IOTLB
+/// (a dictionary per domain keyed by (iommu, leaf IOVA)) and the page table.</summary>
+public sealed partial class OptimizedSystem
+{
+    private void InvalidateIotlb(Dom domain, AddrRange range)
+    {
+        if (domain.Iotlb.Count == 0) return;
+        foreach (var key in domain.Iotlb.Where(e => e.Value.Range.Overlaps(range)).Select(e => e.Key).ToList())
+            domain.Iotlb.Remove(key);
+    }
+
+    private IotlbEntry? CachedWalk(Dom domain, int iommu, ulong addr, List<IotlbEntry> fills)
+    {
+        ulong sizes = domain.Format.PageSizes;
+        while (sizes != 0)
+        {
+            ulong size = sizes & (~sizes + 1);
+            sizes &= sizes - 1;
+            if (domain.Iotlb.TryGetValue((iommu, addr & ~(size - 1)), out var e) && e.Range.Contains(addr)) return e;
+        }
+        foreach (var f in fills) if (f.Iommu == iommu && f.Range.Contains(addr)) return f;
+        return null;
+    }
+
+    private Outcome DoDeviceAccess(DeviceAccess op)
+    {
+        if (!TryDevice(op.Device, out var device, out var error)) return error!;
+        if (!TryResolve(device, op.Address, out ulong address)) return Fail(DmaErrorKind.UnknownHandle, $"no live mapping {op.Address}");
+        if (op.Length == 0) return Fail(DmaErrorKind.InvalidArgument, "access of 0 bytes");
+        if (!AddrRange.TryFromLength(address, op.Length, out var range)) return Fail(DmaErrorKind.Overflow, "access wraps past 2^64");
+        if (range.Last > device.DmaMask) return Fail(DmaErrorKind.NotCapable, $"device {device.Id} cannot drive {range}");
+        var route = RouteOf(device, out var domain);
+        var fills = new List<IotlbEntry>();
+        var chunks = new List<AccessChunk>();
+        ulong cursor = range.Start;
+        while (true)
+        {
+            ulong remaining = (ulong)(range.End - cursor);
+            var step = Translate(device, route, domain, cursor, remaining, op.Write, fills);
+            if (step.Error is Failed failed) return failed;
+            ulong length = Math.Min(step.Length, remaining);
+            var last = chunks.Count > 0 ? chunks[^1] : null;
+            if (last is not null && last.Dma + last.Length == cursor && last.Phys.Value + last.Length == step.Phys)
+                chunks[^1] = last with { Length = last.Length + length };
+            else
+                chunks.Add(new AccessChunk(cursor, new PhysAddr(step.Phys), length));
+            if (length == remaining) break;
+            cursor += length;
+        }
+        if (domain is not null)
+            foreach (var entry in fills) domain.Iotlb[(entry.Iommu, entry.Iova)] = entry;
+        return new Accessed(chunks.ToValueList());
+    }
+
+    private readonly record struct Step(ulong Phys, ulong Length, Failed? Error);
+
+    private static Step Fault(DmaErrorKind kind, string message) => new(0, 0, new Failed(kind, message));
+
+    private Step Translate(Dev device, Route route, Dom? domain, ulong addr, ulong remaining, bool write, List<IotlbEntry> fills)
+    {
+        switch (route)
+        {
+            case Route.Blocked:
+                return Fault(DmaErrorKind.Fault, $"device {device.Id} is in a blocked domain");
+            case Route.VirtioBypass or Route.Direct:
+                return PhysicalTarget(addr, remaining);
+            case Route.Gart:
+                if (domain!.Aperture.Contains(addr))
+                {
+                    if (domain.Table.Translate(addr) is not { } t) return Fault(DmaErrorKind.Fault, $"GART aperture page {Hex.Format(addr)} is not mapped");
+                    return new Step(t.Pa, t.LeafIova + t.LeafSize - addr, null);
+                }
+                var outside = PhysicalTarget(addr, remaining);
+                if (outside.Error is null && addr < domain.Aperture.Start)
+                    outside = outside with { Length = Math.Min(outside.Length, domain.Aperture.Start - addr) };
+                return outside;
+            case Route.Tce:
+                var tce = Platform.Iommu(domain!.Iommu)!.Tce!;
+                if (device.DdwActive && addr >= tce.DdwOffset && addr <= device.BusDmaLimit)
+                {
+                    var direct = PhysicalTarget(addr - tce.DdwOffset, remaining, ramOnly: true);
+                    return direct.Error is null ? direct with { Length = Math.Min(direct.Length, device.BusDmaLimit - addr + 1) } : direct;
+                }
+                if (!domain.Aperture.Contains(addr)) return Fault(DmaErrorKind.Fault, $"{Hex.Format(addr)} is in no DMA window");
+                return WalkTable(domain, addr, write, null, fills);
+            default:
+                foreach (var iommu in IommusOf(domain!))
+                    foreach (var region in iommu.Regions)
+                    {
+                        if (region.Type != ReservedRegionType.Msi || !region.Range.Contains(addr)) continue;
+                        if (!write) return Fault(DmaErrorKind.PermissionFault, $"{Hex.Format(addr)} is in the MSI window: writes only");
+                        return new Step(addr, region.Range.Last - addr + 1, null);
+                    }
+                return WalkTable(domain!, addr, write, device.Config.Iommu, fills);
+        }
+    }
+
+    private Step WalkTable(Dom domain, ulong addr, bool write, int? iommu, List<IotlbEntry> fills)
+    {
+        if (iommu is int unit && CachedWalk(domain, unit, addr, fills) is IotlbEntry cached)
+            return Permitted(cached.Prot, write, addr) ?? new Step(cached.Phys + (addr - cached.Iova), cached.Iova + cached.Size - addr, null);
+        if (domain.Table.Translate(addr) is not { } t) return Fault(DmaErrorKind.Fault, $"translation fault: {Hex.Format(addr)} in domain {domain.Id}");
+        if (Permitted(t.Prot, write, addr) is Step denied) return denied;
+        if (iommu is int id) fills.Add(new IotlbEntry(id, t.LeafIova, t.Pa - (addr - t.LeafIova), t.LeafSize, t.Prot));
+        return new Step(t.Pa, t.LeafIova + t.LeafSize - addr, null);
+    }
+
+    private static Step? Permitted(Prot prot, bool write, ulong addr)
+    {
+        var need = write ? Prot.Write : Prot.Read;
+        return (prot & need) != 0 ? null : Fault(DmaErrorKind.PermissionFault, $"{(write ? "write" : "read")} of {Hex.Format(addr)} denied");
+    }
+
+    private Step PhysicalTarget(ulong phys, ulong remaining, bool ramOnly = false)
+    {
+        foreach (var r in ramOnly ? Platform.Ram : Platform.Ram.Concat(Platform.Mmio))
+            if (r.Contains(phys))
+                return new Step(phys, Math.Min(remaining, r.Last - phys + 1 == 0 ? ulong.MaxValue : r.Last - phys + 1), null);
+        return Fault(DmaErrorKind.Fault, $"{Hex.Format(phys)} reaches no memory: bus abort");
+    }
+
+    private IEnumerable<IommuConfig> IommusOf(Dom domain) =>
+        _devices.Values.Where(d => d.Domain == domain.Id).Select(d => d.Config.Iommu).OfType<int>().Append(domain.Iommu)
+            .Distinct().Select(id => Platform.Iommu(id)).OfType<IommuConfig>();
+}

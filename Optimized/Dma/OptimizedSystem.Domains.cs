@@ -1,0 +1,219 @@
+using DmaVerify.Model;
+using DmaVerify.Optimized.Iova;
+using DmaVerify.Optimized.PageTables;
+
+namespace DmaVerify.Optimized.Dma;
+
+/// <summary>Probe, domains and device configuration: AllocDomain, Attach, SetDomainType, SetMask.</summary>
+public sealed partial class OptimizedSystem
+{
+    private void BuildInitialState()
+    {
+        foreach (var config in Platform.Devices.OrderBy(d => d.Id))
+        {
+            var iommu = IommuOf(config);
+            _devices[config.Id] = new Dev
+            {
+                Config = config, DmaMask = config.DmaMask, CoherentMask = config.CoherentMask, BusDmaLimit = config.BusDmaLimit,
+                Pci32First = config.IsPci && iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu },
+            };
+        }
+        foreach (var device in _devices.Values.OrderBy(d => d.Id))
+        {
+            var config = device.Config;
+            if (IommuOf(config) is not IommuConfig iommu) continue;
+            IEnumerable<int> peers = iommu.Kind == IommuKind.Gart
+                ? Platform.Devices.Where(d => d.Iommu == iommu.Id).Select(d => d.Id)
+                : Platform.SharedDefaultDomains.FirstOrDefault(set => set.Contains(config.Id)) ?? [];
+            var sharer = peers.Where(id => id != config.Id).Select(id => _devices[id]).FirstOrDefault(d => d.Domain is not null);
+            var domain = sharer is not null ? _domains[sharer.Domain!.Value] : NewDomain(iommu, DefaultDomainTypeFor(config, iommu), true)!;
+            device.Domain = domain.Id;
+            PrepareDomainForDevice(domain, config);
+        }
+    }
+
+    private static DomainType DefaultDomainTypeFor(DeviceConfig config, IommuConfig iommu)
+    {
+        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return DomainType.Dma;
+        if (config.BypassesIommu) return DomainType.Identity;
+        if (config.Untrusted) return DomainType.Dma;
+        return iommu.DefaultDomainType;
+    }
+
+    private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
+
+    /// <summary>A fresh domain with its page table (null when the top table page cannot be had).</summary>
+    private Dom? NewDomain(IommuConfig iommu, DomainType type, bool isDefault)
+    {
+        var format = iommu.Format;
+        bool bitmap = iommu.Kind is IommuKind.Gart or IommuKind.Tce;
+        var table = PageTableFactory.TryCreate(format, new PageTableOptions
+        {
+            Allocator = _tablePages,
+            IovaBase = bitmap ? iommu.ApertureStart : 0,
+            LeafPageArray = format.Format == PageTableFormatKind.AmdV1,
+        });
+        if (table is null) return null;
+        ulong allocStart = iommu.Kind == IommuKind.Gart
+            ? iommu.ApertureStart
+            : Math.Max(format.Granule, IovaSpace.AlignUp(iommu.ApertureStart, format.Granule, out _));
+        var domain = new Dom
+        {
+            Id = _nextDomainId, Iommu = iommu.Id, Type = type, Format = format, Aperture = iommu.Aperture,
+            ForceAperture = iommu.ForceAperture, IsDefault = isDefault,
+            Policy = bitmap ? IovaPolicy.PageGranular : IovaPolicy.SizeAligned,
+            AllocStart = allocStart, Table = table,
+            Iova = bitmap ? null : new AugmentedIovaAllocator(allocStart >> format.GranuleShift, format.GranuleShift),
+            MsiBump = iommu.Regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi)?.Range.Start ?? 0,
+        };
+        int id = _nextDomainId++;
+        _domains[id] = domain;
+        OnUndo(() => { _domains.Remove(id); _nextDomainId = id; });
+        return domain;
+    }
+
+    private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
+        new(IovaSpace.AlignDown(range.Start, granule), range.Last | (granule - 1));
+
+    /// <summary>Reserved ranges and 1:1 direct regions a DMA domain takes on for a device. All
+    /// checks come before any change; the leaves are mapped (undoable), then the reservations.</summary>
+    private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config)
+    {
+        if (!domain.IsDmaApi || IommuOf(config) is not IommuConfig iommu) return null;
+        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
+        ulong granule = domain.Granule;
+        var wanted = new List<ReservedIova>();
+        foreach (var region in iommu.Regions.Where(r => r.IsReservedInIovaSpace))
+            wanted.Add(new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}"));
+        if (config.IsPci)
+            foreach (var window in iommu.PciHostWindows)
+                wanted.Add(new ReservedIova(AlignOutward(window, granule), $"PCI host window of IOMMU {iommu.Id}"));
+        var fresh = new List<ReservedIova>();
+        foreach (var r in wanted)
+        {
+            if (domain.Reserved.Any(x => x.Range == r.Range) || fresh.Any(x => x.Range == r.Range)) continue;
+            var clash = AllocationsOverlapping(domain, r.Range).FirstOrDefault();
+            if (clash is not null)
+                return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} has {clash.Owner} allocation {clash.Range} inside {r.Reason} {r.Range}");
+            fresh.Add(r);
+        }
+        var leaves = new List<Leaf>();
+        foreach (var region in iommu.Regions.Where(r => r.IsIdentityMapped))
+        {
+            var range = AlignOutward(region.Range, granule);
+            foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, range.Start, range.Start, (ulong)range.Size, region.Prot & (Prot.Read | Prot.Write)))
+            {
+                if (domain.Table.Translate(leaf.Iova) is Translation t)
+                {
+                    if (t.Pa == leaf.Iova) continue;
+                    return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} maps {Hex.Format(t.LeafIova)} over the direct region {region.Range}");
+                }
+                if (leaves.Any(l => l.Iova == leaf.Iova)) continue;
+                leaves.Add(leaf);
+            }
+        }
+        foreach (var leaf in leaves)
+            if (MapLeaves(domain, leaf.Iova, leaf.Phys, leaf.Size, leaf.Prot) is Failed failed) return failed;
+        foreach (var r in fresh)
+        {
+            domain.Reserved.Add(r);
+            OnUndo(() => domain.Reserved.Remove(r));
+            domain.Iova?.Reserve(r.Range.Start >> domain.Format.GranuleShift, r.Range.Last >> domain.Format.GranuleShift);
+        }
+        return null;
+    }
+
+    private Outcome DoAllocDomain(AllocDomain op)
+    {
+        if (Platform.Iommu(op.Iommu) is not IommuConfig iommu)
+            return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
+        if (!IsPagingIommu(iommu))
+            return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
+        if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
+            return Fail(DmaErrorKind.InvalidArgument, "alloc-domain makes unmanaged, blocked or identity domains");
+        var domain = NewDomain(iommu, op.Type, isDefault: false);
+        if (domain is null) return Fail(DmaErrorKind.OutOfMemory, "no page for the top table");
+        return new DomainAllocated(domain.Id);
+    }
+
+    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
+    {
+        if (config.BypassesIommu && type != DomainType.Identity)
+            return Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} bypasses the IOMMU; only an identity domain is safe ({type} refused)");
+        if (config.Untrusted && type is DomainType.Identity or DomainType.DmaFq)
+            return Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted ({type} refused)");
+        if (type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct))
+            return Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions; a blocked domain is refused");
+        return null;
+    }
+
+    private void SetDeviceDomain(Dev device, int domain)
+    {
+        int? old = device.Domain;
+        device.Domain = domain;
+        OnUndo(() => device.Domain = old);
+    }
+
+    private Outcome DoAttach(Attach op)
+    {
+        if (!TryDevice(op.Device, out var device, out var error)) return error!;
+        var config = device.Config;
+        if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
+        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
+        if (DomainOf(op.Domain) is not Dom domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        if (!domain.Format.Equals(iommu.Format))
+            return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
+        if (device.Domain == domain.Id) return Done.Instance;
+        if (device.Mappings.Count > 0) return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings");
+        if (RefuseDomainFor(config, iommu, domain.Type) is Failed refused) return refused;
+        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
+        SetDeviceDomain(device, domain.Id);
+        return Done.Instance;
+    }
+
+    private Outcome DoSetDomainType(SetDomainType op)
+    {
+        if (!TryDevice(op.Device, out var device, out var error)) return error!;
+        var config = device.Config;
+        if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
+        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
+        if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
+            return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
+        if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;
+        var current = DomainOf(device.Domain);
+        if (current is { Type: DomainType.Dma, IsDefault: true } && op.Type == DomainType.DmaFq)
+        {
+            if (_devices.Values.Any(d => d.Domain == current.Id && d.Config.Untrusted))
+                return Fail(DmaErrorKind.UntrustedPolicy, $"domain {current.Id} serves an untrusted device; it stays strict");
+            current.Type = DomainType.DmaFq;
+            OnUndo(() => current.Type = DomainType.Dma);
+            return Done.Instance;
+        }
+        if (current is not null && current.Type == op.Type && current.IsDefault) return Done.Instance;
+        if (device.Mappings.Count > 0) return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings");
+        var domain = NewDomain(iommu, op.Type, isDefault: true);
+        if (domain is null) return Fail(DmaErrorKind.OutOfMemory, "no page for the top table");
+        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
+        SetDeviceDomain(device, domain.Id);
+        return new DomainAllocated(domain.Id);
+    }
+
+    private Outcome DoSetMask(SetMask op)
+    {
+        if (!TryDevice(op.Device, out var device, out var error)) return error!;
+        if (!DeviceConfig.IsValidMask(op.Mask) || !DeviceConfig.IsValidMask(op.CoherentMask))
+            return Fail(DmaErrorKind.Unsupported, $"masks must be DMA_BIT_MASK(n) with 24 ≤ n ≤ 64");
+        var (mask, coherent, ddw, bus) = (device.DmaMask, device.CoherentMask, device.DdwActive, device.BusDmaLimit);
+        if (IommuOf(device.Config)?.Tce is TceConfig tce)
+        {
+            if (op.Mask < tce.DefaultWindow.Last)
+                return Fail(DmaErrorKind.Unsupported, $"mask {Hex.Format(op.Mask)} cannot reach the default TCE window {tce.DefaultWindow}");
+            device.DdwActive = op.Mask == ulong.MaxValue;
+            device.BusDmaLimit = device.DdwActive ? tce.DirectLimit - 1 : device.Config.BusDmaLimit;
+        }
+        device.DmaMask = op.Mask;
+        device.CoherentMask = op.CoherentMask;
+        OnUndo(() => (device.DmaMask, device.CoherentMask, device.DdwActive, device.BusDmaLimit) = (mask, coherent, ddw, bus));
+        return Done.Instance;
+    }
+}

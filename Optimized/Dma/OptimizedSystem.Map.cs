@@ -1,0 +1,316 @@
+using DmaVerify.Model;
+
+namespace DmaVerify.Optimized.Dma;
+
+/// <summary>Routes, single-buffer maps (map, alloc_coherent, map_resource) and every unmap.</summary>
+public sealed partial class OptimizedSystem
+{
+    private enum Route { Direct, Blocked, Unmanaged, Iommu, Gart, Tce, VirtioBypass }
+
+    private readonly SortedDictionary<int, BounceSlot> _bounces = [];
+
+    private Route RouteOf(Dev device, out Dom? domain)
+    {
+        domain = DomainOf(device.Domain);
+        if (device.Config.BypassesIommu) return Route.VirtioBypass;
+        var iommu = IommuOf(device.Config);
+        if (iommu is null || domain is null) return Route.Direct;
+        if (iommu.Kind == IommuKind.Gart) return Route.Gart;
+        if (iommu.Kind == IommuKind.Tce) return Route.Tce;
+        return domain.Type switch
+        {
+            DomainType.Blocked => Route.Blocked,
+            DomainType.Identity => Route.Direct,
+            DomainType.Unmanaged => Route.Unmanaged,
+            _ => Route.Iommu,
+        };
+    }
+
+    private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
+    {
+        ulong limit = DmaRules.MinNotZero(mask, device.BusDmaLimit);
+        if (domain is { ForceAperture: true, IsDmaApi: true }) limit = Math.Min(limit, domain.Aperture.Last);
+        return limit;
+    }
+
+    private Failed? ValidateBuffer(ulong phys, ulong length, DmaDirection direction, bool mmio)
+    {
+        if (length == 0) return Fail(DmaErrorKind.InvalidArgument, "length 0");
+        if (!AddrRange.TryFromLength(phys, length, out var buffer))
+            return Fail(DmaErrorKind.Overflow, $"buffer {Hex.Format(phys)}+{Hex.Format(length)} wraps past 2^64");
+        if (direction == DmaDirection.None) return Fail(DmaErrorKind.InvalidArgument, "direction none");
+        if (mmio ? !Platform.IsMmio(buffer) : !Platform.IsRam(buffer))
+            return mmio ? Fail(DmaErrorKind.NotMmio, $"{buffer} is not MMIO") : Fail(DmaErrorKind.NotRam, $"{buffer} is not RAM");
+        return null;
+    }
+
+    private readonly record struct Piece(ulong Phys, ulong Length, Prot Prot, ulong Mask, bool MayBounce, bool Mmio, bool NoBypass = false);
+
+    private Outcome MapPiece(Dev device, Route route, Dom? domain, Piece req, out MappingPart part)
+    {
+        part = null!;
+        ulong busLimit = DmaRules.MinNotZero(req.Mask, device.BusDmaLimit);
+        switch (route)
+        {
+            case Route.Blocked:
+                return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in blocked domain {domain!.Id}");
+            case Route.Unmanaged:
+                return Fail(DmaErrorKind.WrongDomainType, $"device {device.Id} is in unmanaged domain {domain!.Id}");
+            case Route.VirtioBypass:
+                if (OverlapsRemappingAperture(req.Phys, req.Length) is AddrRange aperture)
+                    return Fail(DmaErrorKind.VirtioBypass, $"buffer lies in the remapping aperture {aperture}");
+                if (!DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+                    return Fail(DmaErrorKind.NotCapable, $"buffer beyond the DMA limit {Hex.Format(busLimit)}");
+                part = Bypass(req.Phys, req.Length, req.Phys);
+                return Done.Instance;
+            case Route.Direct:
+                return MapDirect(device, req, busLimit, out part);
+            case Route.Gart:
+                return MapGart(device, domain!, req, busLimit, out part);
+            case Route.Tce:
+                return MapTce(device, domain!, req, out part);
+            default:
+                return MapIommu(device, domain!, req, out part);
+        }
+    }
+
+    private static MappingPart Bypass(ulong dma, ulong length, ulong phys, int? bounce = null) =>
+        new() { Dma = dma, Length = length, Phys = phys, Bounce = bounce };
+
+    private AddrRange? OverlapsRemappingAperture(ulong phys, ulong length)
+    {
+        var buffer = AddrRange.FromLength(phys, length);
+        foreach (var iommu in Platform.Iommus)
+            if (iommu.Gart is GartConfig gart && gart.Aperture.Overlaps(buffer)) return gart.Aperture;
+        return null;
+    }
+
+    private BounceSlot AddBounce(int device, AddrRange span, ulong orig, ulong buffer, ulong length, bool zeroed)
+    {
+        int id = _nextBounceId++;
+        var slot = new BounceSlot(id, device, span, orig, buffer, length, zeroed);
+        _bounces[id] = slot;
+        OnUndo(() => { _bounces.Remove(id); _nextBounceId = id; });
+        return slot;
+    }
+
+    private Outcome MapDirect(Dev device, Piece req, ulong busLimit, out MappingPart part)
+    {
+        part = null!;
+        if (DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        {
+            part = Bypass(req.Phys, req.Length, req.Phys);
+            return Done.Instance;
+        }
+        const string overflow = "DMA address overflow";
+        if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NotCapable, overflow);
+        if (req.Length > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
+        var request = new Swiotlb.Request(IovaSpace.AlignUp(req.Length, Swiotlb.SlotSize, out _), Swiotlb.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
+        var span = Swiotlb.LowestFit(pool, _bounces.Values, request);
+        if (span is null)
+        {
+            bool anyIgnoringLimit = Swiotlb.LowestFit(pool, _bounces.Values, request with { Limit = ulong.MaxValue }) is not null;
+            return anyIgnoringLimit || pool.Start > busLimit
+                ? Fail(DmaErrorKind.NotCapable, $"{overflow}; no bounce slot below the limit")
+                : Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; the swiotlb pool is full");
+        }
+        var slot = AddBounce(device.Id, span.Value, req.Phys, span.Value.Start, req.Length, false);
+        part = Bypass(slot.BufferPhys, req.Length, slot.BufferPhys, slot.Id);
+        return Done.Instance;
+    }
+
+    private Outcome MapGart(Dev device, Dom domain, Piece req, ulong busLimit, out MappingPart part)
+    {
+        part = null!;
+        bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
+        if (!inAperture && DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        {
+            part = Bypass(req.Phys, req.Length, req.Phys);
+            return Done.Instance;
+        }
+        if (req.Phys + (req.Length - 1) > GartConfig.MaxPhys) return Fail(DmaErrorKind.NotCapable, "beyond the GART's 40-bit reach");
+        if (domain.Aperture.Start > busLimit) return Fail(DmaErrorKind.NotCapable, "the GART aperture is beyond the DMA limit");
+        return MapThroughTable(device, domain, req, Math.Min(busLimit, domain.Aperture.Last), device.Config.SegmentBoundaryMask, Prot.Read | Prot.Write, out part);
+    }
+
+    private bool TceDirect(Dev device, Dom domain, ulong phys, ulong length, ulong mask)
+    {
+        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        return device.DdwActive && phys <= ulong.MaxValue - tce.DdwOffset && DmaRules.DmaCapable(phys + tce.DdwOffset, length, mask, device.BusDmaLimit);
+    }
+
+    private Outcome MapTce(Dev device, Dom domain, Piece req, out MappingPart part)
+    {
+        part = null!;
+        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        if (!req.Mmio && !req.NoBypass && TceDirect(device, domain, req.Phys, req.Length, req.Mask))
+        {
+            part = Bypass(req.Phys + tce.DdwOffset, req.Length, req.Phys);
+            return Done.Instance;
+        }
+        if (req.Phys + (req.Length - 1) > domain.Format.MaxOutput) return Fail(DmaErrorKind.NotCapable, "beyond the TCE real page number range");
+        return MapThroughTable(device, domain, req, Math.Min(req.Mask, domain.Aperture.Last), device.Config.SegmentBoundaryMask, req.Prot, out part);
+    }
+
+    private Outcome MapThroughTable(Dev device, Dom domain, Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
+    {
+        part = null!;
+        ulong granule = domain.Granule, offset = req.Phys % granule;
+        ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
+        var range = AllocIova(device, domain, bytes, limit, boundary);
+        if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no room for {Hex.Format(bytes)} bytes in domain {domain.Id}");
+        if (InstallMapping(domain, range.Value, range.Value.Start, req.Phys - offset, bytes, prot) is Failed failed) return failed;
+        part = new MappingPart { Dma = range.Value.Start + offset, Length = req.Length, Phys = req.Phys, Domain = domain.Id, Allocation = range };
+        return Done.Instance;
+    }
+
+    private Outcome MapIommu(Dev device, Dom domain, Piece req, out MappingPart part)
+    {
+        part = null!;
+        ulong granule = domain.Granule, offset = req.Phys % granule;
+        ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
+        ulong mappedPhys = req.Phys - offset, reachedPhys = req.Phys;
+        int? bounceId = null;
+        bool unaligned = ((req.Phys | req.Length) & (granule - 1)) != 0;
+        if (device.Config.Untrusted && unaligned)
+        {
+            if (!req.MayBounce) return Fail(DmaErrorKind.Unaligned, "untrusted device, unaligned buffer that cannot be bounced");
+            if (Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NoBounceBuffer, "DMA bounce buffers are inactive");
+            if (bytes > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, "too large for swiotlb");
+            var span = Swiotlb.LowestFit(pool, _bounces.Values, new Swiotlb.Request(bytes, granule, ulong.MaxValue, ulong.MaxValue));
+            if (span is null) return Fail(DmaErrorKind.NoBounceBuffer, "the swiotlb pool is full");
+            var slot = AddBounce(device.Id, span.Value, req.Phys, span.Value.Start + offset, req.Length, true);
+            bounceId = slot.Id;
+            mappedPhys = span.Value.Start;
+            reachedPhys = slot.BufferPhys;
+        }
+        if (mappedPhys + (bytes - 1) > domain.Format.MaxOutput) return Fail(DmaErrorKind.OutOfRange, "beyond the page table's output");
+        ulong limit = DmaLimit(device, req.Mask, domain);
+        var range = AllocIova(device, domain, bytes, limit, ulong.MaxValue);
+        if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for {Hex.Format(bytes)} bytes in domain {domain.Id}");
+        if (InstallMapping(domain, range.Value, range.Value.Start, mappedPhys, bytes, req.Prot) is Failed failed) return failed;
+        part = new MappingPart { Dma = range.Value.Start + offset, Length = req.Length, Phys = reachedPhys, Domain = domain.Id, Allocation = range, Bounce = bounceId };
+        return Done.Instance;
+    }
+
+    private Failed? InstallMapping(Dom domain, AddrRange allocation, ulong iova, ulong phys, ulong bytes, Prot prot)
+    {
+        if (!domain.Allocations.ContainsKey(allocation.Start))
+            AddAllocation(domain, new IovaAllocation(allocation, AllocationOwner.Mapping));
+        return MapLeaves(domain, iova, phys, bytes, prot);
+    }
+
+    private DmaMapping Record(Dev device, MappingKind kind, ulong phys, ulong size, DmaDirection direction, ulong limit, List<MappingPart> parts,
+        ValueList<SgEntry>? inputs = null, ValueList<DmaSegment>? segments = null)
+    {
+        var config = device.Config;
+        var mapping = new DmaMapping
+        {
+            Id = _nextMappingId++, Device = device.Id, Kind = kind, Dma = new DmaAddr(segments?.Count > 0 ? segments[0].Dma.Value : parts[0].Dma),
+            Size = size, Direction = direction, Phys = new PhysAddr(phys), Nents = inputs?.Count ?? 1, Limit = limit,
+            UntrustedDevice = config.Untrusted, Inputs = inputs ?? ValueList<SgEntry>.Empty, Segments = segments ?? ValueList<DmaSegment>.Empty,
+            Parts = parts, MaxSegmentSize = config.MaxSegmentSize, SegmentBoundaryMask = config.SegmentBoundaryMask,
+        };
+        int id = mapping.Id;
+        device.Mappings.Add(mapping);
+        ulong dma = mapping.Dma.Value;
+        if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = [];
+        list.Add(mapping);
+        bool wasUnmapped = device.Unmapped.Remove(dma);
+        OnUndo(() =>
+        {
+            device.Mappings.Remove(mapping);
+            list.Remove(mapping);
+            if (list.Count == 0) device.ByDma.Remove(dma);
+            if (wasUnmapped) device.Unmapped.Add(dma);
+            _nextMappingId = id;
+        });
+        return mapping;
+    }
+
+    private Outcome MapSingle(int deviceId, MappingKind kind, ulong phys, ulong length, DmaDirection direction, bool coherent)
+    {
+        if (!TryDevice(deviceId, out var device, out var error)) return error!;
+        bool mmio = kind == MappingKind.Resource;
+        if (ValidateBuffer(phys, length, direction, mmio) is Failed invalid) return invalid;
+        if (coherent && phys % 4096 != 0) return Fail(DmaErrorKind.InvalidArgument, "a coherent buffer is page aligned");
+        var route = RouteOf(device, out var domain);
+        ulong mask = coherent ? device.CoherentMask : device.DmaMask;
+        var req = new Piece(phys, length, DmaRules.ProtFor(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
+        var outcome = MapPiece(device, route, domain, req, out var part);
+        if (!outcome.IsSuccess) return outcome;
+        var mapping = Record(device, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);
+        var bounce = part.Bounce is int id ? _bounces[id] : null;
+        return new Mapped(mapping.Dma, bounce is null ? null : new PhysAddr(bounce.BufferPhys));
+    }
+
+    private static DmaMapping? FindUnmapTarget(Dev device, AddressRef handle, ulong address, MappingKind kind, ulong? size, DmaDirection? direction, int? nents)
+    {
+        if (!device.ByDma.TryGetValue(address, out var candidates) || candidates.Count == 0) return null;
+        if (candidates.Count == 1) return candidates[0];
+        if (handle is LiveRef { Offset: 0 } live && live.Index >= 0 && live.Index < device.Mappings.Count) return device.Mappings[live.Index];
+        return candidates.OrderBy(m => m.Id).OrderByDescending(m =>
+            (m.Kind == kind ? 8 : 0) + (size is null || size == m.Size ? 4 : 0) + (nents is null || nents == m.Nents ? 2 : 0) +
+            (direction is null || direction == m.Direction ? 1 : 0)).First();
+    }
+
+    private Outcome DoUnmap(int deviceId, AddressRef handle, MappingKind kind, ulong? size, DmaDirection? direction, int? nents)
+    {
+        if (!TryDevice(deviceId, out var device, out var error)) return error!;
+        if (!TryResolve(device, handle, out ulong address)) return Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} has no live mapping {handle}");
+        if (address == DmaAddr.MappingError.Value) return Fail(DmaErrorKind.InvalidDmaAddress, "DMA_MAPPING_ERROR");
+        var mapping = FindUnmapTarget(device, handle, address, kind, size, direction, nents);
+        if (mapping is null)
+            return device.Unmapped.Contains(address)
+                ? Fail(DmaErrorKind.DoubleUnmap, $"device {device.Id} already unmapped {Hex.Format(address)}")
+                : Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} frees DMA memory it has not allocated at {Hex.Format(address)}");
+        if (mapping.Kind != kind) return Fail(DmaErrorKind.WrongFunction, $"mapped as {mapping.Kind}, unmapped as {kind}");
+        if (size is ulong s && s != mapping.Size) return Fail(DmaErrorKind.WrongSize, $"mapped {Hex.Format(mapping.Size)}, unmapped {Hex.Format(s)}");
+        if (nents is int n && n != mapping.Nents) return Fail(DmaErrorKind.SgCountMismatch, $"{n} entries; mapped with {mapping.Nents}");
+        if (direction is DmaDirection dir && dir != mapping.Direction) return Fail(DmaErrorKind.WrongDirection, $"mapped {mapping.Direction}, unmapped {dir}");
+
+        // From here on nothing fails: teardown needs no undo.
+        foreach (var (domainId, allocation) in mapping.Parts.Where(p => !p.IsBypass && p.Allocation is not null)
+                     .Select(p => (p.Domain!.Value, p.Allocation!.Value)).Distinct().ToList())
+        {
+            var domain = _domains[domainId];
+            ClearLeaves(domain, allocation);
+            if (domain.Type == DomainType.DmaFq && !device.Config.Untrusted)
+                QueueForFlush(domain, allocation);
+            else
+            {
+                InvalidateIotlb(domain, allocation);
+                ReleaseAllocation(domain, allocation);
+            }
+        }
+        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>()) _bounces.Remove(bounceId);
+        device.Mappings.Remove(mapping);
+        var list = device.ByDma[mapping.Dma.Value];
+        list.Remove(mapping);
+        if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);
+        device.Unmapped.Add(address);
+        return Done.Instance;
+    }
+
+    /// <summary>Removes the leaves inside an allocation (whole leaves; holes skipped).</summary>
+    private static void ClearLeaves(Dom domain, AddrRange range)
+    {
+        ulong cursor = range.Start;
+        while (true)
+        {
+            if (domain.Table.Translate(cursor) is { } t)
+            {
+                domain.Table.Unmap(t.LeafIova, t.LeafSize);
+                ulong end = t.LeafIova + t.LeafSize - 1;
+                if (end >= range.Last) return;
+                cursor = end + 1;
+            }
+            else
+            {
+                if (range.Last - cursor < domain.Granule) return;
+                cursor += domain.Granule;
+                if (cursor > range.Last) return;
+            }
+        }
+    }
+}

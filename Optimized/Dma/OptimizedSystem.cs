@@ -1,0 +1,159 @@
+using DmaVerify.Model;
+using DmaVerify.Optimized.Iova;
+using DmaVerify.Optimized.PageTables;
+
+namespace DmaVerify.Optimized.Dma;
+
+/// <summary>
+/// The fast implementation of every op (DESIGN §5): per-domain IOVA allocators and page tables,
+/// dictionary IOTLBs, ring flush queues, dma-debug entries keyed by (device, dma). Every op
+/// either succeeds or is unrolled through a small undo log (failure atomicity, INV-15); the
+/// only effect kept on failure is a PCI device's cleared 32-bit-first flag (not on an injected
+/// OutOfMemory, where nothing changes).
+/// </summary>
+public sealed partial class OptimizedSystem
+{
+    public PlatformConfig Platform { get; }
+    private readonly TablePageAllocator _tablePages = new();
+    private readonly Dictionary<int, Dev> _devices = [];
+    private readonly SortedDictionary<int, Dom> _domains = [];
+    private ulong _nowMs;
+    private int _nextMappingId, _nextBounceId, _nextDomainId;
+    private List<Action> _undo = [];
+    private List<Action> _kept = [];
+
+    public OptimizedSystem(PlatformConfig platform)
+    {
+        Platform = platform;
+        BuildInitialState();
+        _undo = [];
+        _kept = [];
+    }
+
+    /// <summary>Makes the n-th page-table page allocation from now fail (1 = the next); ≤ 0 cancels.</summary>
+    public void FailNthTablePage(int n) => _tablePages.FailNth(n);
+
+    /// <summary>Table-page allocations attempted so far (for fault-injection loops).</summary>
+    public long TablePageAttempts => _tablePages.Attempts;
+
+    public Outcome Apply(Op op)
+    {
+        _undo = [];
+        _kept = [];
+        Outcome outcome;
+        try
+        {
+            outcome = Dispatch(op);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            outcome = new Failed(DmaErrorKind.InvalidArgument, $"internal error: {e.Message}");
+        }
+        if (!outcome.IsSuccess)
+        {
+            for (int i = _undo.Count - 1; i >= 0; i--) _undo[i]();
+            if (outcome is not Failed { Kind: DmaErrorKind.OutOfMemory })
+                foreach (var redo in _kept) redo();
+        }
+        _undo = [];
+        _kept = [];
+        return outcome;
+    }
+
+    private Outcome Dispatch(Op op) => op switch
+    {
+        AllocDomain o => DoAllocDomain(o),
+        Attach o => DoAttach(o),
+        SetDomainType o => DoSetDomainType(o),
+        SetMask o => DoSetMask(o),
+        Map o => MapSingle(o.Device, MappingKind.Single, o.Phys.Value, o.Length, o.Direction, coherent: false),
+        Unmap o => DoUnmap(o.Device, o.Handle, MappingKind.Single, o.Length, o.Direction, null),
+        MapSg o => DoMapSg(o),
+        UnmapSg o => DoUnmap(o.Device, o.Handle, MappingKind.Sg, null, o.Direction, o.Nents),
+        AllocCoherent o => MapSingle(o.Device, MappingKind.Coherent, o.Phys.Value, o.Size, DmaDirection.Bidirectional, coherent: true),
+        FreeCoherent o => DoUnmap(o.Device, o.Handle, MappingKind.Coherent, o.Size, null, null),
+        MapResource o => MapSingle(o.Device, MappingKind.Resource, o.Phys.Value, o.Length, o.Direction, coherent: false),
+        UnmapResource o => DoUnmap(o.Device, o.Handle, MappingKind.Resource, o.Length, o.Direction, null),
+        IommuMap o => DoIommuMap(o),
+        IommuUnmap o => DoIommuUnmap(o),
+        DeviceAccess o => DoDeviceAccess(o),
+        SetupMsi o => DoSetupMsi(o),
+        Flush o => DoFlush(o),
+        Tick o => DoTick(o),
+        _ => Fail(DmaErrorKind.InvalidArgument, $"unknown op {op?.GetType().Name}"),
+    };
+
+    private static Failed Fail(DmaErrorKind kind, string message) => new(kind, message);
+
+    private void OnUndo(Action revert) => _undo.Add(revert);
+
+    /// <summary>A device's run-time state plus its dma-debug entries.</summary>
+    private sealed class Dev
+    {
+        public required DeviceConfig Config;
+        public ulong DmaMask, CoherentMask, BusDmaLimit;
+        public int? Domain;
+        public bool Pci32First, DdwActive;
+        /// <summary>Live mappings in creation order (LiveRef indexes this list).</summary>
+        public readonly List<DmaMapping> Mappings = [];
+        /// <summary>dma-debug: live mappings by handle.</summary>
+        public readonly Dictionary<ulong, List<DmaMapping>> ByDma = [];
+        public readonly HashSet<ulong> Unmapped = [];
+        public int Id => Config.Id;
+    }
+
+    /// <summary>One translation context.</summary>
+    private sealed class Dom
+    {
+        public required int Id, Iommu;
+        public required DomainType Type;
+        public required PageTableGeometry Format;
+        public required AddrRange Aperture;
+        public bool ForceAperture, IsDefault;
+        public IovaPolicy Policy;
+        public ulong AllocStart;
+        public required IPageTable Table;
+        /// <summary>SizeAligned domains: the augmented tree (PFN units).</summary>
+        public IIovaAllocator? Iova;
+        /// <summary>Every allocation by start (mapping, MSI page, flush-queue owner).</summary>
+        public readonly SortedDictionary<ulong, IovaAllocation> Allocations = [];
+        public readonly List<ReservedIova> Reserved = [];
+        public readonly Dictionary<(int Iommu, ulong Iova), IotlbEntry> Iotlb = [];
+        public readonly Queue<FlushQueueEntry> FlushQueue = new();
+        public ulong FlushStarted, FlushFinished;
+        public ulong? TimerDeadline;
+        public readonly Dictionary<ulong, MsiPage> MsiPages = [];
+        public ulong MsiBump;
+        public ulong Granule => Format.Granule;
+        public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+    }
+
+    private bool TryDevice(int id, out Dev device, out Failed? error)
+    {
+        error = null;
+        if (!_devices.TryGetValue(id, out device!))
+        {
+            error = Fail(DmaErrorKind.UnknownDevice, $"no device {id} on preset {Platform.Preset}");
+            return false;
+        }
+        return true;
+    }
+
+    private Dom? DomainOf(int? id) => id is int i && _domains.TryGetValue(i, out var d) ? d : null;
+
+    private IommuConfig? IommuOf(DeviceConfig config) => config.Iommu is int i ? Platform.Iommu(i) : null;
+
+    private bool TryResolve(Dev device, AddressRef reference, out ulong address)
+    {
+        address = 0;
+        switch (reference)
+        {
+            case RawRef raw: address = raw.Address; return true;
+            case LiveRef live:
+                if (live.Index < 0 || live.Index >= device.Mappings.Count) return false;
+                address = unchecked(device.Mappings[live.Index].Dma.Value + live.Offset);
+                return true;
+            default: return false;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace DmaVerify.Optimized.PageTables;
+
+/// <summary>
+/// iommu_pgsize as a constant-time bit computation (reference notes §3.5): the largest size in
+/// the bitmap that is no larger than what remains and to which both the IOVA and the physical
+/// address are aligned. Taking one page and choosing again is the same as Linux's
+/// (pgsize, count) runs; the model's brute-force <c>DmaRules.ChoosePageSize</c> is the spec.
+/// </summary>
+public static class PageSizeRule
+{
+    /// <summary>The page size for the next leaf, or 0 when none fits.</summary>
+    public static ulong Choose(ulong pageSizes, ulong iova, ulong pa, ulong remaining)
+    {
+        if (remaining == 0) return 0;
+        // Sizes up to the top bit of what remains: (top << 1) - 1 wraps to all ones at bit 63.
+        ulong fits = (Bits.HighestSetBit(remaining) << 1) - 1;
+        ulong address = iova | pa;
+        // Sizes up to the alignment of both addresses; address 0 is aligned to everything.
+        ulong aligned = address == 0 ? ulong.MaxValue : (Bits.LowestSetBit(address) << 1) - 1;
+        return Bits.HighestSetBit(pageSizes & fits & aligned);
+    }
+}
