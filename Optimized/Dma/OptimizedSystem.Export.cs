@@ -24,7 +24,7 @@ public sealed partial class OptimizedSystem
                 Iotlb = [.. dom.Iotlb.Values], FlushQueue = [.. dom.FlushQueue],
                 FlushStarted = dom.FlushStarted, FlushFinished = dom.FlushFinished, TimerDeadline = dom.TimerDeadline,
                 MsiPages = [.. dom.MsiPages.Values], MsiBump = dom.MsiBump,
-                TablePages = dom.Table.TablePages, PendingFreeTablePages = dom.Table.PendingFreeTablePages,
+                TablePages = dom.Table.TablePages + dom.Table.PendingFreeTablePages, PendingFreeTablePages = dom.Table.PendingFreeTablePages,
             };
             foreach (var leaf in dom.Table.Leaves()) ds.Leaves.Add(leaf.Iova, leaf);
             state.Domains.Add(ds);

@@ -34,6 +34,7 @@ public sealed partial class OptimizedSystem
     {
         domain.FlushStarted++;
         domain.Iotlb.Clear();
+        domain.Table.ReleaseDeferred(domain.PendingFree); // no walk can reach them any more
         domain.FlushFinished++;
         ReleaseCompletedFlushEntries(domain);
     }

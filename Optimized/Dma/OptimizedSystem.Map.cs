@@ -1,4 +1,5 @@
 using DmaVerify.Model;
+using DmaVerify.Optimized.PageTables;
 
 namespace DmaVerify.Optimized.Dma;
 
@@ -274,8 +275,9 @@ public sealed partial class OptimizedSystem
                      .Select(p => (p.Domain!.Value, p.Allocation!.Value)).Distinct().ToList())
         {
             var domain = _domains[domainId];
-            ClearLeaves(domain, allocation);
-            if (domain.Type == DomainType.DmaFq && !device.Config.Untrusted)
+            bool lazy = domain.Type == DomainType.DmaFq && !device.Config.Untrusted;
+            ClearLeaves(domain, allocation, lazy ? domain.PendingFree : null);
+            if (lazy)
                 QueueForFlush(domain, allocation);
             else
             {
@@ -293,14 +295,14 @@ public sealed partial class OptimizedSystem
     }
 
     /// <summary>Removes the leaves inside an allocation (whole leaves; holes skipped).</summary>
-    private static void ClearLeaves(Dom domain, AddrRange range)
+    private static void ClearLeaves(Dom domain, AddrRange range, TableFreeList? deferFree)
     {
         ulong cursor = range.Start;
         while (true)
         {
             if (domain.Table.Translate(cursor) is { } t)
             {
-                domain.Table.Unmap(t.LeafIova, t.LeafSize);
+                domain.Table.Unmap(t.LeafIova, t.LeafSize, deferFree);
                 ulong end = t.LeafIova + t.LeafSize - 1;
                 if (end >= range.Last) return;
                 cursor = end + 1;

@@ -113,6 +113,8 @@ public sealed partial class OptimizedSystem
         public IovaPolicy Policy;
         public ulong AllocStart;
         public required IPageTable Table;
+        /// <summary>Table pages a lazy unmap detached; freed after the next IOTLB flush.</summary>
+        public readonly TableFreeList PendingFree = new();
         /// <summary>SizeAligned domains: the augmented tree (PFN units).</summary>
         public IIovaAllocator? Iova;
         /// <summary>Every allocation by start (mapping, MSI page, flush-queue owner).</summary>
