@@ -221,4 +221,29 @@ public class GenericPtRegressionTests
         Assert.Null(table.Translate(b));
         Assert.Empty(table.Leaves());
     }
+
+    /// <summary>test_entry_oa through the whole table: every leaf size maps PA 0 and the highest
+    /// PA it can (below the GART's scratch page there) and reads both back.</summary>
+    [Theory]
+    [MemberData(nameof(TableCases.Names), MemberType = typeof(TableCases))]
+    public void PhysicalAddressZeroAndTheMaximumMapThroughEveryTable(string name)
+    {
+        var tc = TableCases.Get(name);
+        var table = tc.New();
+        foreach (ulong size in Enumerable.Range(0, 64).Select(b => 1UL << b).Where(s => (table.PageSizes & s) != 0 && s <= 1UL << (tc.IovaSpanLog2 - 3)))
+        {
+            ulong maxPa = table.PaLast & ~(size - 1);
+            if (table.Kind == PageTableFormatKind.Gart) maxPa -= size; // the top page is the scratch page
+            ulong lo = (tc.IovaLo + size - 1) & ~(size - 1);
+            foreach (var (iova, pa) in new[] { (lo, 0UL), (lo + size, maxPa) })
+            {
+                Assert.True(table.Map(iova, pa, size, Prot.Read | Prot.Write).IsSuccess, $"{name} {size:X} pa {pa:X}");
+                Assert.Equal(pa + size - 1, table.Translate(iova + size - 1)!.Value.Pa);
+                Assert.Equal(new Leaf(iova, pa, size, table.EffectiveProt(Prot.Read | Prot.Write)), Assert.Single(table.Leaves()));
+                Assert.Empty(table.Audit());
+                Assert.Equal(size, table.Unmap(iova, size));
+            }
+        }
+        Assert.Equal(1, table.TablePages);
+    }
 }
