@@ -10,12 +10,8 @@ internal static class ReplayVerb
 {
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
     {
-        if (!ScenarioLoader.TryLoad(path, text, error, out var scenario, out int exit))
+        if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))
             return exit;
-
-        var report = ScenarioRunner.Run(scenario);
-        if (ScenarioLoader.ReportUnrunnable(path, report, error) is int bad)
-            return bad;
 
         Write(path, report, output, text);
         return ExitCodeOf(report);

@@ -61,6 +61,21 @@ internal static class ScenarioLoader
         return true;
     }
 
+    /// <summary>Loads a scenario and runs it on the model; false (with the exit code) when the
+    /// file cannot be read or parsed or the scenario does not build. What replay and show share.</summary>
+    public static bool TryLoadAndRun(string path, IScenarioText text, TextWriter error, out Scenario scenario, out ReplayReport report, out int exitCode)
+    {
+        report = null!;
+        if (!TryLoad(path, text, error, out scenario, out exitCode)) return false;
+        report = ScenarioRunner.Run(scenario);
+        if (ReportUnrunnable(path, report, error) is int bad)
+        {
+            exitCode = bad;
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Prints why a scenario could not be run and gives its exit code, or returns null
     /// when the report is not of that kind.</summary>
     public static int? ReportUnrunnable(string path, ReplayReport report, TextWriter error)
