@@ -1,0 +1,143 @@
+using DmaVerify.Model;
+
+namespace DmaVerify.Harness;
+
+/// <summary>How closely a <see cref="RefinementSession"/> watches the implementation.</summary>
+public sealed record RefinementOptions
+{
+    /// <summary>Check the implementation's exported state against every invariant after every
+    /// n-th step (1 = every step, 0 = only when asked). Exporting costs O(state), so long runs
+    /// check less often.</summary>
+    public int InvariantEvery { get; init; } = 1;
+
+    /// <summary>The model's options. Fault-injection runs set AllowResourceFailures.</summary>
+    public ModelOptions Model { get; init; } = new();
+}
+
+/// <summary>
+/// One model-vs-implementation run, a step at a time (DESIGN §6): each op goes to the
+/// implementation, its outcome to <see cref="ModelSystem.Check"/>, which accepts any outcome the
+/// model allows and adopts its choices; the implementation's state is checked against the
+/// invariants. The first problem is kept as <see cref="Finding"/> and later steps are refused,
+/// so what a session reports is always a prefix of ops that ends in the failure.
+/// Generators read <see cref="ModelState"/> to make the next op. Nothing here throws for a
+/// problem in the model or the implementation: crashes become findings.
+/// </summary>
+public sealed class RefinementSession
+{
+    private readonly ISystemUnderTest _impl;
+    private readonly ModelSystem _model;
+    private readonly RefinementOptions _options;
+    private readonly List<ScenarioStep> _steps = [];
+
+    public RefinementSession(PlatformConfig platform, Func<PlatformConfig, ISystemUnderTest> implementation, RefinementOptions? options = null)
+    {
+        Platform = platform;
+        _options = options ?? new RefinementOptions();
+        _model = new ModelSystem(platform, _options.Model);
+        try
+        {
+            _impl = implementation(platform);
+        }
+        catch (Exception e)
+        {
+            _impl = new Broken(e);
+            Finding = Finding.Crash(FindingKind.ImplementationCrash, 0, "the implementation's constructor", e);
+        }
+    }
+
+    public PlatformConfig Platform { get; }
+    public SystemState ModelState => _model.State;
+    public ISystemUnderTest Implementation => _impl;
+
+    /// <summary>The ops run so far with the implementation's outcomes (the failing op last).</summary>
+    public IReadOnlyList<ScenarioStep> Steps => _steps;
+
+    public Finding? Finding { get; private set; }
+    public bool Failed => Finding is not null;
+
+    /// <summary>Runs one op on both sides. Returns the finding it caused, if any; after a
+    /// finding, further steps are ignored and return it again.</summary>
+    public Finding? Step(Op op)
+    {
+        if (Finding is not null) return Finding;
+        int index = _steps.Count;
+        Outcome outcome;
+        try
+        {
+            outcome = _impl.Apply(op);
+        }
+        catch (Exception e)
+        {
+            _steps.Add(new ScenarioStep(op));
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, _impl.Name, e);
+        }
+        _steps.Add(new ScenarioStep(op, outcome));
+        if (outcome is Failed f && f.Error.Message.StartsWith("internal error", StringComparison.Ordinal))
+            return Finding = new Finding(FindingKind.ImplementationCrash, index, "CRASH", $"{_impl.Name} reported {f.Error.Message}");
+
+        try
+        {
+            var result = _model.Check(op, outcome);
+            if (result.Divergence is { } d) return Finding = Finding.From(index, d);
+        }
+        catch (Exception e)
+        {
+            return Finding = Finding.Crash(FindingKind.ToolCrash, index, "the model", e);
+        }
+
+        if (_options.InvariantEvery > 0 && (index + 1) % _options.InvariantEvery == 0)
+            return CheckInvariants();
+        return null;
+    }
+
+    /// <summary>Checks the implementation's current state against every invariant.</summary>
+    public Finding? CheckInvariants()
+    {
+        if (Finding is not null) return Finding;
+        int index = Math.Max(0, _steps.Count - 1);
+        try
+        {
+            var violations = InvariantChecker.Check(_impl.ExportState());
+            return violations.Count == 0 ? null : Finding = Finding.From(index, violations);
+        }
+        catch (Exception e)
+        {
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, $"{_impl.Name}'s state export or the checker", e);
+        }
+    }
+
+    /// <summary>The ops so far as a scenario (with the implementation's outcomes recorded), ready
+    /// for the text form and <c>verify replay</c>.</summary>
+    public Scenario ToScenario(string preset) =>
+        new(preset, ValueList<DeviceConfig>.Empty, _steps.ToValueList());
+
+    /// <summary>Runs a whole op list; stops at the first finding. Checks invariants at the end.</summary>
+    public static RefinementReport Run(
+        PlatformConfig platform,
+        IEnumerable<Op> ops,
+        Func<PlatformConfig, ISystemUnderTest> implementation,
+        RefinementOptions? options = null)
+    {
+        var session = new RefinementSession(platform, implementation, options);
+        foreach (var op in ops)
+            if (session.Step(op) is not null) break;
+        session.CheckInvariants();
+        return new RefinementReport(session.Steps, session.Finding);
+    }
+
+    private sealed class Broken(Exception e) : ISystemUnderTest
+    {
+        public string Name => "broken";
+        public Outcome Apply(Op op) => throw new InvalidOperationException("the implementation could not be built", e);
+        public SystemState ExportState() => throw new InvalidOperationException("the implementation could not be built", e);
+        public void FailNthAllocation(int n) { }
+        public long AllocationAttempts => 0;
+    }
+}
+
+/// <summary>The result of <see cref="RefinementSession.Run"/>.</summary>
+public sealed record RefinementReport(IReadOnlyList<ScenarioStep> Steps, Finding? Finding)
+{
+    public bool Passed => Finding is null;
+}
