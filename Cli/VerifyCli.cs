@@ -77,9 +77,12 @@ public static class VerifyCli
         ];
         root.Add(show);
 
+        root.Add(CheckCommand.Build(output, error, text, examples));
+
         examples[root] =
         [
             "Examples:",
+            "  verify check --quick",
             "  verify replay map-unmap.scn",
             "  verify show map-unmap.scn",
             "  verify replay --help",

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using DmaVerify.Cli.Check;
+using DmaVerify.Cli.Text;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>The command-line shape of `verify check` (options, help, examples).</summary>
+internal static class CheckCommand
+{
+    public static Command Build(TextWriter output, TextWriter error, IScenarioText text, Dictionary<Command, string[]> examples)
+    {
+        var quick = new Option<bool>("--quick") { Description = "A short run (about a minute on 2 cores): fewer sequences, shorter fuzz runs." };
+        var longRun = new Option<bool>("--long") { Description = "A long run: ten times the default counts, per-item budget of 10 minutes." };
+        var seed = new Option<int>("--seed") { Description = "Seed for the generated runs (default 1); the same seed gives the same run.", DefaultValueFactory = _ => 1 };
+        var report = new Option<string?>("--report") { Description = "Also write the table and failures as Markdown to this file." };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout instead of the table (progress goes to stderr)." };
+        var junit = new Option<string?>("--junit") { Description = "Also write JUnit XML to this file, for CI systems." };
+        var engine = new Option<string[]>("--engine") { Description = "Run only these engines or families (e.g. corpus, corpus:optimized); repeatable.", AllowMultipleArgumentsPerToken = true };
+        var target = new Option<string[]>("--target") { Description = "Run only items for these presets (or '-' for preset-independent items); repeatable.", AllowMultipleArgumentsPerToken = true };
+        var corpus = new Option<string?>("--corpus") { Description = "The corpus folder (default: the nearest corpus/ at or above the current folder)." };
+
+        var command = new Command("check", "The main job: every engine on every preset (corpus replay on the model and each implementation, properties, fuzzing, proofs), then a table with pass/fail, counts and time, and the command that replays each failure.")
+        {
+            quick, longRun, seed, report, json, junit, engine, target, corpus,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(quick) && result.GetValue(longRun))
+                result.AddError("--quick and --long cannot be used together; pick one (or neither for the default run).");
+        });
+        command.SetAction(parse => CheckVerb.Run(new CheckRequest(
+            parse.GetValue(quick) ? CheckLevel.Quick : parse.GetValue(longRun) ? CheckLevel.Long : CheckLevel.Default,
+            parse.GetValue(seed),
+            parse.GetValue(report),
+            parse.GetValue(json),
+            parse.GetValue(junit),
+            parse.GetValue(engine) ?? [],
+            parse.GetValue(target) ?? [],
+            parse.GetValue(corpus)), output, error, text));
+        examples[command] =
+        [
+            "Examples:",
+            "  verify check                      # the default run, about 5 minutes on 2 cores",
+            "  verify check --quick              # about a minute",
+            "  verify check --engine corpus --target x86-vtd",
+            "  verify check --report check.md --junit check.xml",
+            "",
+            "Exit codes: 0 everything passed (skips allowed), 1 a failure, 2 bad arguments, 3 an engine crashed.",
+        ];
+        return command;
+    }
+}

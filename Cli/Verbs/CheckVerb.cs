@@ -1,0 +1,106 @@
+using DmaVerify.Cli.Check;
+using DmaVerify.Cli.Text;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>What `verify check` was asked to do.</summary>
+internal sealed record CheckRequest(
+    CheckLevel Level,
+    int Seed,
+    string? ReportPath,
+    bool Json,
+    string? JUnitPath,
+    IReadOnlyList<string> Engines,
+    IReadOnlyList<string> Targets,
+    string? CorpusDirectory);
+
+/// <summary>
+/// `verify check`: the main job. Every engine on every preset (corpus replay, properties,
+/// fuzzing, proofs), then one table with pass/fail, counts, time, and for each failure the
+/// one-line command that replays it. Exit 0 only when nothing failed.
+/// </summary>
+internal static class CheckVerb
+{
+    public static int Run(CheckRequest request, TextWriter output, TextWriter error, IScenarioText text, CheckEnvironment? environmentOverride = null)
+    {
+        string? corpus = request.CorpusDirectory ?? FindCorpus();
+        if (request.CorpusDirectory is not null && !Directory.Exists(request.CorpusDirectory))
+        {
+            error.WriteLine($"verify check: --corpus {request.CorpusDirectory}: no such folder");
+            return ExitCodes.BadInput;
+        }
+        var context = environmentOverride ?? new CheckEnvironment(CheckEnvironment.DefaultImplementations(), corpus, ArtifactFolder(corpus));
+        var sources = CheckSources.All(text);
+        var unknown = request.Engines.Where(e => !sources.Any(s => Matches(s.Engine, e) || e.StartsWith(s.Engine + ":", StringComparison.Ordinal))).ToList();
+        if (unknown.Count > 0)
+        {
+            error.WriteLine($"verify check: unknown engine {string.Join(", ", unknown)}; known: {string.Join(", ", sources.Select(s => s.Engine))}");
+            return ExitCodes.BadInput;
+        }
+
+        // With --json the table's place on stdout is taken by the JSON, so progress goes to stderr.
+        var progressWriter = request.Json ? error : output;
+        ICheckProgress progress = ReferenceEquals(progressWriter, Console.Out) && !Console.IsOutputRedirected
+            || ReferenceEquals(progressWriter, Console.Error) && !Console.IsErrorRedirected
+            ? new LiveProgress(progressWriter)
+            : new LineProgress(progressWriter);
+
+        var budget = CheckBudget.For(request.Level, request.Seed);
+        var results = new CheckRunner(sources, progress).Run(budget, context,
+            item => (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
+                    && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal)),
+            CancellationToken.None);
+
+        if (request.Json) output.WriteLine(CheckReports.Json(results));
+        else CheckTable.Write(results, output);
+
+        string command = "verify check" + request.Level switch { CheckLevel.Quick => " --quick", CheckLevel.Long => " --long", _ => "" };
+        if (!TryWrite(request.ReportPath, () => CheckReports.Markdown(results, command), "--report", error)) return ExitCodes.BadInput;
+        if (!TryWrite(request.JUnitPath, () => CheckReports.JUnit(results), "--junit", error)) return ExitCodes.BadInput;
+
+        if (results.Count == 0)
+        {
+            error.WriteLine("verify check: nothing matched the --engine/--target filters");
+            return ExitCodes.BadInput;
+        }
+        if (results.Any(r => r.Outcome.Status == CheckStatus.Crashed)) return ExitCodes.Crashed;
+        return results.Any(r => r.Outcome.Status == CheckStatus.Failed) ? ExitCodes.Failed : ExitCodes.Ok;
+    }
+
+    /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
+    private static bool Matches(string engine, string filter) =>
+        engine.Equals(filter, StringComparison.Ordinal) || engine.StartsWith(filter + ":", StringComparison.Ordinal);
+
+    private static bool TryWrite(string? path, Func<string> content, string option, TextWriter error)
+    {
+        if (path is null) return true;
+        try
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            File.WriteAllText(path, content());
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"verify check: {option} {path}: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>The nearest <c>corpus/</c> folder at or above the current folder.</summary>
+    internal static string? FindCorpus()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "corpus");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Where failing items write their artifacts: beside the corpus (ignored by git) or
+    /// in the temp folder.</summary>
+    private static string ArtifactFolder(string? corpus) =>
+        corpus is not null ? Path.Combine(Path.GetDirectoryName(corpus)!, "artifacts", "check") : Path.Combine(Path.GetTempPath(), "dmaverify-check");
+}
