@@ -17,7 +17,7 @@ public static class OpDecoder
 
     /// <summary>Lengths by the low nibble of the size byte; 0 means "the length of this device's
     /// last mapping" (so unmaps can match their maps), 15 a small odd length.</summary>
-    private static readonly ulong[] Lengths =
+    internal static readonly ulong[] Lengths =
         [0, 0x1, 0x40, 0x800, 0xFFF, 0x1000, 0x1001, 0x2000, 0x3000, 0x8000, 0x10000, 0x20_0000, 0x4000_0000, 0x1_0000_0000, 0x10, 0];
 
     private static readonly DomainType[] DomainTypes = [DomainType.Unmanaged, DomainType.Dma, DomainType.DmaFq, DomainType.Identity, DomainType.Blocked];
