@@ -77,6 +77,24 @@ public static class VerifyCli
         ];
         root.Add(show);
 
+        var instrumentInput = new Argument<string>("IN.dll") { Description = "An IL-only .NET assembly." };
+        var instrumentOutput = new Option<string?>("--out") { Description = "Where to write the instrumented copy (default: rewrite IN.dll in place)." };
+        var instrument = new Command("instrument", "Insert AFL edge-coverage probes (SharpFuzz-style) into an assembly, for `verify fuzz` or afl-fuzz.")
+        {
+            instrumentInput, instrumentOutput,
+        };
+        instrument.SetAction(parse => InstrumentVerb.Run(parse.GetValue(instrumentInput)!, parse.GetValue(instrumentOutput), output, error));
+        examples[instrument] =
+        [
+            "Examples:",
+            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "",
+            "Exit codes:",
+            "  0  instrumented, or already instrumented (then copied unchanged)",
+            "  2  refused: missing file, not a .NET assembly, mixed-mode assembly, or the fuzz runtime itself",
+        ];
+        root.Add(instrument);
+
         examples[root] =
         [
             "Examples:",
