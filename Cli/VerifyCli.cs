@@ -95,6 +95,25 @@ public static class VerifyCli
         ];
         root.Add(instrument);
 
+        var aflTarget = new Argument<string>("TARGET") { Description = "PATH.dll:Namespace.Type.Method, a public static method taking ReadOnlySpan<byte> or byte[]; an exception is a finding." };
+        var aflInput = new Argument<string?>("INPUT") { Description = "The input file (afl-fuzz's @@); default: standard input.", Arity = ArgumentArity.ZeroOrOne };
+        var aflInstrument = new Option<string[]>("--instrument") { Description = "Also instrument these assemblies (names beside verify, or paths), e.g. DmaVerify.Model.", AllowMultipleArgumentsPerToken = true };
+        var aflCache = new Option<string?>("--cache") { Description = "Folder for instrumented copies (default $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented)." };
+        var fuzzAfl = new Command("fuzz-afl", "Run a fuzz target under afl-fuzz (fork server on fd 198/199, shared-memory coverage map, crash-surviving runner process); without afl-fuzz, run it once on INPUT.")
+        {
+            aflTarget, aflInput, aflInstrument, aflCache,
+        };
+        fuzzAfl.SetAction(parse => FuzzAflVerb.Run(parse.GetValue(aflTarget)!, parse.GetValue(aflInput), parse.GetValue(aflInstrument) ?? [], parse.GetValue(aflCache), output, error));
+        examples[fuzzAfl] =
+        [
+            "Examples:",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
+            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
+            "",
+            "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
+        ];
+        root.Add(fuzzAfl);
+
         examples[root] =
         [
             "Examples:",

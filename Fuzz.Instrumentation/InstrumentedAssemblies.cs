@@ -16,6 +16,22 @@ public sealed class InstrumentedAssemblies
     /// model-vs-implementation harness that drives it.</summary>
     public static IReadOnlyList<string> Default { get; } = ["DmaVerify.Model", "DmaVerify.Optimized", "DmaVerify.Harness"];
 
+    /// <summary>The cache folder used when none is given: $DMAVERIFY_CACHE, else
+    /// $XDG_CACHE_HOME/dmaverify/instrumented, else ~/.cache/dmaverify/instrumented.</summary>
+    public static string DefaultCacheDir
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("DMAVERIFY_CACHE") is { Length: > 0 } explicitDir) return explicitDir;
+            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            string root = !string.IsNullOrEmpty(xdg) ? xdg
+                : !string.IsNullOrEmpty(home) ? Path.Combine(home, ".cache")
+                : Path.GetTempPath();
+            return Path.Combine(root, "dmaverify", "instrumented");
+        }
+    }
+
     private InstrumentedAssemblies(InstrumentedLoadContext context, IReadOnlyList<InstrumentationResult> results)
     {
         Context = context;

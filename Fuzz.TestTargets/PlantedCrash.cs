@@ -42,3 +42,13 @@ public static class PlantedCrash
         GC.KeepAlive(sum);
     }
 }
+
+/// <summary>Planted hangs and fatal errors in one target, to show the AFL++ adapter survives both.</summary>
+public static class PlantedHangAndFatal
+{
+    public static void Run(ReadOnlySpan<byte> data)
+    {
+        PlantedCrash.Hang(data);
+        PlantedCrash.Die(data);
+    }
+}
