@@ -88,6 +88,42 @@ public static class VerifyCli
         root.Add(show);
 
         root.Add(FuzzCommand(output, error, examples));
+        var instrumentInput = new Argument<string>("IN.dll") { Description = "An IL-only .NET assembly." };
+        var instrumentOutput = new Option<string?>("--out") { Description = "Where to write the instrumented copy (default: rewrite IN.dll in place)." };
+        var instrument = new Command("instrument", "Insert AFL edge-coverage probes (SharpFuzz-style) into an assembly, for `verify fuzz` or afl-fuzz.")
+        {
+            instrumentInput, instrumentOutput,
+        };
+        instrument.SetAction(parse => InstrumentVerb.Run(parse.GetValue(instrumentInput)!, parse.GetValue(instrumentOutput), output, error));
+        examples[instrument] =
+        [
+            "Examples:",
+            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "",
+            "Exit codes:",
+            "  0  instrumented, or already instrumented (then copied unchanged)",
+            "  2  refused: missing file, not a .NET assembly, mixed-mode assembly, or the fuzz runtime itself",
+        ];
+        root.Add(instrument);
+
+        var aflTarget = new Argument<string>("TARGET") { Description = "PATH.dll:Namespace.Type.Method, a public static method taking ReadOnlySpan<byte> or byte[]; an exception is a finding." };
+        var aflInput = new Argument<string?>("INPUT") { Description = "The input file (afl-fuzz's @@); default: standard input.", Arity = ArgumentArity.ZeroOrOne };
+        var aflInstrument = new Option<string[]>("--instrument") { Description = "Also instrument these assemblies (names beside verify, or paths), e.g. DmaVerify.Model.", AllowMultipleArgumentsPerToken = true };
+        var aflCache = new Option<string?>("--cache") { Description = "Folder for instrumented copies (default $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented)." };
+        var fuzzAfl = new Command("fuzz-afl", "Run a fuzz target under afl-fuzz (fork server on fd 198/199, shared-memory coverage map, crash-surviving runner process); without afl-fuzz, run it once on INPUT.")
+        {
+            aflTarget, aflInput, aflInstrument, aflCache,
+        };
+        fuzzAfl.SetAction(parse => FuzzAflVerb.Run(parse.GetValue(aflTarget)!, parse.GetValue(aflInput), parse.GetValue(aflInstrument) ?? [], parse.GetValue(aflCache), output, error));
+        examples[fuzzAfl] =
+        [
+            "Examples:",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
+            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
+            "",
+            "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
+        ];
+        root.Add(fuzzAfl);
 
         examples[root] =
         [
