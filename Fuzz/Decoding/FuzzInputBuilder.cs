@@ -43,13 +43,11 @@ public sealed class FuzzInputBuilder
         return (byte)best;
     }
 
-    /// <summary>The size byte for a length in the decoder's table (low nibble) times 1..16.</summary>
+    /// <summary>The smallest size byte that decodes to <paramref name="length"/> (extra byte 0).</summary>
     public static byte SizeOf(ulong length)
     {
-        var table = OpDecoder.Lengths;
-        for (int low = 1; low < 15; low++)
-            for (int times = 1; times <= 16; times++)
-                if (table[low] * (ulong)times == length) return (byte)(((times - 1) << 4) | low);
-        throw new ArgumentException($"length 0x{length:X} is not a table length times 1..16", nameof(length));
+        for (int size = 1; size < 256; size++)
+            if ((size & 15) is not (0 or 15) && OpDecoder.LengthOf((byte)size, 0, 0) == length) return (byte)size;
+        throw new ArgumentException($"length 0x{length:X} has no size byte", nameof(length));
     }
 }

@@ -22,8 +22,8 @@ public static class SeedCorpus
         return seeds;
     }
 
-    /// <summary>Writes every target's seeds into corpusRoot/&lt;target&gt;/ (SHA-1 names);
-    /// returns the files written.</summary>
+    /// <summary>Writes every target's seeds into corpusRoot/&lt;target&gt;/ (SHA-1 names), removing
+    /// files the generator no longer makes; returns the files written.</summary>
     public static int Write(string corpusRoot)
     {
         int written = 0;
@@ -31,7 +31,11 @@ public static class SeedCorpus
         {
             var folder = new CorpusFolder(Path.Combine(corpusRoot, target));
             Directory.CreateDirectory(folder.Path);
-            foreach (var seed in For(target)) { folder.Add(seed); written++; }
+            var seeds = For(target);
+            var keep = seeds.Select(s => AtomicFile.Sha1Hex(s)).ToHashSet(StringComparer.Ordinal);
+            foreach (string stale in Directory.EnumerateFiles(folder.Path).Where(f => !keep.Contains(Path.GetFileName(f))).ToList())
+                File.Delete(stale);
+            foreach (var seed in seeds) { folder.Add(seed); written++; }
         }
         return written;
     }

@@ -31,8 +31,10 @@ public sealed class FuzzCliTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void FuzzPrintsLibFuzzerStatusLinesAndFinalStats()
     {
-        var (code, _, err) = Run("fuzz", Presets.Direct, Path.Combine(_dir, "c"), "-runs=300", "-seed=4");
+        var (code, _, err) = Run("fuzz", Presets.Direct, Path.Combine(_dir, "c"), "-runs=300", "-seed=4", "-instrument_cache=" + Path.Combine(_dir, "cache"));
         Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("INFO: instrumented: ", err); // the target ran from instrumented copies
+        Assert.DoesNotContain("instrumentation unavailable", err);
         Assert.Contains("INFO: Seed: 4", err);
         Assert.Matches(@"#\d+\tINITED cov: \d+ ft: \d+ corp: \d+/\d+b lim: 260 exec/s: \d+ rss: \d+Mb", err);
         Assert.Matches(@"#\d+\tNEW    cov: \d+ ft: \d+ corp: \d+/\d+b lim: 260 exec/s: \d+ rss: \d+Mb L: \d+/260 MS: \d ", err);

@@ -29,7 +29,7 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
         string verify = Path.Combine(AppContext.BaseDirectory, "verify.dll");
         Assert.True(File.Exists(verify), $"{verify} is missing (Tests references Cli)");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = _dir };
-        foreach (string a in (string[])[verify, "fuzz", Presets.ArmSmmu, corpus, "-seed=9", "-max_total_time=120"]) info.ArgumentList.Add(a);
+        foreach (string a in (string[])[verify, "fuzz", Presets.ArmSmmu, corpus, "-seed=9", "-max_total_time=120", "-instrument_cache=" + Path.Combine(_dir, "cache")]) info.ArgumentList.Add(a);
         using var child = Process.Start(info)!;
         var childLog = new System.Text.StringBuilder();
         child.ErrorDataReceived += (_, e) => { lock (childLog) childLog.AppendLine(e.Data); };
