@@ -46,12 +46,22 @@ public static class VerifyCli
         {
             replayFile,
         };
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, output, error, text));
+        var replayTarget = new Option<string>("--target") { Description = "FILE is a fuzz input (crash-, timeout- or corpus file) of this fuzz target." };
+        var replayImpl = new Option<string>("--impl") { Description = "For fuzz inputs: the implementation run beside the model.", DefaultValueFactory = _ => Harness.Implementations.Optimized };
+        var saveRegression = new Option<bool>("--save-regression") { Description = "For fuzz inputs that fail: write the ops as a .scn into corpus/regressions/ (see --regression-dir)." };
+        var regressionDir = new Option<string>("--regression-dir") { Description = "Where --save-regression writes.", DefaultValueFactory = _ => Path.Combine("corpus", "regressions") };
+        replay.Add(replayTarget);
+        replay.Add(replayImpl);
+        replay.Add(saveRegression);
+        replay.Add(regressionDir);
+        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl)!,
+            parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
         examples[replay] =
         [
             "Examples:",
             "  verify replay map-unmap.scn",
             "  dotnet run --project Cli -- replay map-unmap.scn",
+            "  verify replay crash-0123abcd... --target k8-gart --save-regression",
             "",
             "Exit codes:",
             "  0  every step ran; no invariant violation, no expected-outcome mismatch",
@@ -113,6 +123,7 @@ public static class VerifyCli
             "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
         ];
         root.Add(fuzzAfl);
+        root.Add(FuzzCommand(output, error, examples));
 
         examples[root] =
         [
@@ -124,6 +135,29 @@ public static class VerifyCli
 
         InstallExamples(root, examples);
         return root;
+    }
+
+    private static Command FuzzCommand(TextWriter output, TextWriter error, Dictionary<Command, string[]> examples)
+    {
+        var target = new Argument<string>("TARGET") { Description = $"A fuzz target: {string.Join(", ", Fuzz.Targets.FuzzTargets.Names)}." };
+        var rest = new Argument<string[]>("CORPUS_DIR") { Description = "Corpus folders (new inputs go to the first), or input files to run once; then libFuzzer-style -flag=value options.", Arity = ArgumentArity.ZeroOrMore };
+        var fuzz = new Command("fuzz", "Coverage-guided fuzzing of a target in process (libFuzzer's flags and status lines): the model and the implementation run side by side on decoded op lists.") { target, rest };
+        fuzz.TreatUnmatchedTokensAsErrors = false;
+        fuzz.SetAction(parse => FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error));
+        examples[fuzz] =
+        [
+            "Examples:",
+            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60",
+            "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
+            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
+            "  verify replay crash-0123abcd... --target k8-gart",
+            "",
+            "Flags (libFuzzer style, single dash):",
+            .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),
+            "",
+            "Exit codes: 0 no crash, 1 a crash, divergence or timeout (crash-/timeout- file written), 2 bad usage.",
+        ];
+        return fuzz;
     }
 
     /// <summary>Adds examples (and notes such as exit codes) at the end of each command's help.</summary>

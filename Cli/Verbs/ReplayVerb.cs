@@ -8,6 +8,27 @@ namespace DmaVerify.Cli.Verbs;
 /// from the outcome the file recorded.</summary>
 internal static class ReplayVerb
 {
+    /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
+    /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
+    public static int Run(string path, string? target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    {
+        if (target is null && File.Exists(path) && !LooksLikeText(path, text))
+            target = FuzzInputReplay.GuessTarget(path);
+        if (target is not null)
+            return FuzzInputReplay.Run(path, target, implementation, regressionDir, output, error, text);
+        int exit = Run(path, output, error, text);
+        if (exit == ExitCodes.BadInput && File.Exists(path) && !LooksLikeText(path, text))
+            error.WriteLine($"{path}: note: if this is a fuzz input, name its target: --target {string.Join("|", Fuzz.Targets.FuzzTargets.Names)}");
+        return exit;
+    }
+
+    /// <summary>Whether the file parses as a scenario (the text form comes first).</summary>
+    private static bool LooksLikeText(string path, IScenarioText text)
+    {
+        try { return text.Parse(File.ReadAllText(path), path).Success; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
     {
         if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))
