@@ -171,6 +171,62 @@ public sealed class InstrumenterTests(InstrumentedFiles files) : IClassFixture<I
     }
 
     [Fact]
+    public void AStrongNamedAssemblyKeepsItsIdentityAndLosesOnlyTheSignedFlag()
+    {
+        // A strong-named copy of the test targets: a public key in the identity and the
+        // "signed" flag in the CLI header (the signature itself cannot survive rewriting).
+        string signed = Path.Combine(_dir, "signed", "DmaVerify.Fuzz.TestTargets.dll");
+        Directory.CreateDirectory(Path.GetDirectoryName(signed)!);
+        byte[] publicKey = StrongNamePublicKey();
+        using (var module = ModuleDefinition.ReadModule(Original("DmaVerify.Fuzz.TestTargets"), new ReaderParameters { InMemory = true }))
+        {
+            module.Assembly.Name.PublicKey = publicKey;
+            module.Attributes |= ModuleAttributes.StrongNameSigned;
+            module.Write(signed);
+        }
+
+        string output = Path.Combine(_dir, "signed-out", "DmaVerify.Fuzz.TestTargets.dll");
+        Assert.Equal(InstrumentationStatus.Instrumented, AssemblyInstrumenter.Instrument(signed, output).Status);
+        using (var module = ModuleDefinition.ReadModule(output))
+        {
+            Assert.Equal(publicKey, module.Assembly.Name.PublicKey);
+            Assert.Equal(0, (int)(module.Attributes & ModuleAttributes.StrongNameSigned));
+        }
+        var context = new System.Runtime.Loader.AssemblyLoadContext("strong-named copy", isCollectible: true);
+        try
+        {
+            var loaded = context.LoadFromAssemblyPath(output);
+            Assert.Equal(new System.Reflection.AssemblyName(NameOf(signed)).Name, loaded.GetName().Name);
+            Assert.NotEmpty(loaded.GetName().GetPublicKeyToken()!);
+            Assert.True(InstrumentationMarker.IsPresent(loaded));
+        }
+        finally
+        {
+            context.Unload();
+        }
+
+        static string NameOf(string path) => System.Reflection.AssemblyName.GetAssemblyName(path).Name!;
+    }
+
+    /// <summary>A well-formed strong-name public key blob (RSA-1024, SHA-1), as sn.exe writes it.</summary>
+    private static byte[] StrongNamePublicKey()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        var key = rsa.ExportParameters(includePrivateParameters: false);
+        var blob = new List<byte>();
+        blob.AddRange(BitConverter.GetBytes(0x2400)); // signature algorithm: CALG_RSA_SIGN
+        blob.AddRange(BitConverter.GetBytes(0x8004)); // hash algorithm: CALG_SHA1
+        blob.AddRange(BitConverter.GetBytes(148));    // size of the PUBLICKEYBLOB that follows
+        blob.AddRange([0x06, 0x02, 0x00, 0x00]);      // PUBLICKEYBLOB, version 2
+        blob.AddRange(BitConverter.GetBytes(0x2400));
+        blob.AddRange("RSA1"u8.ToArray());
+        blob.AddRange(BitConverter.GetBytes(1024));
+        blob.AddRange(BitConverter.GetBytes(65537));
+        blob.AddRange(key.Modulus!.Reverse());        // little-endian
+        return blob.ToArray();
+    }
+
+    [Fact]
     public void NonAssembliesMissingFilesAndTheRuntimeAreRefused()
     {
         string text = Path.Combine(_dir, "notes.dll");
