@@ -19,7 +19,10 @@ public static class AssemblyInstrumenter
 
     /// <summary>Instruments <paramref name="inputPath"/> into <paramref name="outputPath"/>
     /// (the same path rewrites it in place). Never throws for a bad input: a refusal is a result.</summary>
-    public static InstrumentationResult Instrument(string inputPath, string outputPath)
+    public static InstrumentationResult Instrument(string inputPath, string outputPath) =>
+        Instrument(inputPath, outputPath, InstrumenterFaults.None);
+
+    internal static InstrumentationResult Instrument(string inputPath, string outputPath, InstrumenterFaults faults)
     {
         if (!File.Exists(inputPath))
             return Refuse(inputPath, outputPath, "no such file");
@@ -63,7 +66,7 @@ public static class AssemblyInstrumenter
                 return new InstrumentationResult(InstrumentationStatus.AlreadyInstrumented, inputPath, outputPath, "already instrumented");
             }
 
-            var (methods, probes) = Rewrite(module);
+            var (methods, probes) = Rewrite(module, faults);
             InstrumentationMarker.Add(module);
             module.Attributes &= ~ModuleAttributes.StrongNameSigned;
 
@@ -86,12 +89,12 @@ public static class AssemblyInstrumenter
         }
     }
 
-    private static (int Methods, int Probes) Rewrite(ModuleDefinition module)
+    private static (int Methods, int Probes) Rewrite(ModuleDefinition module, InstrumenterFaults faults)
     {
         var map = module.ImportReference(typeof(CoverageMap).GetField(nameof(CoverageMap.Map))!);
         var previous = module.ImportReference(typeof(CoverageMap).GetField(nameof(CoverageMap.PreviousLocation))!);
         var ids = EdgeIds.For(module.Assembly.Name.Name, module.Name);
-        var method = new MethodInstrumenter(map, previous, ids);
+        var method = new MethodInstrumenter(map, previous, ids, faults);
 
         int methods = 0, probes = 0;
         foreach (var type in module.GetTypes())

@@ -26,6 +26,7 @@ public sealed record InstrumentationResult(
     public override string ToString() => Status switch
     {
         InstrumentationStatus.Instrumented => $"{InputPath}: {Methods} methods, {Probes} probes -> {OutputPath}",
+        InstrumentationStatus.AlreadyInstrumented when InputPath == OutputPath => $"{InputPath}: already instrumented; left unchanged",
         InstrumentationStatus.AlreadyInstrumented => $"{InputPath}: already instrumented; copied unchanged -> {OutputPath}",
         _ => $"{InputPath}: {Message}",
     };

@@ -13,7 +13,7 @@ namespace DmaVerify.Fuzz.Instrumentation;
 /// The probe is stack-neutral:
 /// <c>CoverageMap.Map[id ^ CoverageMap.PreviousLocation]++; CoverageMap.PreviousLocation = id &gt;&gt; 1;</c>
 /// </summary>
-internal sealed class MethodInstrumenter(FieldReference map, FieldReference previousLocation, EdgeIds ids)
+internal sealed class MethodInstrumenter(FieldReference map, FieldReference previousLocation, EdgeIds ids, InstrumenterFaults faults = InstrumenterFaults.None)
 {
     /// <summary>Instruments <paramref name="method"/>; returns the number of probes inserted.</summary>
     public int Instrument(MethodDefinition method)
@@ -84,14 +84,14 @@ internal sealed class MethodInstrumenter(FieldReference map, FieldReference prev
         il.Create(OpCodes.Stsfld, previousLocation),
     ];
 
-    private static void Repoint(MethodBody body, Dictionary<Instruction, Instruction> probeStart)
+    private void Repoint(MethodBody body, Dictionary<Instruction, Instruction> probeStart)
     {
         var probes = new HashSet<Instruction>(probeStart.Values);
         Instruction At(Instruction i) => probeStart.TryGetValue(i, out var p) ? p : i;
 
         foreach (var instruction in body.Instructions)
         {
-            if (probes.Contains(instruction)) continue;
+            if (probes.Contains(instruction) || faults.HasFlag(InstrumenterFaults.KeepBranchTargets)) continue;
             switch (instruction.Operand)
             {
                 case Instruction target:
@@ -102,6 +102,7 @@ internal sealed class MethodInstrumenter(FieldReference map, FieldReference prev
                     break;
             }
         }
+        if (faults.HasFlag(InstrumenterFaults.KeepHandlerBoundaries)) return;
         foreach (var handler in body.ExceptionHandlers)
         {
             handler.TryStart = At(handler.TryStart);
@@ -111,4 +112,15 @@ internal sealed class MethodInstrumenter(FieldReference map, FieldReference prev
             if (handler.FilterStart is not null) handler.FilterStart = At(handler.FilterStart);
         }
     }
+}
+
+/// <summary>Defects the tests plant in the instrumenter to show that its checks catch them.</summary>
+[Flags]
+internal enum InstrumenterFaults
+{
+    None = 0,
+    /// <summary>Branches keep pointing at the instrumented instruction and jump over its probe.</summary>
+    KeepBranchTargets = 1,
+    /// <summary>Try and handler boundaries are not moved to the probes.</summary>
+    KeepHandlerBoundaries = 2,
 }

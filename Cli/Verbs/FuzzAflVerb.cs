@@ -5,21 +5,18 @@ using DmaVerify.Fuzz.Instrumentation;
 
 namespace DmaVerify.Cli.Verbs;
 
-/// <summary>`verify fuzz-afl TARGET [INPUT]`: the AFL++ side of fuzzing (see
+/// <summary>`verify fuzz-afl TARGET [INPUT]`, TARGET a named fuzz target (x86-vtd, ..., mixed) or
+/// PATH.dll:Namespace.Type.Method: the AFL++ side of fuzzing (see
 /// <see cref="AflAdapter"/>): under afl-fuzz a fork server, alone a one-shot run that reproduces
 /// a crash file.</summary>
 internal static class FuzzAflVerb
 {
     public static int Run(string target, string? input, IReadOnlyList<string> instrument, string? cache, TextWriter output, TextWriter error)
     {
-        if (!AssemblyTarget.IsAssemblyTarget(target))
-        {
-            error.WriteLine($"verify fuzz-afl: unknown target '{target}'; give PATH.dll:Namespace.Type.Method " +
-                            "(a public static method taking ReadOnlySpan<byte> or byte[])");
-            return ExitCodes.BadInput;
-        }
         string cacheDir = cache ?? InstrumentedAssemblies.DefaultCacheDir;
-        FuzzAction Load() => AssemblyTarget.Load(target, cacheDir, instrument);
+        FuzzAction Load() => AssemblyTarget.IsAssemblyTarget(target)
+            ? AssemblyTarget.Load(target, cacheDir, instrument)
+            : InstrumentedFuzzTargets.Load(target, cacheDir);
         try
         {
             return AflAdapter.Run(Load, SameCommand(), input, output, error);

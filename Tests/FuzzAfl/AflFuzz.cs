@@ -27,7 +27,7 @@ internal sealed class AflFuzz
     /// <summary>Runs afl-fuzz for at most <paramref name="seconds"/> (-V) and returns the
     /// instance folder (out/default).</summary>
     public static string Run(string workDir, string target, IReadOnlyDictionary<string, byte[]> seeds, int seconds, int timeoutMs,
-        ITestOutputHelper log, bool untilCrash = false, string? dictionary = null)
+        ITestOutputHelper log, bool untilCrash = false, string? dictionary = null, bool deterministic = false)
     {
         string input = System.IO.Path.Combine(workDir, "in"), output = System.IO.Path.Combine(workDir, "out");
         Directory.CreateDirectory(input);
@@ -41,6 +41,7 @@ internal sealed class AflFuzz
             RedirectStandardInput = true,
             WorkingDirectory = workDir,
         };
+        if (deterministic) info.ArgumentList.Add("-D");
         if (dictionary is not null)
         {
             File.WriteAllText(System.IO.Path.Combine(workDir, "dict"), dictionary);

@@ -171,6 +171,62 @@ public sealed class InstrumenterTests(InstrumentedFiles files) : IClassFixture<I
     }
 
     [Fact]
+    public void AStrongNamedAssemblyKeepsItsIdentityAndLosesOnlyTheSignedFlag()
+    {
+        // A strong-named copy of the test targets: a public key in the identity and the
+        // "signed" flag in the CLI header (the signature itself cannot survive rewriting).
+        string signed = Path.Combine(_dir, "signed", "DmaVerify.Fuzz.TestTargets.dll");
+        Directory.CreateDirectory(Path.GetDirectoryName(signed)!);
+        byte[] publicKey = StrongNamePublicKey();
+        using (var module = ModuleDefinition.ReadModule(Original("DmaVerify.Fuzz.TestTargets"), new ReaderParameters { InMemory = true }))
+        {
+            module.Assembly.Name.PublicKey = publicKey;
+            module.Attributes |= ModuleAttributes.StrongNameSigned;
+            module.Write(signed);
+        }
+
+        string output = Path.Combine(_dir, "signed-out", "DmaVerify.Fuzz.TestTargets.dll");
+        Assert.Equal(InstrumentationStatus.Instrumented, AssemblyInstrumenter.Instrument(signed, output).Status);
+        using (var module = ModuleDefinition.ReadModule(output))
+        {
+            Assert.Equal(publicKey, module.Assembly.Name.PublicKey);
+            Assert.Equal(0, (int)(module.Attributes & ModuleAttributes.StrongNameSigned));
+        }
+        var context = new System.Runtime.Loader.AssemblyLoadContext("strong-named copy", isCollectible: true);
+        try
+        {
+            var loaded = context.LoadFromAssemblyPath(output);
+            Assert.Equal(new System.Reflection.AssemblyName(NameOf(signed)).Name, loaded.GetName().Name);
+            Assert.NotEmpty(loaded.GetName().GetPublicKeyToken()!);
+            Assert.True(InstrumentationMarker.IsPresent(loaded));
+        }
+        finally
+        {
+            context.Unload();
+        }
+
+        static string NameOf(string path) => System.Reflection.AssemblyName.GetAssemblyName(path).Name!;
+    }
+
+    /// <summary>A well-formed strong-name public key blob (RSA-1024, SHA-1), as sn.exe writes it.</summary>
+    private static byte[] StrongNamePublicKey()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        var key = rsa.ExportParameters(includePrivateParameters: false);
+        var blob = new List<byte>();
+        blob.AddRange(BitConverter.GetBytes(0x2400)); // signature algorithm: CALG_RSA_SIGN
+        blob.AddRange(BitConverter.GetBytes(0x8004)); // hash algorithm: CALG_SHA1
+        blob.AddRange(BitConverter.GetBytes(148));    // size of the PUBLICKEYBLOB that follows
+        blob.AddRange([0x06, 0x02, 0x00, 0x00]);      // PUBLICKEYBLOB, version 2
+        blob.AddRange(BitConverter.GetBytes(0x2400));
+        blob.AddRange("RSA1"u8.ToArray());
+        blob.AddRange(BitConverter.GetBytes(1024));
+        blob.AddRange(BitConverter.GetBytes(65537));
+        blob.AddRange(key.Modulus!.Reverse());        // little-endian
+        return blob.ToArray();
+    }
+
+    [Fact]
     public void NonAssembliesMissingFilesAndTheRuntimeAreRefused()
     {
         string text = Path.Combine(_dir, "notes.dll");
@@ -192,26 +248,73 @@ public sealed class InstrumenterTests(InstrumentedFiles files) : IClassFixture<I
     public void ProbesSitAtEntryBranchTargetsFallThroughsAndHandlerStarts()
     {
         string path = Instrument("DmaVerify.Fuzz.TestTargets", "shapes");
+        Assert.Empty(ProbePlacementProblems(path));
+        using var module = ModuleDefinition.ReadModule(path);
+        Assert.Contains(module.GetTypes().SelectMany(t => t.Methods), m => m.HasBody && m.Body.ExceptionHandlers.Any(h => h.HandlerType == ExceptionHandlerType.Filter));
+    }
+
+    [Fact]
+    public void PlantedInstrumenterDefectsAreCaught()
+    {
+        // Branches that jump over their probes: the placement check sees them.
+        string skipping = Path.Combine(_dir, "keep-branches", "DmaVerify.Fuzz.TestTargets.dll");
+        Assert.True(AssemblyInstrumenter.Instrument(Original("DmaVerify.Fuzz.TestTargets"), skipping, InstrumenterFaults.KeepBranchTargets).Succeeded);
+        Assert.Contains(ProbePlacementProblems(skipping), p => p.Contains("targets a non-probe"));
+
+        // Handler boundaries left behind: the probes before handler starts end up inside the
+        // try blocks, and the copy no longer behaves like the original (or does not compile).
+        string broken = Path.Combine(_dir, "keep-handlers", "DmaVerify.Fuzz.TestTargets.dll");
+        Assert.True(AssemblyInstrumenter.Instrument(Original("DmaVerify.Fuzz.TestTargets"), broken, InstrumenterFaults.KeepHandlerBoundaries).Succeeded);
+        var context = new InstrumentedLoadContext(new Dictionary<string, string> { ["DmaVerify.Fuzz.TestTargets"] = broken }, collectible: true);
+        try
+        {
+            var digest = context.LoadFromAssemblyPath(broken).GetType("DmaVerify.Fuzz.TestTargets.IlShapes", throwOnError: true)!
+                .GetMethod("Digest")!.CreateDelegate<Func<int, string>>();
+            int differing = 0;
+            for (int x = -10; x < 40; x++)
+            {
+                try
+                {
+                    if (digest(x) != Fuzz.TestTargets.IlShapes.Digest(x)) differing++;
+                }
+                catch (Exception e) when (e is InvalidProgramException or InvalidOperationException or NullReferenceException or System.Reflection.TargetInvocationException or AccessViolationException or ArgumentException)
+                {
+                    differing++;
+                }
+            }
+            Assert.True(differing > 0, "the planted handler defect went unnoticed");
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>Every place a probe should be and is not, in every method of the assembly.</summary>
+    private static List<string> ProbePlacementProblems(string path)
+    {
         using var module = ModuleDefinition.ReadModule(path);
         static bool IsProbeStart(Instruction i) =>
             i.OpCode == OpCodes.Ldsfld && i.Operand is FieldReference { Name: nameof(CoverageMap.Map) };
 
+        var problems = new List<string>();
         foreach (var method in module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody))
         {
             var body = method.Body;
-            Assert.True(IsProbeStart(body.Instructions[0]), $"{method.FullName}: no probe at entry");
+            if (!IsProbeStart(body.Instructions[0])) problems.Add($"{method.FullName}: no probe at entry");
             foreach (var i in body.Instructions)
             {
+                if (IsProbeStart(i)) continue;
                 var targets = i.Operand switch { Instruction t => [t], Instruction[] ts => ts, _ => Array.Empty<Instruction>() };
                 foreach (var t in targets)
-                    Assert.True(IsProbeStart(t), $"{method.FullName}: {i} targets a non-probe");
-                if (i.OpCode.FlowControl == FlowControl.Cond_Branch)
-                    Assert.True(IsProbeStart(i.Next), $"{method.FullName}: no probe after {i}");
+                    if (!IsProbeStart(t)) problems.Add($"{method.FullName}: {i} targets a non-probe");
+                if (i.OpCode.FlowControl == FlowControl.Cond_Branch && !IsProbeStart(i.Next))
+                    problems.Add($"{method.FullName}: no probe after {i}");
             }
             foreach (var h in body.ExceptionHandlers)
-                Assert.True(IsProbeStart(h.HandlerStart), $"{method.FullName}: no probe at a {h.HandlerType} handler start");
+                if (!IsProbeStart(h.HandlerStart)) problems.Add($"{method.FullName}: no probe at a {h.HandlerType} handler start");
         }
-        Assert.Contains(module.GetTypes().SelectMany(t => t.Methods), m => m.HasBody && m.Body.ExceptionHandlers.Any(h => h.HandlerType == ExceptionHandlerType.Filter));
+        return problems;
     }
 
     [Fact]
