@@ -46,12 +46,22 @@ public static class VerifyCli
         {
             replayFile,
         };
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, output, error, text));
+        var replayTarget = new Option<string>("--target") { Description = "FILE is a fuzz input (crash-, timeout- or corpus file) of this fuzz target." };
+        var replayImpl = new Option<string>("--impl") { Description = "For fuzz inputs: the implementation run beside the model.", DefaultValueFactory = _ => Harness.Implementations.Optimized };
+        var saveRegression = new Option<bool>("--save-regression") { Description = "For fuzz inputs that fail: write the ops as a .scn into corpus/regressions/ (see --regression-dir)." };
+        var regressionDir = new Option<string>("--regression-dir") { Description = "Where --save-regression writes.", DefaultValueFactory = _ => Path.Combine("corpus", "regressions") };
+        replay.Add(replayTarget);
+        replay.Add(replayImpl);
+        replay.Add(saveRegression);
+        replay.Add(regressionDir);
+        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl)!,
+            parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
         examples[replay] =
         [
             "Examples:",
             "  verify replay map-unmap.scn",
             "  dotnet run --project Cli -- replay map-unmap.scn",
+            "  verify replay crash-0123abcd... --target k8-gart --save-regression",
             "",
             "Exit codes:",
             "  0  every step ran; no invariant violation, no expected-outcome mismatch",
@@ -78,6 +88,44 @@ public static class VerifyCli
         root.Add(show);
 
         root.Add(CheckCommand.Build(output, error, text, examples));
+        var instrumentInput = new Argument<string>("IN.dll") { Description = "An IL-only .NET assembly." };
+        var instrumentOutput = new Option<string?>("--out") { Description = "Where to write the instrumented copy (default: rewrite IN.dll in place)." };
+        var instrument = new Command("instrument", "Insert AFL edge-coverage probes (SharpFuzz-style) into an assembly, for `verify fuzz` or afl-fuzz.")
+        {
+            instrumentInput, instrumentOutput,
+        };
+        instrument.SetAction(parse => InstrumentVerb.Run(parse.GetValue(instrumentInput)!, parse.GetValue(instrumentOutput), output, error));
+        examples[instrument] =
+        [
+            "Examples:",
+            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "",
+            "Exit codes:",
+            "  0  instrumented, or already instrumented (then copied unchanged)",
+            "  2  refused: missing file, not a .NET assembly, mixed-mode assembly, or the fuzz runtime itself",
+        ];
+        root.Add(instrument);
+
+        var aflTarget = new Argument<string>("TARGET") { Description = "A fuzz target (x86-vtd, amd-vi, ..., mixed; see 'verify fuzz --help'), or PATH.dll:Namespace.Type.Method, a public static method taking ReadOnlySpan<byte> or byte[] (an exception is a finding)." };
+        var aflInput = new Argument<string?>("INPUT") { Description = "The input file (afl-fuzz's @@); default: standard input.", Arity = ArgumentArity.ZeroOrOne };
+        var aflInstrument = new Option<string[]>("--instrument") { Description = "Also instrument these assemblies (names beside verify, or paths), e.g. DmaVerify.Model.", AllowMultipleArgumentsPerToken = true };
+        var aflCache = new Option<string?>("--cache") { Description = "Folder for instrumented copies (default $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented)." };
+        var fuzzAfl = new Command("fuzz-afl", "Run a fuzz target under afl-fuzz (fork server on fd 198/199, shared-memory coverage map, crash-surviving runner process); without afl-fuzz, run it once on INPUT.")
+        {
+            aflTarget, aflInput, aflInstrument, aflCache,
+        };
+        fuzzAfl.SetAction(parse => FuzzAflVerb.Run(parse.GetValue(aflTarget)!, parse.GetValue(aflInput), parse.GetValue(aflInstrument) ?? [], parse.GetValue(aflCache), output, error));
+        examples[fuzzAfl] =
+        [
+            "Examples:",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i corpus/x86-vtd -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
+            "  verify fuzz-afl x86-vtd 'findings/default/crashes/id:000000,sig:06,...'   (run a crash file once)",
+            "",
+            "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
+        ];
+        root.Add(fuzzAfl);
+        root.Add(FuzzCommand(output, error, examples));
 
         examples[root] =
         [
@@ -90,6 +138,29 @@ public static class VerifyCli
 
         InstallExamples(root, examples);
         return root;
+    }
+
+    private static Command FuzzCommand(TextWriter output, TextWriter error, Dictionary<Command, string[]> examples)
+    {
+        var target = new Argument<string>("TARGET") { Description = $"A fuzz target: {string.Join(", ", Fuzz.Targets.FuzzTargets.Names)}." };
+        var rest = new Argument<string[]>("CORPUS_DIR") { Description = "Corpus folders (new inputs go to the first), or input files to run once; then libFuzzer-style -flag=value options.", Arity = ArgumentArity.ZeroOrMore };
+        var fuzz = new Command("fuzz", "Coverage-guided fuzzing of a target in process (libFuzzer's flags and status lines): the model and the implementation run side by side on decoded op lists.") { target, rest };
+        fuzz.TreatUnmatchedTokensAsErrors = false;
+        fuzz.SetAction(parse => FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error));
+        examples[fuzz] =
+        [
+            "Examples:",
+            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60",
+            "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
+            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
+            "  verify replay crash-0123abcd... --target k8-gart",
+            "",
+            "Flags (libFuzzer style, single dash):",
+            .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),
+            "",
+            "Exit codes: 0 no crash, 1 a crash, divergence or timeout (crash-/timeout- file written), 2 bad usage.",
+        ];
+        return fuzz;
     }
 
     /// <summary>Adds examples (and notes such as exit codes) at the end of each command's help.</summary>

@@ -8,6 +8,31 @@ namespace DmaVerify.Cli.Verbs;
 /// from the outcome the file recorded.</summary>
 internal static class ReplayVerb
 {
+    /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
+    /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
+    public static int Run(string path, string? target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    {
+        if (target is null && File.Exists(path) && !LooksLikeText(path, text))
+            target = FuzzInputReplay.GuessTarget(path);
+        if (target is not null)
+            return FuzzInputReplay.Run(path, target, implementation, regressionDir, output, error, text);
+        int exit = Run(path, output, error, text);
+        if (exit == ExitCodes.BadInput && File.Exists(path) && !LooksLikeText(path, text))
+            error.WriteLine($"{path}: note: if this is a fuzz input, name its target: --target {string.Join("|", Fuzz.Targets.FuzzTargets.Names)}");
+        return exit;
+    }
+
+    /// <summary>Whether the file should go the text-form way: it parses as a scenario, or it
+    /// cannot be read or the parser throws (that path reports both properly).</summary>
+    private static bool LooksLikeText(string path, IScenarioText text)
+    {
+        string content;
+        try { content = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        try { return text.Parse(content, path).Success; }
+        catch (Exception) { return true; } // a parser bug: ScenarioLoader reports it as exit 3
+    }
+
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
     {
         if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))

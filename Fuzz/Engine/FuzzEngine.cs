@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using DmaVerify.Fuzz.Mutation;
+using DmaVerify.Fuzz.Targets;
+
+namespace DmaVerify.Fuzz.Engine;
+
+/// <summary>How a fuzzing session ended.</summary>
+public sealed record FuzzResult(int ExitCode, long Runs, int NewUnits, int CorpusUnits, int Edges, int Features, string? ArtifactPath, Exception? Crash);
+
+/// <summary>
+/// The in-process coverage-guided loop (libFuzzer's shape): load the corpus folders and run every
+/// input (INITED), then repeatedly pick a corpus unit, mutate it, run it, and keep it when it
+/// reaches a feature no earlier input reached (NEW, written to the first folder). The first crash
+/// is written as crash-SHA1 and ends the run. Single-threaded and, for a fixed -seed and -runs,
+/// deterministic: the same corpus, the same counts.
+/// </summary>
+public sealed class FuzzEngine
+{
+    private readonly IFuzzTarget _target;
+    private readonly FuzzOptions _options;
+    private readonly FuzzDictionary _dictionary;
+    private readonly TextWriter _log;
+    private readonly List<CorpusUnit> _corpus = [];
+    private readonly HashSet<string> _inCorpus = new(StringComparer.Ordinal);
+    private long _corpusBytes;
+    private long _runs;
+    private int _newUnits;
+    private readonly Stopwatch _clock = new();
+    private double _slowestSeconds;
+
+    public FuzzEngine(IFuzzTarget target, FuzzOptions options, FuzzDictionary dictionary, TextWriter log)
+    {
+        _target = target;
+        _options = options;
+        _dictionary = dictionary;
+        _log = log;
+    }
+
+    public FuzzResult Run(IReadOnlyList<string> corpusFolders)
+    {
+        uint seed = _options.Seed != 0 ? _options.Seed : (uint)(Environment.TickCount64 & int.MaxValue) | 1;
+        _log.WriteLine($"INFO: Running with DmaVerify's in-process engine on target {_target.Name}.");
+        _log.WriteLine($"INFO: Seed: {seed}");
+        var random = new Random((int)seed);
+        var mutator = new Mutator(random, _dictionary);
+        var folders = corpusFolders.Select(p => new CorpusFolder(p)).ToList();
+        if (folders.Count > 0) Directory.CreateDirectory(folders[0].Path);
+
+        using var coverage = new CoverageFeatures();
+        coverage.Attach();
+        var current = new CurrentInput();
+        using var watchdog = new Watchdog(_options.Timeout, () => OnTimeout(current));
+        var executor = new Executor(_target, coverage, watchdog, current);
+        _clock.Start();
+
+        // Seed corpus.
+        var seeds = folders.SelectMany(f => f.ReadNew()).ToList();
+        int maxLen = _options.MaxLen > 0 ? _options.MaxLen : Math.Max(FuzzOptions.DefaultMaxLen, seeds.Count == 0 ? 0 : seeds.Max(s => s.Data.Length));
+        if (_options.MaxLen == 0) _log.WriteLine($"INFO: -max_len is not provided; using {maxLen}");
+        if (seeds.Count == 0) _log.WriteLine("INFO: A corpus is not provided, starting from an empty corpus");
+        else _log.WriteLine($"INFO: seed corpus: files: {seeds.Count} min: {seeds.Min(s => s.Data.Length)}b max: {seeds.Max(s => s.Data.Length)}b total: {seeds.Sum(s => (long)s.Data.Length)}b rss: {StatusFormat.RssMb()}Mb");
+        if (!_options.UseCoverage) _log.WriteLine("INFO: -use_coverage=0: blind mutation of the seed corpus");
+
+        if (seeds.Count == 0) seeds.Add(("", [])); // run the empty input: the corpus starts from it
+        foreach (var (_, data) in seeds)
+        {
+            if (RunOne(executor, data, coverage, folders, writeToCorpus: false, mutations: null, maxLen) is { } crashed) return crashed;
+            if (LimitReached()) break;
+        }
+        if (_corpus.Count == 0) AddUnit([]); // the seeds reached nothing: still something to mutate
+        Print("INITED", coverage, maxLen);
+
+        var buffer = new byte[Math.Max(maxLen, 1)];
+        long nextPulse = 1;
+        long lastReload = _clock.ElapsedMilliseconds;
+        while (!LimitReached())
+        {
+            var unit = _corpus[random.Next(_corpus.Count)];
+            var other = _corpus[random.Next(_corpus.Count)];
+            int size = Math.Min(unit.Data.Length, maxLen);
+            unit.Data.AsSpan(0, size).CopyTo(buffer);
+            size = mutator.Mutate(buffer, size, maxLen, other.Data);
+            if (RunOne(executor, buffer.AsSpan(0, size), coverage, folders, writeToCorpus: _options.UseCoverage, mutator.Applied, maxLen) is { } crashed)
+                return crashed;
+
+            if (_runs >= nextPulse)
+            {
+                nextPulse <<= 1;
+                if (_clock.ElapsedMilliseconds >= 2000) Print("pulse ", coverage, maxLen);
+            }
+            if (_options.Reload > 0 && folders.Count > 0 && _clock.ElapsedMilliseconds - lastReload >= _options.Reload * 1000L)
+            {
+                lastReload = _clock.ElapsedMilliseconds;
+                int before = _corpus.Count;
+                foreach (var (_, data) in folders[0].ReadNew())
+                    if (RunOne(executor, data, coverage, folders, writeToCorpus: false, mutations: null, maxLen) is { } c) return c;
+                if (_corpus.Count != before) Print("RELOAD", coverage, maxLen);
+            }
+        }
+
+        Print("DONE  ", coverage, maxLen);
+        double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
+        _log.WriteLine($"Done {_runs} runs in {(long)seconds} second(s)");
+        if (_options.PrintFinalStats)
+        {
+            _log.WriteLine($"stat::number_of_executed_units: {_runs}");
+            _log.WriteLine($"stat::average_exec_per_sec:     {(long)(_runs / seconds)}");
+            _log.WriteLine($"stat::new_units_added:          {_newUnits}");
+            _log.WriteLine($"stat::slowest_unit_time_sec:    {(long)_slowestSeconds}");
+            _log.WriteLine($"stat::peak_rss_mb:              {StatusFormat.RssMb()}");
+        }
+        return new FuzzResult(0, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, null, null);
+    }
+
+    private bool LimitReached() =>
+        (_options.Runs >= 0 && _runs >= _options.Runs) ||
+        (_options.MaxTotalTime > 0 && _clock.ElapsedMilliseconds >= _options.MaxTotalTime * 1000L);
+
+    /// <summary>Runs one input; returns the crash result to end with, or null.</summary>
+    private FuzzResult? RunOne(Executor executor, ReadOnlySpan<byte> data, CoverageFeatures coverage, List<CorpusFolder> folders,
+        bool writeToCorpus, IReadOnlyList<MutationKind>? mutations, int maxLen)
+    {
+        _runs++;
+        long started = Stopwatch.GetTimestamp();
+        var crash = executor.Execute(data);
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (seconds > _slowestSeconds) _slowestSeconds = seconds;
+        if (crash is not null) return ReportCrash(data, crash, mutations, coverage);
+
+        bool seedRun = mutations is null;
+        if (seedRun && !_options.UseCoverage)
+        {
+            AddUnit(data.ToArray()); // blind mode mutates every seed
+            return null;
+        }
+        if ((_options.UseCoverage || seedRun) && coverage.CollectNew(commit: false) > 0)
+        {
+            coverage.Commit();
+            var unit = AddUnit(data.ToArray());
+            if (unit is null) return null;
+            if (!seedRun)
+            {
+                _newUnits++;
+                if (writeToCorpus && folders.Count > 0) folders[0].Add(data);
+                Print("NEW   ", coverage, maxLen, StatusFormat.NewSuffix(data.Length, maxLen, mutations!));
+            }
+        }
+        return null;
+    }
+
+    private CorpusUnit? AddUnit(byte[] data)
+    {
+        string sha1 = AtomicFile.Sha1Hex(data);
+        if (!_inCorpus.Add(sha1)) return null;
+        var unit = new CorpusUnit(data, sha1);
+        _corpus.Add(unit);
+        _corpusBytes += data.Length;
+        return unit;
+    }
+
+    private FuzzResult ReportCrash(ReadOnlySpan<byte> data, Exception crash, IReadOnlyList<MutationKind>? mutations, CoverageFeatures coverage)
+    {
+        _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: {Describe(crash)}");
+        if (mutations is not null) _log.WriteLine($"MS: {mutations.Count} {string.Concat(mutations.Select(m => m + "-"))}");
+        string path = WriteArtifact("crash-", data);
+        _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}");
+        _log.WriteLine($"SUMMARY: DmaVerify fuzz: {CrashSignature.Of(crash)}");
+        return new FuzzResult(_options.ErrorExitCode, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, path, crash);
+    }
+
+    private static string Describe(Exception e) => e is FuzzFinding f ? f.Message : $"{e.GetType().FullName}: {e.Message}";
+
+    /// <summary>Writes an artifact (atomically) and prints libFuzzer's lines about it.</summary>
+    private string WriteArtifact(string kind, ReadOnlySpan<byte> data)
+    {
+        string path = _options.ArtifactPrefix + kind + AtomicFile.Sha1Hex(data);
+        AtomicFile.Write(path, data);
+        _log.WriteLine($"artifact_prefix='{_options.ArtifactPrefix}'; Test unit written to {path}");
+        if (data.Length <= 256) _log.WriteLine($"Base64: {Convert.ToBase64String(data)}");
+        return path;
+    }
+
+    private void OnTimeout(CurrentInput current)
+    {
+        byte[] data = current.Snapshot();
+        _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: timeout after {_options.Timeout} seconds");
+        WriteArtifact("timeout-", data);
+        _log.WriteLine("SUMMARY: DmaVerify fuzz: timeout");
+        _log.Flush();
+        Environment.Exit(_options.TimeoutExitCode);
+    }
+
+    private void Print(string @event, CoverageFeatures coverage, int maxLen, string suffix = "")
+    {
+        double seconds = _clock.Elapsed.TotalSeconds;
+        long rate = seconds <= 0 ? 0 : (long)(_runs / seconds);
+        _log.WriteLine(StatusFormat.Line(_runs, @event, coverage.EdgeCount, coverage.FeatureCount, _corpus.Count, _corpusBytes, maxLen, rate, StatusFormat.RssMb()) + suffix);
+    }
+}

@@ -1,0 +1,40 @@
+using DmaVerify.Harness;
+using DmaVerify.Model;
+
+namespace DmaVerify.Fuzz.Targets;
+
+/// <summary>The fuzz targets by name: one per preset (x86-vtd … soc-vcm) and "mixed", whose
+/// header byte picks any preset or variant.</summary>
+public static class FuzzTargets
+{
+    public const string Mixed = "mixed";
+
+    /// <summary>Every preset and variant the mixed target chooses from (header byte 0, modulo).</summary>
+    public static IReadOnlyList<string> MixedPresets { get; } = [.. Presets.Names, .. Presets.Variants];
+
+    /// <summary>Every target name, presets first.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Presets.Names, Mixed];
+
+    public static bool TryCreate(string name, ScenarioTargetOptions options, out ScenarioTarget target, out string error)
+    {
+        target = null!;
+        if (!Names.Contains(name, StringComparer.Ordinal))
+        {
+            error = $"unknown fuzz target '{name}'; known: {string.Join(", ", Names)}";
+            return false;
+        }
+        if (!Implementations.TryGetFactory(options.Implementation, out var factory, out error)) return false;
+        target = Create(name, factory, options.InvariantEvery);
+        return true;
+    }
+
+    public static ScenarioTarget Create(string name, ScenarioTargetOptions? options = null)
+    {
+        options ??= new ScenarioTargetOptions();
+        return TryCreate(name, options, out var target, out var error) ? target : throw new ArgumentException(error, nameof(name));
+    }
+
+    /// <summary>A target over a caller's implementation (tests plant bugs this way).</summary>
+    public static ScenarioTarget Create(string name, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery = 0) =>
+        new(name, name == Mixed ? null : name, MixedPresets, implementation, invariantEvery);
+}
