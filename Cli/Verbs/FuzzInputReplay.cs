@@ -37,7 +37,14 @@ internal static class FuzzInputReplay
             error.WriteLine($"{path}: error: {problem}");
             return ExitCodes.BadInput;
         }
+        return Run(path, data, fuzzTarget, implementation, regressionDir, output, text);
+    }
 
+    /// <summary>Replays <paramref name="data"/> on a given target (tests pass one over a
+    /// bug-planted implementation).</summary>
+    internal static int Run(string path, byte[] data, ScenarioTarget fuzzTarget, string implementation, string? regressionDir, TextWriter output, IScenarioText text)
+    {
+        string target = fuzzTarget.Name;
         var decoded = fuzzTarget.Decode(data);
         var scenario = decoded.ToScenario();
         string sha1 = AtomicFile.Sha1Hex(data);

@@ -22,11 +22,15 @@ internal static class ReplayVerb
         return exit;
     }
 
-    /// <summary>Whether the file parses as a scenario (the text form comes first).</summary>
+    /// <summary>Whether the file should go the text-form way: it parses as a scenario, or it
+    /// cannot be read or the parser throws (that path reports both properly).</summary>
     private static bool LooksLikeText(string path, IScenarioText text)
     {
-        try { return text.Parse(File.ReadAllText(path), path).Success; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        string content;
+        try { content = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        try { return text.Parse(content, path).Success; }
+        catch (Exception) { return true; } // a parser bug: ScenarioLoader reports it as exit 3
     }
 
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)

@@ -15,10 +15,26 @@ public static class OpDecoder
     /// usually keeps them far shorter).</summary>
     public const int MaxOps = 4096;
 
-    /// <summary>Lengths by the low nibble of the size byte; 0 means "the length of this device's
-    /// last mapping" (so unmaps can match their maps), 15 a small odd length.</summary>
-    private static readonly ulong[] Lengths =
-        [0, 0x1, 0x40, 0x800, 0xFFF, 0x1000, 0x1001, 0x2000, 0x3000, 0x8000, 0x10000, 0x20_0000, 0x4000_0000, 0x1_0000_0000, 0x10, 0];
+    /// <summary>Lengths by the low nibble of the size byte, times (high nibble + 1); 0 means
+    /// "the length of this device's last mapping" (so unmaps can match their maps), 15 a small
+    /// odd length. Huge lengths are rare on purpose: the model's per-page work makes a 1 GiB map
+    /// take about half a second, so 2 MiB is not multiplied and 1 GiB needs high nibble 15.</summary>
+    internal static readonly ulong[] Lengths =
+        [0, 0x1, 0x40, 0x800, 0xFFF, 0x1000, 0x1001, 0x2000, 0x3000, 0x8000, 0x10000, 0x20_0000, 0x1_0000, 0x4_0000, 0x10, 0];
+
+    /// <summary>The length a size byte (and the extra byte, for odd lengths) decodes to.</summary>
+    public static ulong LengthOf(byte size, byte extra, ulong lastLength)
+    {
+        int low = size & 15, high = size >> 4;
+        return low switch
+        {
+            0 => lastLength,
+            11 => Lengths[11],
+            12 when high == 15 => 0x4000_0000,
+            15 => (ulong)high * 0x100 + extra + 1UL,
+            _ => Lengths[low] * (ulong)(high + 1),
+        };
+    }
 
     private static readonly DomainType[] DomainTypes = [DomainType.Unmanaged, DomainType.Dma, DomainType.DmaFq, DomainType.Identity, DomainType.Blocked];
     private static readonly DmaDirection[] Directions = [DmaDirection.Bidirectional, DmaDirection.ToDevice, DmaDirection.FromDevice, DmaDirection.None];
@@ -156,17 +172,7 @@ public static class OpDecoder
         return devices[t % devices.Count].Id;
     }
 
-    private static ulong Length(Record r, ulong lastLength)
-    {
-        byte size = r.Byte(FieldSize);
-        int low = size & 15, high = size >> 4;
-        return low switch
-        {
-            0 => lastLength,
-            15 => (ulong)high * 0x100 + r.Byte(FieldExtra) + 1UL,
-            _ => Lengths[low] * (ulong)(high + 1),
-        };
-    }
+    private static ulong Length(Record r, ulong lastLength) => LengthOf(r.Byte(FieldSize), r.Byte(FieldExtra), lastLength);
 
     private static AddressRef Handle(Record r, byte flags, ulong value)
     {

@@ -60,8 +60,9 @@ public sealed unsafe class CoverageFeatures : IDisposable
             if (!_features[feature]) _pending.Add(feature);
             position++;
         }
+        int count = _pending.Count;
         if (commit) Commit();
-        return _pending.Count;
+        return count;
     }
 
     /// <summary>Remembers the features found by the last <see cref="CollectNew"/>.</summary>

@@ -40,6 +40,8 @@ public sealed record FuzzOptions
     public string Implementation { get; init; } = Harness.Implementations.Optimized;
     /// <summary>0: run the targets from instrumented copies when available; 1: never instrument.</summary>
     public bool NoInstrument { get; init; }
+    /// <summary>Where instrumented copies are cached (default: $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented).</summary>
+    public string? InstrumentCache { get; init; }
 
     public IReadOnlyList<string> Inputs { get; init; } = [];
 
@@ -64,6 +66,7 @@ public sealed record FuzzOptions
         ("-invariant_every=N", "check invariants after every N-th op instead of once per input"),
         ("-impl=NAME", "implementation checked against the model (default optimized)"),
         ("-no_instrument=1", "run the uninstrumented model and implementation (outcome features only)"),
+        ("-instrument_cache=DIR", "folder for instrumented copies (default $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented)"),
         ("-error_exitcode=N", "exit code when a crash is found (default 1)"),
         ("-timeout_exitcode=N", "exit code on a timeout (default 1)"),
         ("-print_final_stats=0", "omit the stat:: lines at the end"),
@@ -108,6 +111,7 @@ public sealed record FuzzOptions
                 "invariant_every" => options with { InvariantEvery = Int(value, 0, ref problem) },
                 "impl" => options with { Implementation = value },
                 "no_instrument" => options with { NoInstrument = Int(value, 0, ref problem) != 0 },
+                "instrument_cache" => options with { InstrumentCache = value },
                 "error_exitcode" => options with { ErrorExitCode = Int(value, 0, ref problem) },
                 "timeout_exitcode" => options with { TimeoutExitCode = Int(value, 0, ref problem) },
                 "print_final_stats" => options with { PrintFinalStats = Int(value, 0, ref problem) != 0 },

@@ -41,10 +41,13 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
             size = newSize;
             _applied.Add(kind);
         }
-        if (_applied.Count == 0)
+        // Nothing applied by chance (a tiny input at its max_len rules most out): the first that applies.
+        for (int i = 0; _applied.Count == 0 && i < Kinds.Length; i++)
         {
-            // Nothing applied (an empty input at max_len 0, say): grow by a byte if we may.
-            if (size < maxLen) { buffer[size++] = (byte)random.Next(256); _applied.Add(MutationKind.InsertByte); }
+            int newSize = Apply(Kinds[i], buffer, size, maxLen, other);
+            if (newSize < 0) continue;
+            size = newSize;
+            _applied.Add(Kinds[i]);
         }
         return size;
     }
