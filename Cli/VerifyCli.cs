@@ -88,6 +88,7 @@ public static class VerifyCli
         root.Add(show);
 
         root.Add(CheckCommand.Build(output, error, text, examples));
+        root.Add(FuzzCommand(output, error, examples));
         var instrumentInput = new Argument<string>("IN.dll") { Description = "An IL-only .NET assembly." };
         var instrumentOutput = new Option<string?>("--out") { Description = "Where to write the instrumented copy (default: rewrite IN.dll in place)." };
         var instrument = new Command("instrument", "Insert AFL edge-coverage probes (SharpFuzz-style) into an assembly, for `verify fuzz` or afl-fuzz.")
@@ -106,7 +107,7 @@ public static class VerifyCli
         ];
         root.Add(instrument);
 
-        var aflTarget = new Argument<string>("TARGET") { Description = "A fuzz target (x86-vtd, amd-vi, ..., mixed; see 'verify fuzz --help'), or PATH.dll:Namespace.Type.Method, a public static method taking ReadOnlySpan<byte> or byte[] (an exception is a finding)." };
+        var aflTarget = new Argument<string>("TARGET") { Description = "PATH.dll:Namespace.Type.Method, a public static method taking ReadOnlySpan<byte> or byte[]; an exception is a finding." };
         var aflInput = new Argument<string?>("INPUT") { Description = "The input file (afl-fuzz's @@); default: standard input.", Arity = ArgumentArity.ZeroOrOne };
         var aflInstrument = new Option<string[]>("--instrument") { Description = "Also instrument these assemblies (names beside verify, or paths), e.g. DmaVerify.Model.", AllowMultipleArgumentsPerToken = true };
         var aflCache = new Option<string?>("--cache") { Description = "Folder for instrumented copies (default $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented)." };
@@ -118,14 +119,12 @@ public static class VerifyCli
         examples[fuzzAfl] =
         [
             "Examples:",
-            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i corpus/x86-vtd -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
             "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
-            "  verify fuzz-afl x86-vtd 'findings/default/crashes/id:000000,sig:06,...'   (run a crash file once)",
+            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
             "",
             "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
         ];
         root.Add(fuzzAfl);
-        root.Add(FuzzCommand(output, error, examples));
 
         examples[root] =
         [

@@ -7,7 +7,7 @@ namespace DmaVerify.Tests.FuzzAfl;
 
 /// <summary>The named fuzz targets, as `verify fuzz-afl x86-vtd` runs them: on instrumented copies
 /// of Model, Optimized and Harness, with the same verdicts as the uninstrumented targets.</summary>
-[Collection(CoverageMapCollection.Name)]
+[Collection(Fuzzing.CoverageMapCollection.Name)]
 public class InstrumentedFuzzTargetTests(InstrumentedFixture fixture) : IClassFixture<InstrumentedFixture>
 {
     [Fact]

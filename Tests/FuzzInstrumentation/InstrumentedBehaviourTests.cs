@@ -11,7 +11,7 @@ namespace DmaVerify.Tests.FuzzInstrumentation;
 /// Instrumented copies of Model, Optimized, Harness and the IL-shape samples are valid IL (every
 /// method JIT-compiles), behave exactly like the originals, and record coverage.
 /// </summary>
-[Collection(CoverageMapCollection.Name)]
+[Collection(Fuzzing.CoverageMapCollection.Name)]
 public class InstrumentedBehaviourTests(InstrumentedFixture fixture) : IClassFixture<InstrumentedFixture>
 {
     [Fact]

@@ -3,13 +3,6 @@ using DmaVerify.Fuzz.Instrumentation;
 
 namespace DmaVerify.Tests.FuzzInstrumentation;
 
-/// <summary>Tests that attach the process-wide CoverageMap run one at a time.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CoverageMapCollection
-{
-    public const string Name = "CoverageMap (process-wide)";
-}
-
 /// <summary>
 /// Model, Optimized, Harness and the test targets instrumented once per test run into a fresh
 /// cache folder and loaded into one context, shared by the tests that need them.
