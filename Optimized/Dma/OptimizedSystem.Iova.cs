@@ -32,13 +32,17 @@ public sealed partial class OptimizedSystem
         OnUndo(() => domain.Allocations[allocation.Range.Start] = old);
     }
 
-    /// <summary>Gives an allocation back to the allocator (not undoable: only unmap and flush
-    /// paths, which never fail after they start, call it).</summary>
-    private static void ReleaseAllocation(Dom domain, AddrRange range)
+    /// <summary>Gives an allocation back to the allocator, into the magazines when they are on
+    /// (not undoable: only unmap and flush paths, which never fail after they start, call it).</summary>
+    private void ReleaseAllocation(Dom domain, AddrRange range)
     {
         domain.Allocations.Remove(range.Start);
         if (domain.Iova is IIovaAllocator iova)
-            iova.Free(range.Start >> domain.Format.GranuleShift);
+        {
+            int shift = domain.Format.GranuleShift;
+            if (Options.Magazines) iova.FreeFast(range.Start >> shift, (ulong)range.Size >> shift);
+            else iova.Free(range.Start >> shift);
+        }
     }
 
     /// <summary>An IOVA range of <paramref name="bytes"/> (granule multiple) at or below
@@ -53,7 +57,7 @@ public sealed partial class OptimizedSystem
             ulong pow2 = IovaSpace.RoundUpPow2(granules);
             ulong size = granules < IovaSpace.RoundUpBelowGranules ? pow2 : granules;
             bool flag = device.Pci32First;
-            ulong pfn = DmaIovaPolicy.Alloc(allocator, size, limit >> shift, shift, ref flag);
+            ulong pfn = AllocDmaIova(allocator, size, limit >> shift, shift, ref flag);
             if (flag != device.Pci32First)
             {
                 device.Pci32First = flag;
@@ -66,6 +70,30 @@ public sealed partial class OptimizedSystem
         }
         return LowestFit(domain, bytes, limit, boundary);
     }
+
+    /// <summary>dma-iommu's iommu_dma_alloc_iova (<see cref="DmaIovaPolicy"/>) with the
+    /// 32-bit pass made complete when <see cref="OptimizedSystemOptions.Complete32BitFirst"/>,
+    /// and LinuxStyle's max32 refusals logged.</summary>
+    private ulong AllocDmaIova(IIovaAllocator allocator, ulong pages, ulong limitPfn, int shift, ref bool pci32First)
+    {
+        if (DmaIovaPolicy.Tries32BitFirst(pci32First, limitPfn, shift))
+        {
+            ulong low = allocator.AllocFast(pages, DmaIovaPolicy.Pfn32Limit(shift), flushCachesOnFailure: Options.Complete32BitFirst);
+            if (low != 0) return low;
+            if (RefusedByMax32(allocator)) Max32Shortcut.RefusedPci32Passes++;
+            pci32First = false;
+        }
+        ulong pfn = allocator.AllocFast(pages, limitPfn, flushCachesOnFailure: true);
+        if (pfn == 0 && RefusedByMax32(allocator))
+        {
+            Max32Shortcut.RefusedAllocations++;
+            Max32Shortcut.LastOpRefused = true;
+        }
+        return pfn;
+    }
+
+    private static bool RefusedByMax32(IIovaAllocator allocator) =>
+        allocator is LinuxStyleIovaAllocator linux && linux.LastOutcome == LinuxStyleIovaAllocator.Outcome.Max32FastFail;
 
     /// <summary>GART/TCE bitmap: the lowest granule-aligned fit that does not cross the segment boundary.</summary>
     private static AddrRange? LowestFit(Dom domain, ulong bytes, ulong limit, ulong boundary)
