@@ -64,12 +64,22 @@ public sealed partial class OptimizedSystem
             Policy = bitmap ? IovaPolicy.PageGranular : IovaPolicy.SizeAligned,
             AllocStart = allocStart, Table = table,
             Iova = bitmap ? null : NewIovaAllocator(allocStart >> format.GranuleShift, format.GranuleShift),
+            Window = bitmap ? NewWindow(allocStart, iommu.Aperture, format) : null,
             MsiBump = iommu.Regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi)?.Range.Start ?? 0,
         };
         int id = _nextDomainId++;
         _domains[id] = domain;
         OnUndo(() => { _domains.Remove(id); _nextDomainId = id; });
         return domain;
+    }
+
+    /// <summary>The granule spans a GART/TCE domain allocates from: the aperture from its first
+    /// allocatable granule (null when not even one granule fits above address 0).</summary>
+    private static SpanAllocator? NewWindow(ulong allocStart, AddrRange aperture, PageTableGeometry format)
+    {
+        ulong first = IovaSpace.AlignUp(Math.Max(allocStart, aperture.Start), format.Granule, out bool overflow);
+        if (overflow || first == 0 || first > aperture.Last || aperture.Last - first < format.Granule - 1) return null;
+        return new SpanAllocator(first, aperture.Last, format.GranuleShift);
     }
 
     private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift) => Options.Allocator switch

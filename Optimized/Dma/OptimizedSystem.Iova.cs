@@ -43,6 +43,7 @@ public sealed partial class OptimizedSystem
             if (Options.Magazines) iova.FreeFast(range.Start >> shift, (ulong)range.Size >> shift);
             else iova.Free(range.Start >> shift);
         }
+        domain.Window?.Free(range.Start);
     }
 
     /// <summary>An IOVA range of <paramref name="bytes"/> (granule multiple) at or below
@@ -68,7 +69,7 @@ public sealed partial class OptimizedSystem
             OnUndo(() => allocator.Free(pfn));
             return AddrRange.FromLength(pfn << shift, size << shift);
         }
-        return LowestFit(domain, bytes, limit, boundary);
+        return WindowFit(domain, bytes, limit, boundary);
     }
 
     /// <summary>dma-iommu's iommu_dma_alloc_iova (<see cref="DmaIovaPolicy"/>) with the
@@ -95,35 +96,14 @@ public sealed partial class OptimizedSystem
     private static bool RefusedByMax32(IIovaAllocator allocator) =>
         allocator is LinuxStyleIovaAllocator linux && linux.LastOutcome == LinuxStyleIovaAllocator.Outcome.Max32FastFail;
 
-    /// <summary>GART/TCE bitmap: the lowest granule-aligned fit that does not cross the segment boundary.</summary>
-    private static AddrRange? LowestFit(Dom domain, ulong bytes, ulong limit, ulong boundary)
+    /// <summary>GART/TCE window: a granule-aligned span below the limit that crosses no segment
+    /// boundary (<see cref="SpanAllocator"/>, O(log n)); given back on undo.</summary>
+    private AddrRange? WindowFit(Dom domain, ulong bytes, ulong limit, ulong boundary)
     {
-        ulong granule = domain.Granule;
-        limit = Math.Min(limit, domain.Aperture.Last);
-        ulong cand = IovaSpace.AlignUp(Math.Max(domain.AllocStart, domain.Aperture.Start), granule, out bool overflow);
-        if (overflow || bytes == 0) return null;
-        var occupied = domain.Allocations.Values.Select(a => a.Range).Concat(domain.Reserved.Select(r => r.Range)).OrderBy(r => r.Start).ToList();
-        int next = 0;
-        while (true)
-        {
-            if (cand > limit || limit - cand < bytes - 1) return null;
-            ulong last = cand + bytes - 1;
-            if (boundary != ulong.MaxValue && (cand & ~boundary) != (last & ~boundary))
-            {
-                if ((cand | boundary) == ulong.MaxValue) return null;
-                cand = IovaSpace.AlignUp((cand | boundary) + 1, granule, out overflow);
-                if (overflow) return null;
-                continue;
-            }
-            while (next < occupied.Count && occupied[next].Last < cand) next++;
-            int clash = -1;
-            for (int i = next; i < occupied.Count && occupied[i].Start <= last; i++)
-                if (occupied[i].Overlaps(new AddrRange(cand, last))) { clash = i; break; }
-            if (clash < 0) return new AddrRange(cand, last);
-            if (occupied[clash].Last == ulong.MaxValue) return null;
-            cand = IovaSpace.AlignUp(occupied[clash].Last + 1, granule, out overflow);
-            if (overflow) return null;
-        }
+        if (domain.Window is not SpanAllocator window || bytes == 0) return null;
+        if (window.Alloc(bytes, domain.Granule, Math.Min(limit, domain.Aperture.Last), boundary) is not ulong start) return null;
+        OnUndo(() => window.Free(start));
+        return AddrRange.FromLength(start, bytes);
     }
 
     /// <summary>iommu_map through the domain's page table, undone on a later failure.</summary>

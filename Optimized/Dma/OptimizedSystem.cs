@@ -145,6 +145,8 @@ public sealed partial class OptimizedSystem
         public readonly TableFreeList PendingFree = new();
         /// <summary>SizeAligned domains: the augmented tree (PFN units).</summary>
         public IIovaAllocator? Iova;
+        /// <summary>PageGranular domains (GART aperture, TCE window): granule spans of the window.</summary>
+        public SpanAllocator? Window;
         /// <summary>Every allocation by start (mapping, MSI page, flush-queue owner).</summary>
         public readonly SortedDictionary<ulong, IovaAllocation> Allocations = [];
         public readonly List<ReservedIova> Reserved = [];
