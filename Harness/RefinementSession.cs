@@ -12,6 +12,11 @@ public sealed record RefinementOptions
 
     /// <summary>The model's options. Fault-injection runs set AllowResourceFailures.</summary>
     public ModelOptions Model { get; init; } = new();
+
+    /// <summary>Count, instead of failing on, INV-11 OutOfIova divergences that an
+    /// <see cref="IKnownIncompleteness"/> implementation attributes to its documented
+    /// incompleteness (<see cref="RefinementSession.KnownDeviations"/>). Off by default.</summary>
+    public bool AcceptKnownIncompleteness { get; init; }
 }
 
 /// <summary>
@@ -29,6 +34,7 @@ public sealed class RefinementSession
     private readonly ModelSystem _model;
     private readonly RefinementOptions _options;
     private readonly List<ScenarioStep> _steps = [];
+    private readonly List<KnownDeviation> _known = [];
 
     public RefinementSession(PlatformConfig platform, Func<PlatformConfig, ISystemUnderTest> implementation, RefinementOptions? options = null)
     {
@@ -52,6 +58,10 @@ public sealed class RefinementSession
 
     /// <summary>The ops run so far with the implementation's outcomes (the failing op last).</summary>
     public IReadOnlyList<ScenarioStep> Steps => _steps;
+
+    /// <summary>Divergences accepted as the implementation's documented incompleteness (only with
+    /// <see cref="RefinementOptions.AcceptKnownIncompleteness"/>), in step order.</summary>
+    public IReadOnlyList<KnownDeviation> KnownDeviations => _known;
 
     public Finding? Finding { get; private set; }
     public bool Failed => Finding is not null;
@@ -79,7 +89,13 @@ public sealed class RefinementSession
         try
         {
             var result = _model.Check(op, outcome);
-            if (result.Divergence is { } d) return Finding = Finding.From(index, d);
+            if (result.Divergence is { } d)
+            {
+                if (KnownIncompleteness(outcome, d) is not string reason) return Finding = Finding.From(index, d);
+                // The model kept its state (a divergence changes nothing) and the implementation's
+                // failed op changed nothing the model sees: the two sides are still in step.
+                _known.Add(new KnownDeviation(index, op, reason, d));
+            }
         }
         catch (Exception e)
         {
@@ -89,6 +105,15 @@ public sealed class RefinementSession
         if (_options.InvariantEvery > 0 && (index + 1) % _options.InvariantEvery == 0)
             return CheckInvariants();
         return null;
+    }
+
+    /// <summary>The implementation's reason when this divergence is its documented incompleteness:
+    /// only a completeness divergence (INV-11) of an OutOfIova failure, and only when asked to.</summary>
+    private string? KnownIncompleteness(Outcome outcome, Divergence divergence)
+    {
+        if (!_options.AcceptKnownIncompleteness || _impl is not IKnownIncompleteness known) return null;
+        if (divergence.Invariant != "INV-11" || outcome is not Failed { Kind: DmaErrorKind.OutOfIova }) return null;
+        return known.KnownIncompletenessOfLastOp;
     }
 
     /// <summary>Checks the implementation's current state against every invariant.</summary>
@@ -123,7 +148,7 @@ public sealed class RefinementSession
         foreach (var op in ops)
             if (session.Step(op) is not null) break;
         session.CheckInvariants();
-        return new RefinementReport(session.Steps, session.Finding);
+        return new RefinementReport(session.Steps, session.Finding) { KnownDeviations = session.KnownDeviations };
     }
 
     private sealed class Broken(Exception e) : ISystemUnderTest
@@ -139,5 +164,8 @@ public sealed class RefinementSession
 /// <summary>The result of <see cref="RefinementSession.Run"/>.</summary>
 public sealed record RefinementReport(IReadOnlyList<ScenarioStep> Steps, Finding? Finding)
 {
+    /// <summary>Divergences accepted as documented incompleteness (see <see cref="RefinementOptions.AcceptKnownIncompleteness"/>).</summary>
+    public IReadOnlyList<KnownDeviation> KnownDeviations { get; init; } = [];
+
     public bool Passed => Finding is null;
 }

@@ -63,7 +63,8 @@ public sealed partial class OptimizedSystem
             ForceAperture = iommu.ForceAperture, IsDefault = isDefault,
             Policy = bitmap ? IovaPolicy.PageGranular : IovaPolicy.SizeAligned,
             AllocStart = allocStart, Table = table,
-            Iova = bitmap ? null : new AugmentedIovaAllocator(allocStart >> format.GranuleShift, format.GranuleShift),
+            Iova = bitmap ? null : NewIovaAllocator(allocStart >> format.GranuleShift, format.GranuleShift),
+            Window = bitmap ? NewWindow(allocStart, iommu.Aperture, format) : null,
             MsiBump = iommu.Regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi)?.Range.Start ?? 0,
         };
         int id = _nextDomainId++;
@@ -71,6 +72,21 @@ public sealed partial class OptimizedSystem
         OnUndo(() => { _domains.Remove(id); _nextDomainId = id; });
         return domain;
     }
+
+    /// <summary>The granule spans a GART/TCE domain allocates from: the aperture from its first
+    /// allocatable granule (null when not even one granule fits above address 0).</summary>
+    private static SpanAllocator? NewWindow(ulong allocStart, AddrRange aperture, PageTableGeometry format)
+    {
+        ulong first = IovaSpace.AlignUp(Math.Max(allocStart, aperture.Start), format.Granule, out bool overflow);
+        if (overflow || first == 0 || first > aperture.Last || aperture.Last - first < format.Granule - 1) return null;
+        return new SpanAllocator(first, aperture.Last, format.GranuleShift);
+    }
+
+    private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift) => Options.Allocator switch
+    {
+        IovaAllocatorKind.LinuxStyle => new LinuxStyleIovaAllocator(startPfn, granuleShift),
+        _ => new AugmentedIovaAllocator(startPfn, granuleShift),
+    };
 
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
         new(IovaSpace.AlignDown(range.Start, granule), range.Last | (granule - 1));
@@ -114,6 +130,9 @@ public sealed partial class OptimizedSystem
         }
         foreach (var leaf in leaves)
             if (MapLeaves(domain, leaf.Iova, leaf.Phys, leaf.Size, leaf.Prot) is Failed failed) return failed;
+        // Linux reserves only at domain set-up; a range parked in a magazine is free to the
+        // model, so it goes back to the tree before anything is reserved over it.
+        if (fresh.Count > 0) domain.Iova?.FlushCaches();
         foreach (var r in fresh)
         {
             domain.Reserved.Add(r);

@@ -7,6 +7,11 @@ public sealed partial class OptimizedSystem
 {
     public SystemState ExportState()
     {
+        lock (_gate) return ExportStateLocked();
+    }
+
+    private SystemState ExportStateLocked()
+    {
         var state = new SystemState { Platform = Platform, NowMs = _nowMs };
         foreach (var d in _devices.Values.OrderBy(d => d.Id))
             state.Devices.Add(new DeviceState

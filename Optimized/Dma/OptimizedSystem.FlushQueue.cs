@@ -18,7 +18,7 @@ public sealed partial class OptimizedSystem
         domain.TimerDeadline ??= _nowMs + FlushQueueTimeoutMs;
     }
 
-    private static void ReleaseCompletedFlushEntries(Dom domain)
+    private void ReleaseCompletedFlushEntries(Dom domain)
     {
         // Counters only grow, so the entries a finished flush covers are a prefix of the ring.
         while (domain.FlushQueue.Count > 0 && domain.FlushQueue.Peek().Counter < domain.FlushFinished)

@@ -32,13 +32,18 @@ public sealed partial class OptimizedSystem
         OnUndo(() => domain.Allocations[allocation.Range.Start] = old);
     }
 
-    /// <summary>Gives an allocation back to the allocator (not undoable: only unmap and flush
-    /// paths, which never fail after they start, call it).</summary>
-    private static void ReleaseAllocation(Dom domain, AddrRange range)
+    /// <summary>Gives an allocation back to the allocator, into the magazines when they are on
+    /// (not undoable: only unmap and flush paths, which never fail after they start, call it).</summary>
+    private void ReleaseAllocation(Dom domain, AddrRange range)
     {
         domain.Allocations.Remove(range.Start);
         if (domain.Iova is IIovaAllocator iova)
-            iova.Free(range.Start >> domain.Format.GranuleShift);
+        {
+            int shift = domain.Format.GranuleShift;
+            if (Options.Magazines) iova.FreeFast(range.Start >> shift, (ulong)range.Size >> shift);
+            else iova.Free(range.Start >> shift);
+        }
+        domain.Window?.Free(range.Start);
     }
 
     /// <summary>An IOVA range of <paramref name="bytes"/> (granule multiple) at or below
@@ -53,7 +58,7 @@ public sealed partial class OptimizedSystem
             ulong pow2 = IovaSpace.RoundUpPow2(granules);
             ulong size = granules < IovaSpace.RoundUpBelowGranules ? pow2 : granules;
             bool flag = device.Pci32First;
-            ulong pfn = DmaIovaPolicy.Alloc(allocator, size, limit >> shift, shift, ref flag);
+            ulong pfn = AllocDmaIova(allocator, size, limit >> shift, shift, ref flag);
             if (flag != device.Pci32First)
             {
                 device.Pci32First = flag;
@@ -64,38 +69,41 @@ public sealed partial class OptimizedSystem
             OnUndo(() => allocator.Free(pfn));
             return AddrRange.FromLength(pfn << shift, size << shift);
         }
-        return LowestFit(domain, bytes, limit, boundary);
+        return WindowFit(domain, bytes, limit, boundary);
     }
 
-    /// <summary>GART/TCE bitmap: the lowest granule-aligned fit that does not cross the segment boundary.</summary>
-    private static AddrRange? LowestFit(Dom domain, ulong bytes, ulong limit, ulong boundary)
+    /// <summary>dma-iommu's iommu_dma_alloc_iova (<see cref="DmaIovaPolicy"/>) with the
+    /// 32-bit pass made complete when <see cref="OptimizedSystemOptions.Complete32BitFirst"/>,
+    /// and LinuxStyle's max32 refusals logged.</summary>
+    private ulong AllocDmaIova(IIovaAllocator allocator, ulong pages, ulong limitPfn, int shift, ref bool pci32First)
     {
-        ulong granule = domain.Granule;
-        limit = Math.Min(limit, domain.Aperture.Last);
-        ulong cand = IovaSpace.AlignUp(Math.Max(domain.AllocStart, domain.Aperture.Start), granule, out bool overflow);
-        if (overflow || bytes == 0) return null;
-        var occupied = domain.Allocations.Values.Select(a => a.Range).Concat(domain.Reserved.Select(r => r.Range)).OrderBy(r => r.Start).ToList();
-        int next = 0;
-        while (true)
+        if (DmaIovaPolicy.Tries32BitFirst(pci32First, limitPfn, shift))
         {
-            if (cand > limit || limit - cand < bytes - 1) return null;
-            ulong last = cand + bytes - 1;
-            if (boundary != ulong.MaxValue && (cand & ~boundary) != (last & ~boundary))
-            {
-                if ((cand | boundary) == ulong.MaxValue) return null;
-                cand = IovaSpace.AlignUp((cand | boundary) + 1, granule, out overflow);
-                if (overflow) return null;
-                continue;
-            }
-            while (next < occupied.Count && occupied[next].Last < cand) next++;
-            int clash = -1;
-            for (int i = next; i < occupied.Count && occupied[i].Start <= last; i++)
-                if (occupied[i].Overlaps(new AddrRange(cand, last))) { clash = i; break; }
-            if (clash < 0) return new AddrRange(cand, last);
-            if (occupied[clash].Last == ulong.MaxValue) return null;
-            cand = IovaSpace.AlignUp(occupied[clash].Last + 1, granule, out overflow);
-            if (overflow) return null;
+            ulong low = allocator.AllocFast(pages, DmaIovaPolicy.Pfn32Limit(shift), flushCachesOnFailure: Options.Complete32BitFirst);
+            if (low != 0) return low;
+            if (RefusedByMax32(allocator)) Max32Shortcut.RefusedPci32Passes++;
+            pci32First = false;
         }
+        ulong pfn = allocator.AllocFast(pages, limitPfn, flushCachesOnFailure: true);
+        if (pfn == 0 && RefusedByMax32(allocator))
+        {
+            Max32Shortcut.RefusedAllocations++;
+            Max32Shortcut.LastOpRefused = true;
+        }
+        return pfn;
+    }
+
+    private static bool RefusedByMax32(IIovaAllocator allocator) =>
+        allocator is LinuxStyleIovaAllocator linux && linux.LastOutcome == LinuxStyleIovaAllocator.Outcome.Max32FastFail;
+
+    /// <summary>GART/TCE window: a granule-aligned span below the limit that crosses no segment
+    /// boundary (<see cref="SpanAllocator"/>, O(log n)); given back on undo.</summary>
+    private AddrRange? WindowFit(Dom domain, ulong bytes, ulong limit, ulong boundary)
+    {
+        if (domain.Window is not SpanAllocator window || bytes == 0) return null;
+        if (window.Alloc(bytes, domain.Granule, Math.Min(limit, domain.Aperture.Last), boundary) is not ulong start) return null;
+        OnUndo(() => window.Free(start));
+        return AddrRange.FromLength(start, bytes);
     }
 
     /// <summary>iommu_map through the domain's page table, undone on a later failure.</summary>

@@ -1,4 +1,5 @@
 using DmaVerify.Model;
+using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
 
 namespace DmaVerify.Optimized.Dma;
@@ -9,6 +10,20 @@ public sealed partial class OptimizedSystem
     private enum Route { Direct, Blocked, Unmanaged, Iommu, Gart, Tce, VirtioBypass }
 
     private readonly SortedDictionary<int, BounceSlot> _bounces = [];
+    private SpanAllocator? _swiotlbSlots;
+
+    /// <summary>The swiotlb pool in 2 KiB slots (<see cref="SpanAllocator"/>, O(log n)).</summary>
+    private SpanAllocator? SwiotlbSlots => _swiotlbSlots ??= Platform.SwiotlbPool is AddrRange pool
+        ? new SpanAllocator(pool.Start, pool.Last, System.Numerics.BitOperations.Log2(Swiotlb.SlotSize))
+        : null;
+
+    /// <summary>Takes a bounce span from the pool (given back on undo); null when none fits.</summary>
+    private AddrRange? TakeBounceSpan(ulong bytes, ulong alignment, ulong limit, ulong boundary)
+    {
+        if (SwiotlbSlots is not SpanAllocator slots || slots.Alloc(bytes, alignment, limit, boundary) is not ulong start) return null;
+        OnUndo(() => slots.Free(start));
+        return AddrRange.FromLength(start, bytes);
+    }
 
     private Route RouteOf(Dev device, out Dom? domain)
     {
@@ -106,11 +121,11 @@ public sealed partial class OptimizedSystem
         const string overflow = "DMA address overflow";
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NotCapable, overflow);
         if (req.Length > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
-        var request = new Swiotlb.Request(IovaSpace.AlignUp(req.Length, Swiotlb.SlotSize, out _), Swiotlb.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
-        var span = Swiotlb.LowestFit(pool, _bounces.Values, request);
+        ulong slotBytes = IovaSpace.AlignUp(req.Length, Swiotlb.SlotSize, out _);
+        var span = TakeBounceSpan(slotBytes, Swiotlb.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
         if (span is null)
         {
-            bool anyIgnoringLimit = Swiotlb.LowestFit(pool, _bounces.Values, request with { Limit = ulong.MaxValue }) is not null;
+            bool anyIgnoringLimit = SwiotlbSlots!.Alloc(slotBytes, Swiotlb.SlotSize, ulong.MaxValue, device.Config.SegmentBoundaryMask, claim: false) is not null;
             return anyIgnoringLimit || pool.Start > busLimit
                 ? Fail(DmaErrorKind.NotCapable, $"{overflow}; no bounce slot below the limit")
                 : Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; the swiotlb pool is full");
@@ -176,9 +191,9 @@ public sealed partial class OptimizedSystem
         if (device.Config.Untrusted && unaligned)
         {
             if (!req.MayBounce) return Fail(DmaErrorKind.Unaligned, "untrusted device, unaligned buffer that cannot be bounced");
-            if (Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NoBounceBuffer, "DMA bounce buffers are inactive");
+            if (Platform.SwiotlbPool is null) return Fail(DmaErrorKind.NoBounceBuffer, "DMA bounce buffers are inactive");
             if (bytes > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, "too large for swiotlb");
-            var span = Swiotlb.LowestFit(pool, _bounces.Values, new Swiotlb.Request(bytes, granule, ulong.MaxValue, ulong.MaxValue));
+            var span = TakeBounceSpan(bytes, granule, ulong.MaxValue, ulong.MaxValue);
             if (span is null) return Fail(DmaErrorKind.NoBounceBuffer, "the swiotlb pool is full");
             var slot = AddBounce(device.Id, span.Value, req.Phys, span.Value.Start + offset, req.Length, true);
             bounceId = slot.Id;
@@ -285,8 +300,10 @@ public sealed partial class OptimizedSystem
                 ReleaseAllocation(domain, allocation);
             }
         }
-        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>()) _bounces.Remove(bounceId);
-        device.Mappings.Remove(mapping);
+        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>())
+            if (_bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
+        // Search from the end: the hot pattern unmaps recent mappings (O(1) then; O(n) shift otherwise).
+        device.Mappings.RemoveAt(device.Mappings.LastIndexOf(mapping));
         var list = device.ByDma[mapping.Dma.Value];
         list.Remove(mapping);
         if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);

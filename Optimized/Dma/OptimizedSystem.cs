@@ -10,6 +10,10 @@ namespace DmaVerify.Optimized.Dma;
 /// either succeeds or is unrolled through a small undo log (failure atomicity, INV-15); the
 /// only effect kept on failure is a PCI device's cleared 32-bit-first flag (not on an injected
 /// OutOfMemory, where nothing changes).
+/// <para><b>Threads.</b> Safe for concurrent use: every op and every export runs under one
+/// system lock (the undo log, the device and domain tables and the page tables are shared
+/// state). The IOVA allocators have their own tree lock and per-thread magazines, so the lock
+/// order is system → allocator slot → depot → tree.</para>
 /// </summary>
 public sealed partial class OptimizedSystem
 {
@@ -21,23 +25,47 @@ public sealed partial class OptimizedSystem
     private int _nextMappingId, _nextBounceId, _nextDomainId;
     private List<Action> _undo = [];
     private List<Action> _kept = [];
+    private readonly Lock _gate = new();
 
-    public OptimizedSystem(PlatformConfig platform)
+    public OptimizedSystem(PlatformConfig platform, OptimizedSystemOptions? options = null)
     {
         Platform = platform;
+        Options = options ?? OptimizedSystemOptions.Optimized;
         BuildInitialState();
         _undo = [];
         _kept = [];
     }
 
+    public OptimizedSystemOptions Options { get; }
+
+    /// <summary>Allocations LinuxStyle's max32 shortcut refused (zero with the augmented allocator).</summary>
+    public Max32ShortcutLog Max32Shortcut { get; } = new();
+
+    /// <summary>Test-only planted bug: ops run without the system lock (the concurrency stress
+    /// test shows that it then fails).</summary>
+    internal bool PlantedBugNoLock { get; set; }
+
     /// <summary>Makes the n-th page-table page allocation from now fail (1 = the next); ≤ 0 cancels.</summary>
-    public void FailNthTablePage(int n) => _tablePages.FailNth(n);
+    public void FailNthTablePage(int n)
+    {
+        lock (_gate) _tablePages.FailNth(n);
+    }
 
     /// <summary>Table-page allocations attempted so far (for fault-injection loops).</summary>
-    public long TablePageAttempts => _tablePages.Attempts;
+    public long TablePageAttempts
+    {
+        get { lock (_gate) return _tablePages.Attempts; }
+    }
 
     public Outcome Apply(Op op)
     {
+        if (PlantedBugNoLock) return ApplyLocked(op);
+        lock (_gate) return ApplyLocked(op);
+    }
+
+    private Outcome ApplyLocked(Op op)
+    {
+        Max32Shortcut.LastOpRefused = false;
         _undo = [];
         _kept = [];
         Outcome outcome;
@@ -117,6 +145,8 @@ public sealed partial class OptimizedSystem
         public readonly TableFreeList PendingFree = new();
         /// <summary>SizeAligned domains: the augmented tree (PFN units).</summary>
         public IIovaAllocator? Iova;
+        /// <summary>PageGranular domains (GART aperture, TCE window): granule spans of the window.</summary>
+        public SpanAllocator? Window;
         /// <summary>Every allocation by start (mapping, MSI page, flush-queue owner).</summary>
         public readonly SortedDictionary<ulong, IovaAllocation> Allocations = [];
         public readonly List<ReservedIova> Reserved = [];

@@ -36,6 +36,14 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {
+        var (above, start) = FindLocked(pages, limitPfn, sizeAligned);
+        return above is null ? 0 : Place(above, start, pages);
+    }
+
+    /// <summary>The highest allowed start at or below the limit and the node above its gap, or
+    /// (null, 0). O(log n).</summary>
+    private (IovaNode? Above, ulong Start) FindLocked(ulong pages, ulong limitPfn, bool sizeAligned)
+    {
         // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
         //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
         var above = _tree.LowerBound(limitPfn + 1)!;
@@ -43,12 +51,48 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
         {
             ulong gapLo = above.Lo - above.GapSize;
             if (IovaFit.FitsBelow(gapLo, limitPfn, pages, sizeAligned))
-                return Place(above, IovaFit.HighestStartBelow(limitPfn, pages, sizeAligned), pages);
+                return (above, IovaFit.HighestStartBelow(limitPfn, pages, sizeAligned));
         }
         // 2. The highest whole gap below the limit that fits.
         var node = HighestFittingGap(limitPfn, pages, sizeAligned);
-        if (node is null) return 0;
-        return Place(node, IovaFit.HighestStartBelow(node.Lo - 1, pages, sizeAligned), pages);
+        if (node is null) return (null, 0);
+        return (node, IovaFit.HighestStartBelow(node.Lo - 1, pages, sizeAligned));
+    }
+
+    /// <summary>Where a tree allocation would go (the highest fit at or below the limit), without
+    /// taking it; 0 when nothing fits. O(log n).</summary>
+    public ulong FindHighest(ulong pages, ulong limitPfn, bool sizeAligned)
+    {
+        if (pages == 0 || limitPfn < StartPfn) return 0;
+        if (limitPfn > MaxPfn) limitPfn = MaxPfn;
+        if (pages - 1 > limitPfn - StartPfn) return 0;
+        lock (TreeLock) return FindLocked(pages, limitPfn, sizeAligned).Start;
+    }
+
+    /// <summary>Takes exactly [pfn, pfn + pages − 1] when all of it is free and inside the space
+    /// (a freeable allocation, as Alloc makes). O(log n).</summary>
+    public bool TryClaim(ulong pfn, ulong pages)
+    {
+        if (pages == 0 || pfn < StartPfn || pfn > MaxPfn || pages - 1 > MaxPfn - pfn) return false;
+        ulong last = pfn + (pages - 1);
+        lock (TreeLock)
+        {
+            var above = _tree.FirstEndingAtOrAbove(pfn)!; // the anchor at worst
+            if (above.Lo <= last) return false;           // something occupies part of the range
+            if (above.Lo - above.GapSize > pfn) return false;
+            Place(above, pfn, pages);
+            return true;
+        }
+    }
+
+    /// <summary>The free gaps, highest first, as (lo, hi) PFN pairs (a snapshot; O(n)).</summary>
+    public IReadOnlyList<(ulong Lo, ulong Hi)> GapsDescending()
+    {
+        var gaps = new List<(ulong, ulong)>();
+        lock (TreeLock)
+            for (var n = _tree.Last(); n is not null; n = RbTree<GapAugment>.Prev(n))
+                if (n.GapSize != 0) gaps.Add((n.Lo - n.GapSize, n.Lo - 1));
+        return gaps;
     }
 
     /// <summary>The highest node with Lo ≤ <paramref name="limitPfn"/> whose own gap holds the request.</summary>

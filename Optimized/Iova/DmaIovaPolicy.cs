@@ -12,10 +12,14 @@ public static class DmaIovaPolicy
     /// <summary>The last PFN below 4 GiB for a granule of 2^<paramref name="granuleShift"/> bytes.</summary>
     public static ulong Pfn32Limit(int granuleShift) => 0xFFFF_FFFFUL >> granuleShift;
 
+    /// <summary>Whether a request under <paramref name="limitPfn"/> makes a 32-bit-first attempt.</summary>
+    public static bool Tries32BitFirst(bool pci32BitFirst, ulong limitPfn, int granuleShift) =>
+        pci32BitFirst && limitPfn > Pfn32Limit(granuleShift);
+
     public static ulong Alloc(IIovaAllocator allocator, ulong pages, ulong limitPfn, int granuleShift, ref bool pci32BitFirst)
     {
         ulong limit32 = Pfn32Limit(granuleShift);
-        if (pci32BitFirst && limitPfn > limit32)
+        if (Tries32BitFirst(pci32BitFirst, limitPfn, granuleShift))
         {
             ulong pfn = allocator.AllocFast(pages, limit32, flushCachesOnFailure: false);
             if (pfn != 0) return pfn;

@@ -66,9 +66,15 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     /// <summary>The current max32_alloc_size hint (tests).</summary>
     internal ulong Max32AllocSize { get { lock (TreeLock) return _max32AllocSize; } }
 
-    /// <summary>How the most recent tree allocation ended (tests attribute failures with it).</summary>
-    internal enum Outcome { None, Allocated, Max32FastFail, WalkFailed }
-    internal Outcome LastOutcome { get; private set; }
+    /// <summary>How a tree allocation ended.</summary>
+    public enum Outcome { None, Allocated, Max32FastFail, WalkFailed }
+
+    /// <summary>How the calling thread's most recent tree allocation (on any LinuxStyle
+    /// allocator) ended; a DMA layer reads it right after a failed call to attribute the failure.
+    /// Per thread, so concurrent callers do not see each other's outcomes.</summary>
+    public Outcome LastOutcome { get => t_lastOutcome; private set => t_lastOutcome = value; }
+
+    [ThreadStatic] private static Outcome t_lastOutcome;
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned) =>
         AllocRange(pages, limitPfn + 1, sizeAligned);

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>
+/// `verify bench [--quick] [--filter PATTERN]`: runs the Bench project (BenchmarkDotNet) in
+/// Release as a child process — <c>dotnet run -c Release --project Bench/Bench.csproj --</c> —
+/// from the repository root found above the working directory or the tool, streams its output,
+/// then prints the ratio tables it wrote (BenchmarkDotNet.Artifacts/results/*-report-github.md).
+/// </summary>
+internal static class BenchVerb
+{
+    public const string ProjectPath = "Bench/Bench.csproj";
+
+    public static int Run(bool quick, string? filter, TextWriter output, TextWriter error, string? searchFrom = null)
+    {
+        var root = FindRoot(searchFrom);
+        if (root is null)
+        {
+            error.WriteLine($"verify bench: no {ProjectPath} above {searchFrom ?? Directory.GetCurrentDirectory()} or {AppContext.BaseDirectory}; run it inside a DmaVerify checkout");
+            return ExitCodes.BadInput;
+        }
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "run", "-c", "Release", "--project", ProjectPath, "--" }) start.ArgumentList.Add(a);
+        if (quick) start.ArgumentList.Add("--quick");
+        if (filter is not null) { start.ArgumentList.Add("--filter"); start.ArgumentList.Add(filter); }
+
+        var began = DateTime.UtcNow;
+        output.WriteLine($"verify bench: dotnet {string.Join(' ', start.ArgumentList)} (in {root})");
+        Process? child;
+        try
+        {
+            child = Process.Start(start);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            error.WriteLine($"verify bench: cannot start dotnet: {e.Message}");
+            return ExitCodes.Crashed;
+        }
+        if (child is null)
+        {
+            error.WriteLine("verify bench: cannot start dotnet");
+            return ExitCodes.Crashed;
+        }
+        child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.WriteLine(e.Data); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.WriteLine(e.Data); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        child.WaitForExit();
+
+        PrintRatioTables(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), began, output);
+        return child.ExitCode == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>The directory holding <see cref="ProjectPath"/>, searched upwards.</summary>
+    internal static string? FindRoot(string? searchFrom)
+    {
+        foreach (var from in searchFrom is not null ? [searchFrom] : new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, ProjectPath))) return dir.FullName;
+        return null;
+    }
+
+    private static void PrintRatioTables(string results, DateTime since, TextWriter output)
+    {
+        if (!Directory.Exists(results)) return;
+        var reports = Directory.GetFiles(results, "*-report-github.md")
+            .Where(f => File.GetLastWriteTimeUtc(f) >= since).Order(StringComparer.Ordinal).ToList();
+        if (reports.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine("verify bench: ratio tables (Ratio = time / the Baseline row's time)");
+        foreach (var report in reports)
+        {
+            output.WriteLine();
+            output.WriteLine($"### {Path.GetFileName(report)}");
+            foreach (var line in File.ReadLines(report).Where(l => l.StartsWith('|'))) output.WriteLine(line);
+        }
+    }
+}

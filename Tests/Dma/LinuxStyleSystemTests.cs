@@ -1,0 +1,121 @@
+using DmaVerify.Harness;
+using DmaVerify.Model;
+using DmaVerify.Optimized.Dma;
+
+namespace DmaVerify.Tests.Dma;
+
+/// <summary>
+/// The LinuxStyle-backed DMA system ("linuxstyle"): its max32_alloc_size shortcut shows up at the
+/// DMA layer as an INV-11 divergence; a run that accepts known incompleteness counts exactly
+/// those and fails on everything else.
+/// </summary>
+public class LinuxStyleSystemTests
+{
+    private const int Sata = 1; // x86-vtd: a PCI device with a 32-bit mask
+
+    /// <summary>A 24-bit mask, fill the 16 MiB below it with 64 KiB maps, one more fails (walk
+    /// failed: max32_alloc_size = 16 pages); back to a 32-bit mask, a 64 KiB map fits but the
+    /// shortcut refuses it.</summary>
+    private static List<Op> Max32Scenario()
+    {
+        var ops = new List<Op> { new SetMask(Sata, 0xFF_FFFF, 0xFF_FFFF) };
+        for (int i = 0; i < 256; i++) ops.Add(new Map(Sata, new PhysAddr(0x1000_0000 + (ulong)i * 0x1_0000), 0x1_0000, DmaDirection.ToDevice));
+        ops.Add(new Map(Sata, new PhysAddr(0x2000_0000), 0x1_0000, DmaDirection.ToDevice));
+        ops.Add(new SetMask(Sata, 0xFFFF_FFFF, 0xFFFF_FFFF));
+        ops.Add(new Map(Sata, new PhysAddr(0x2000_0000), 0x1_0000, DmaDirection.ToDevice));
+        ops.Add(new Unmap(Sata, new LiveRef(0), 0x1_0000, DmaDirection.ToDevice));
+        ops.Add(new Map(Sata, new PhysAddr(0x2000_0000), 0x1_0000, DmaDirection.ToDevice));
+        ops.Add(new Unmap(Sata, new LiveRef(0), 0x1_0000, DmaDirection.ToDevice));
+        return ops;
+    }
+
+    private static RefinementOptions LinuxOptions(bool accept) => new()
+    {
+        Model = Implementations.ModelOptionsFor(Implementations.LinuxStyle),
+        AcceptKnownIncompleteness = accept,
+        InvariantEvery = 16,
+    };
+
+    [Fact]
+    public void Max32Shortcut_IsAnInv11DivergenceOfTheLinuxStyleSystem()
+    {
+        var ops = Max32Scenario();
+        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Factory(Implementations.LinuxStyle), LinuxOptions(accept: false));
+        Assert.False(report.Passed);
+        Assert.Equal(FindingKind.Divergence, report.Finding!.Kind);
+        Assert.Equal("INV-11", report.Finding.Invariant);
+        Assert.Equal(259, report.Finding.Step); // the map after the mask was widened
+        // The optimized system (augmented tree) maps it.
+        var optimized = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Factory(Implementations.Optimized));
+        Assert.True(optimized.Passed, optimized.Finding?.ToString());
+    }
+
+    [Fact]
+    public void Max32Shortcut_IsCountedAsKnownIncompletenessWhenAccepted()
+    {
+        var session = new RefinementSession(Presets.Get(Presets.X86Vtd), Implementations.Factory(Implementations.LinuxStyle), LinuxOptions(accept: true));
+        foreach (var op in Max32Scenario()) session.Step(op);
+        Assert.Null(session.CheckInvariants());
+        Assert.Null(session.Finding);
+        // The unmap in between parks its range in a magazine, so no tree free resets the hint
+        // (as in Linux): the map after it is refused again.
+        Assert.Equal([259, 261], session.KnownDeviations.Select(k => k.Step));
+        Assert.All(session.KnownDeviations, k =>
+        {
+            Assert.Equal("INV-11", k.Divergence.Invariant);
+            Assert.Contains("max32", k.Reason);
+        });
+        // The log counts every OutOfIova the shortcut ended, including the two under the 24-bit
+        // mask where nothing fitted anyway (retry after the flush hit the hint the walk had set).
+        Assert.Contains("4 refused allocation", ((IKnownIncompleteness)session.Implementation).KnownIncompletenessSummary);
+    }
+
+    [Fact]
+    public void AcceptingKnownIncompleteness_StillFailsAnOutOfIovaTheImplementationDoesNotExplain()
+    {
+        // Planted: every map says OutOfIova; the implementation does not attribute it.
+        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), Max32Scenario(),
+            p => new Planted(Implementations.Factory(Implementations.LinuxStyle)(p), reason: null), LinuxOptions(accept: true));
+        Assert.False(report.Passed);
+        Assert.Equal("INV-11", report.Finding!.Invariant);
+        Assert.Empty(report.KnownDeviations);
+    }
+
+    [Fact]
+    public void AcceptingKnownIncompleteness_OnlyCoversInv11OutOfIova()
+    {
+        // Planted: maps answer one page off and the implementation claims the shortcut anyway.
+        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), Max32Scenario(),
+            p => new Planted(Implementations.Factory(Implementations.LinuxStyle)(p), reason: "claimed", shiftInstead: true), LinuxOptions(accept: true));
+        Assert.False(report.Passed);
+        Assert.Equal(FindingKind.Divergence, report.Finding!.Kind);
+        Assert.NotEqual("INV-11", report.Finding.Invariant);
+    }
+
+    [Fact]
+    public void OptimizedSystem_NeverReportsTheShortcut()
+    {
+        var system = new OptimizedSystem(Presets.Get(Presets.X86Vtd));
+        foreach (var op in Max32Scenario()) system.Apply(op);
+        Assert.Equal(0, system.Max32Shortcut.RefusedAllocations + system.Max32Shortcut.RefusedPci32Passes);
+    }
+
+    private sealed class Planted(ISystemUnderTest inner, string? reason, bool shiftInstead = false) : ISystemUnderTest, IKnownIncompleteness
+    {
+        private bool _planted;
+        public string Name => "planted";
+        public Outcome Apply(Op op)
+        {
+            var outcome = inner.Apply(op);
+            _planted = op is Map && outcome is Mapped;
+            if (!_planted) return outcome;
+            if (shiftInstead) return ((Mapped)outcome) with { Dma = new DmaAddr(((Mapped)outcome).Dma.Value + 0x1000) };
+            return new Failed(DmaErrorKind.OutOfIova, "planted");
+        }
+        public SystemState ExportState() => inner.ExportState();
+        public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
+        public long AllocationAttempts => inner.AllocationAttempts;
+        public string? KnownIncompletenessOfLastOp => _planted ? reason : null;
+        public string KnownIncompletenessSummary => "planted";
+    }
+}
