@@ -26,21 +26,27 @@ internal static class IovaFitObligations
 
     public static IEnumerable<Obligation> All()
     {
-        yield return new("PO-30", "INV-01", "allocator fit: the chosen start is aligned, inside the gap, the highest such; failure only when none exists",
-            ["IovaFit.FitsBelow", "IovaFit.HighestStartBelow"], s =>
+        // Split three ways (placed, highest, complete) so each query stays small for the solver.
+        foreach (var (id, invariant, title, part) in new[]
+        {
+            ("PO-30", "INV-01", "allocator fit: when it fits, the chosen start is aligned and inside the gap (overlaps neither neighbour)", 0),
+            ("PO-31", "INV-01", "allocator fit: the chosen start is the highest aligned start in the gap", 1),
+            ("PO-32", "INV-11", "allocator fit: it fails only when no aligned start exists in the gap", 2),
+        })
+            yield return new(id, invariant, title, ["IovaFit.FitsBelow", "IovaFit.HighestStartBelow"], s =>
             {
                 BvTerm lo = s.Input("gapLo", 64), hi = s.Input("gapHi", 64), pages = s.Input("pages", 64), other = s.Input("otherStart", 64);
                 var sizeAligned = s.Flag("sizeAligned");
-                s.Assume((lo <= hi) & (pages >= 1UL) & (pages <= 1UL << 63)); // no power of two ≥ pages above 2^63
+                s.Assume((lo <= hi) & (pages >= 1UL) & (pages <= 1UL << 63)); // no power of two >= pages above 2^63
                 var align = Alignment(s, pages, sizeAligned);
                 var fits = s.Bool("IovaFit.FitsBelow", lo, hi, pages, sizeAligned);
-                var start = s.Bv("IovaFit.HighestStartBelow", hi, pages, sizeAligned);
                 var otherOk = Placeable(other, pages, align, lo, hi);
-                return fits.Implies(Placeable(start, pages, align, lo, hi) & otherOk.Implies(other <= start))
-                       & (!fits).Implies(!otherOk);
-            });
+                if (part == 2) return (!fits).Implies(!otherOk);
+                var start = s.Bv("IovaFit.HighestStartBelow", hi, pages, sizeAligned);
+                return part == 0 ? fits.Implies(Placeable(start, pages, align, lo, hi)) : (fits & otherOk).Implies(other <= start);
+            }) { ResourceLimit = 200_000_000 };
 
-        yield return new("PO-31", "INV-11", "gap capacity: a size-aligned request fits a gap iff it is at most the gap's FitCapacity",
+        yield return new("PO-33", "INV-11", "gap capacity: a size-aligned request fits a gap iff it is at most the gap's FitCapacity",
             ["IovaFit.FitsBelow", "IovaFit.FitCapacity"], s =>
             {
                 BvTerm lo = s.Input("gapLo", 64), hi = s.Input("gapHi", 64), pages = s.Input("pages", 64);
@@ -49,7 +55,7 @@ internal static class IovaFitObligations
                 return fits == (pages <= s.Bv("IovaFit.FitCapacity", lo, hi));
             }) { ResourceLimit = 200_000_000 };
 
-        yield return new("PO-32", "INV-01", "roundup_pow_of_two: the smallest power of two >= v (1 for v <= 1, 0 above 2^63)",
+        yield return new("PO-34", "INV-01", "roundup_pow_of_two: the smallest power of two >= v (1 for v <= 1, 0 above 2^63)",
             ["IovaFit.RoundUpPow2"], s =>
             {
                 BvTerm v = s.Input("v", 64);
@@ -58,7 +64,7 @@ internal static class IovaFitObligations
                 return (v > 1UL << 63).Ite(r.IsZero, smallest);
             });
 
-        yield return new("PO-33", "INV-01", "Linux's top-down candidate: (high - size) & align_mask is aligned, fits below high, and is the highest such",
+        yield return new("PO-37", "INV-01", "Linux's top-down candidate: (high - size) & align_mask is aligned, fits below high, and is the highest such",
             ["IovaFit.LinuxCandidate", "IovaFit.LinuxAlignMask"], s =>
             {
                 BvTerm high = s.Input("high", 64), size = s.Input("size", 64), other = s.Input("otherStart", 64);

@@ -6,10 +6,10 @@ namespace DmaVerify.Proofs.Obligations;
 /// independently of the kernels so a spec never reuses the code it judges.</summary>
 internal static class SpecMath
 {
-    /// <summary>A 64-bit value widened to 128 bits, where sums of two such values cannot wrap.</summary>
-    public static BvTerm Wide(BvTerm x) => x.ZeroExtend(128 - x.Width);
+    /// <summary>A 64-bit value widened to 65 bits, where the sum of two such values cannot wrap.</summary>
+    public static BvTerm Wide(BvTerm x) => x.ZeroExtend(65 - x.Width);
 
-    public static BvTerm Wide(ObligationScope s, ulong value) => s.Num(value).ZeroExtend(64);
+    public static BvTerm Wide(ObligationScope s, ulong value) => s.Num(value).ZeroExtend(1);
 
     /// <summary>min_not_zero(a, b) per the kernel's documentation: 0 means "no limit".</summary>
     public static BvTerm MinNotZero(BvTerm a, BvTerm b) =>

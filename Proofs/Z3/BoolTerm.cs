@@ -40,7 +40,12 @@ public sealed class BoolTerm : Term
     public bool? Literal => Z3Native.Z3_get_bool_value(Context.Raw, Ast) switch { 1 => true, -1 => false, _ => null };
 
     /// <summary>As a 1-bit-per-value int32, the way IL stores a bool.</summary>
-    public BvTerm ToBv(uint width = 32) => Ite(Context.Bv(1, width), Context.Bv(0, width));
+    public BvTerm ToBv(uint width = 32) => Literal switch
+    {
+        true => Context.Bv(1, width),
+        false => Context.Bv(0, width),
+        null => Ite(Context.Bv(1, width), Context.Bv(0, width)),
+    };
 
     public override bool Equals(object? obj) => base.Equals(obj);
     public override int GetHashCode() => base.GetHashCode();

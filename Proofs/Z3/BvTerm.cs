@@ -85,9 +85,12 @@ public sealed class BvTerm : Term
     public BvTerm SDiv(BvTerm b) => Op(this, b, Z3Native.Z3_mk_bvsdiv);
     public BvTerm SRem(BvTerm b) => Op(this, b, Z3Native.Z3_mk_bvsrem);
 
-    public BvTerm Extract(uint high, uint low) => Make(Z3Native.Z3_mk_extract(Context.Raw, high, low, Ast), high - low + 1);
-    public BvTerm ZeroExtend(uint extra) => extra == 0 ? this : Make(Z3Native.Z3_mk_zero_ext(Context.Raw, extra, Ast), Width + extra);
-    public BvTerm SignExtend(uint extra) => extra == 0 ? this : Make(Z3Native.Z3_mk_sign_ext(Context.Raw, extra, Ast), Width + extra);
+    // Width changes of numerals fold to numerals, so values known at lift time stay known.
+    public BvTerm Extract(uint high, uint low) => Folded(Make(Z3Native.Z3_mk_extract(Context.Raw, high, low, Ast), high - low + 1));
+    public BvTerm ZeroExtend(uint extra) => extra == 0 ? this : Folded(Make(Z3Native.Z3_mk_zero_ext(Context.Raw, extra, Ast), Width + extra));
+    public BvTerm SignExtend(uint extra) => extra == 0 ? this : Folded(Make(Z3Native.Z3_mk_sign_ext(Context.Raw, extra, Ast), Width + extra));
+
+    private BvTerm Folded(BvTerm result) => Numeral is not null ? Context.Simplify(result) : result;
 
     /// <summary>Low <paramref name="width"/> bits, or zero-extended to it.</summary>
     public BvTerm Resize(uint width, bool signed = false) =>

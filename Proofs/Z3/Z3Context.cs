@@ -104,7 +104,8 @@ public sealed class Z3Context : IDisposable
     /// <summary>An empty model to fill with <see cref="Z3Model.Set"/> (for evaluating terms on chosen inputs).</summary>
     public Z3Model NewModel() => new(this, Z3Native.Z3_mk_model(Raw));
 
-    public Z3Solver NewSolver() => new(this);
+    /// <summary>A solver; with <paramref name="logic"/> (e.g. "QF_BV", which bit-blasts to SAT) one tuned for it.</summary>
+    public Z3Solver NewSolver(string? logic = null) => new(this, logic);
 
     /// <summary>SMT-LIB2 text of "is <paramref name="formula"/> satisfiable" (Z3_benchmark_to_smtlib_string).</summary>
     public string ToSmtLib2(BoolTerm formula, string name)

@@ -104,6 +104,7 @@ internal static class Z3Native
     [DllImport(Lib)] public static extern void Z3_params_set_uint(IntPtr ctx, IntPtr p, IntPtr key, uint value);
 
     [DllImport(Lib)] public static extern IntPtr Z3_mk_solver(IntPtr ctx);
+    [DllImport(Lib)] public static extern IntPtr Z3_mk_solver_for_logic(IntPtr ctx, IntPtr logic);
     [DllImport(Lib)] public static extern void Z3_solver_inc_ref(IntPtr ctx, IntPtr s);
     [DllImport(Lib)] public static extern void Z3_solver_dec_ref(IntPtr ctx, IntPtr s);
     [DllImport(Lib)] public static extern void Z3_solver_set_params(IntPtr ctx, IntPtr s, IntPtr p);

@@ -13,10 +13,12 @@ public sealed class Z3Solver : IDisposable
     private readonly Z3Context _context;
     private readonly SolverHandle _handle;
 
-    internal Z3Solver(Z3Context context)
+    internal Z3Solver(Z3Context context, string? logic)
     {
         _context = context;
-        IntPtr solver = Z3Native.Z3_mk_solver(context.Raw);
+        IntPtr solver = logic is null
+            ? Z3Native.Z3_mk_solver(context.Raw)
+            : Z3Native.Z3_mk_solver_for_logic(context.Raw, Z3Native.Z3_mk_string_symbol(context.Raw, logic));
         context.CheckError();
         _handle = new SolverHandle(context.Handle, solver);
     }
