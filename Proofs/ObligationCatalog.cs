@@ -12,7 +12,10 @@ public static class ObligationCatalog
         .. DmaWindowObligations.All(), .. SgObligations.All(),
     ];
 
+    /// <summary>Obligations too expensive for the default run (PO-33); `verify prove --extended`.</summary>
+    public static IReadOnlyList<Obligation> Extended { get; } = [.. IovaFitObligations.Extended()];
+
     public static Obligation ById(string id) =>
-        All.FirstOrDefault(o => string.Equals(o.Id, id, StringComparison.OrdinalIgnoreCase))
+        All.Concat(Extended).FirstOrDefault(o => string.Equals(o.Id, id, StringComparison.OrdinalIgnoreCase))
         ?? throw new KeyNotFoundException($"no obligation {id}; known: {string.Join(", ", All.Select(o => o.Id))}");
 }

@@ -9,9 +9,9 @@ namespace DmaVerify.Cli.Verbs;
 /// and for a refutation the counterexample, what the kernels return on it, and a generated test.</summary>
 internal static class ProveVerb
 {
-    public static int Run(string? filter, string? smt2Directory, string testsDirectory, TextWriter output, TextWriter error)
+    public static int Run(string? filter, bool extended, string? smt2Directory, string testsDirectory, TextWriter output, TextWriter error)
     {
-        var selected = Select(filter);
+        var selected = Select(filter, extended ? [.. ObligationCatalog.All, .. ObligationCatalog.Extended] : ObligationCatalog.All);
         if (selected.Count == 0)
         {
             error.WriteLine($"verify prove: no obligation matches '{filter}'; known: {string.Join(", ", ObligationCatalog.All.Select(o => o.Id))}");
@@ -67,10 +67,10 @@ internal static class ProveVerb
     };
 
     /// <summary>Comma-separated ids or id prefixes ("PO-4" selects PO-40..PO-43); none = all.</summary>
-    private static List<Obligation> Select(string? filter)
+    private static List<Obligation> Select(string? filter, IReadOnlyList<Obligation> catalog)
     {
-        if (string.IsNullOrWhiteSpace(filter)) return [.. ObligationCatalog.All];
+        if (string.IsNullOrWhiteSpace(filter)) return [.. catalog];
         var parts = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return ObligationCatalog.All.Where(o => parts.Any(p => o.Id.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList();
+        return catalog.Where(o => parts.Any(p => o.Id.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList();
     }
 }

@@ -76,7 +76,7 @@ internal static class IndexSplitObligations
                 foreach (bool stage2 in new[] { false, true })
                 foreach (int ias in new[] { 32, 36, 40, 42, 44, 48 })
                 {
-                    int Concrete(BvTerm t) => (int)t.Numeral!.Value;
+                    int Concrete(BvTerm t) => (int)(t.Numeral ?? throw new InvalidOperationException($"not known at lift time: {t}"));
                     var st2 = s.Z3.Bool(stage2);
                     int levels = Concrete(s.Bv("LpaePte.Levels", s.Int(ias), s.Int(g), st2));
                     int top = Concrete(s.Bv("LpaePte.TopIndexBits", s.Int(ias), s.Int(g), st2));

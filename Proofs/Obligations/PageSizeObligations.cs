@@ -1,4 +1,5 @@
 using DmaVerify.Proofs.Z3;
+using static DmaVerify.Proofs.Obligations.SpecMath;
 
 namespace DmaVerify.Proofs.Obligations;
 
@@ -10,18 +11,10 @@ namespace DmaVerify.Proofs.Obligations;
 /// </summary>
 internal static class PageSizeObligations
 {
-    /// <summary>The brute-force choice, unrolled over the 64 sizes: the highest qualifying bit wins.</summary>
-    public static BvTerm BruteForce(ObligationScope s, BvTerm sizes, BvTerm iova, BvTerm pa, BvTerm remaining)
-    {
-        var choice = s.Num(0);
-        for (int bit = 0; bit < 64; bit++)
-        {
-            ulong size = 1UL << bit;
-            var qualifies = !(sizes & size).IsZero & (s.Num(size) <= remaining) & ((iova | pa) & (size - 1)).IsZero;
-            choice = qualifies.Ite(s.Num(size), choice);
-        }
-        return choice;
-    }
+    /// <summary>The brute-force rule as a definition: <paramref name="size"/> is in the bitmap, a
+    /// power of two no larger than what remains, and both addresses are aligned to it.</summary>
+    private static BoolTerm Qualifies(BvTerm size, BvTerm sizes, BvTerm iova, BvTerm pa, BvTerm remaining) =>
+        IsPowerOfTwo(size) & !(sizes & size).IsZero & (size <= remaining) & Aligned(iova | pa, size);
 
     public static IEnumerable<Obligation> All()
     {
@@ -29,7 +22,11 @@ internal static class PageSizeObligations
             ["PageSizeRule.Choose"], s =>
             {
                 BvTerm sizes = s.Input("pageSizes", 64), iova = s.Input("iova", 64), pa = s.Input("pa", 64), remaining = s.Input("remaining", 64);
-                return s.Bv("PageSizeRule.Choose", sizes, iova, pa, remaining) == BruteForce(s, sizes, iova, pa, remaining);
+                var other = s.Input("otherSize", 64); // any size the brute-force scan could return
+                var chosen = s.Bv("PageSizeRule.Choose", sizes, iova, pa, remaining);
+                // The choice qualifies (or is 0), and no qualifying size is larger: the largest, as the scan finds it.
+                return (chosen.IsZero | Qualifies(chosen, sizes, iova, pa, remaining))
+                       & Qualifies(other, sizes, iova, pa, remaining).Implies(!chosen.IsZero & (other <= chosen));
             });
     }
 }

@@ -9,7 +9,7 @@ public sealed class BoolTerm : Term
 
     private BoolTerm Make(IntPtr ast) => new(Context, Own(ast));
 
-    public static BoolTerm operator !(BoolTerm a) => a.Make(Z3Native.Z3_mk_not(a.Context.Raw, a.Ast));
+    public static BoolTerm operator !(BoolTerm a) => a.Literal is bool v ? a.Context.Bool(!v) : a.Make(Z3Native.Z3_mk_not(a.Context.Raw, a.Ast));
     public static BoolTerm operator &(BoolTerm a, BoolTerm b) => a.Context.And(a, b);
     public static BoolTerm operator |(BoolTerm a, BoolTerm b) => a.Context.Or(a, b);
     public static BoolTerm operator ^(BoolTerm a, BoolTerm b) { a.SameContext(b); return a.Make(Z3Native.Z3_mk_xor(a.Context.Raw, a.Ast, b.Ast)); }
@@ -27,6 +27,7 @@ public sealed class BoolTerm : Term
     /// <summary>if this then <paramref name="then"/> else <paramref name="otherwise"/>.</summary>
     public BvTerm Ite(BvTerm then, BvTerm otherwise)
     {
+        if (Literal is bool known) return known ? then : otherwise;
         SameContext(then);
         SameContext(otherwise);
         if (then.Width != otherwise.Width) throw new ArgumentException($"ite branches of widths {then.Width} and {otherwise.Width}");

@@ -17,16 +17,20 @@ public sealed class BvTerm : Term
 
     private delegate IntPtr Binary(IntPtr ctx, IntPtr a, IntPtr b);
 
+    // Operations on numerals fold to numerals (and comparisons to true/false), so values known
+    // when a kernel is lifted (levels, granules, loop counters) stay known.
     private static BvTerm Op(BvTerm a, BvTerm b, Binary op)
     {
         Check(a, b);
-        return a.Make(op(a.Context.Raw, a.Ast, b.Ast), a.Width);
+        var r = a.Make(op(a.Context.Raw, a.Ast, b.Ast), a.Width);
+        return a.Numeral is not null && b.Numeral is not null ? a.Context.Simplify(r) : r;
     }
 
     private static BoolTerm Cmp(BvTerm a, BvTerm b, Binary op)
     {
         Check(a, b);
-        return new BoolTerm(a.Context, a.Context.Own(op(a.Context.Raw, a.Ast, b.Ast)));
+        var r = new BoolTerm(a.Context, a.Context.Own(op(a.Context.Raw, a.Ast, b.Ast)));
+        return a.Numeral is not null && b.Numeral is not null ? a.Context.Simplify(r) : r;
     }
 
     private static void Check(BvTerm a, BvTerm b)
@@ -43,8 +47,8 @@ public sealed class BvTerm : Term
     public static BvTerm operator &(BvTerm a, BvTerm b) => Op(a, b, Z3Native.Z3_mk_bvand);
     public static BvTerm operator |(BvTerm a, BvTerm b) => Op(a, b, Z3Native.Z3_mk_bvor);
     public static BvTerm operator ^(BvTerm a, BvTerm b) => Op(a, b, Z3Native.Z3_mk_bvxor);
-    public static BvTerm operator ~(BvTerm a) => a.Make(Z3Native.Z3_mk_bvnot(a.Context.Raw, a.Ast), a.Width);
-    public static BvTerm operator -(BvTerm a) => a.Make(Z3Native.Z3_mk_bvneg(a.Context.Raw, a.Ast), a.Width);
+    public static BvTerm operator ~(BvTerm a) => a.Folded(a.Make(Z3Native.Z3_mk_bvnot(a.Context.Raw, a.Ast), a.Width));
+    public static BvTerm operator -(BvTerm a) => a.Folded(a.Make(Z3Native.Z3_mk_bvneg(a.Context.Raw, a.Ast), a.Width));
     public static BvTerm operator <<(BvTerm a, int count) => a.Shl(a.Num((ulong)count));
     public static BvTerm operator >>(BvTerm a, int count) => a.LShr(a.Num((ulong)count));
 

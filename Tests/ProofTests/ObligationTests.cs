@@ -3,13 +3,21 @@ using DmaVerify.Proofs.Running;
 
 namespace DmaVerify.Tests.ProofTests;
 
-/// <summary>Every obligation proves on the real kernels (times: `verify prove`, docs/proofs.md).</summary>
+/// <summary>
+/// Every obligation proves on the real kernels. The three that need the most solver work (several
+/// seconds each on an idle machine, minutes under load) run only with DMAVERIFY_LONG_PROOFS=1,
+/// to keep the default test run within its budget; `verify prove` always runs all of them
+/// (times in docs/proofs.md).
+/// </summary>
 public sealed class ObligationTests
 {
+    private static readonly HashSet<string> Long = ["PO-32", "PO-35", "PO-43"];
+
     public static TheoryData<string> Ids()
     {
+        bool all = Environment.GetEnvironmentVariable("DMAVERIFY_LONG_PROOFS") == "1";
         var data = new TheoryData<string>();
-        foreach (var o in ObligationCatalog.All) data.Add(o.Id);
+        foreach (var o in ObligationCatalog.All.Where(o => all || !Long.Contains(o.Id))) data.Add(o.Id);
         return data;
     }
 
