@@ -38,6 +38,22 @@ public static class PlantedKernels
     public static ulong ChoosePageSizeIovaOnly(ulong pageSizes, ulong iova, ulong pa, ulong remaining) =>
         DmaVerify.Optimized.PageTables.PageSizeRule.Choose(pageSizes, iova, 0, remaining);
 
+    /// <summary>Aperture test with <c>&lt;</c> for <c>&lt;=</c>: a buffer touching only the aperture's last byte is missed.</summary>
+    public static bool OverlapsApertureStrict(ulong phys, ulong length, ulong apertureStart, ulong apertureLast)
+    {
+        if (length == 0 || apertureLast < apertureStart) return false;
+        ulong last = length - 1 > ulong.MaxValue - phys ? ulong.MaxValue : phys + (length - 1);
+        return phys < apertureLast && apertureStart <= last;
+    }
+
+    /// <summary>GART chunk merge with the inline code's sum, which wraps for huge max_segment_size.</summary>
+    public static bool GartJoinsChunkWrapping(ulong previousEnd, ulong phys, ulong chunkLength, ulong length, ulong maxSegment) =>
+        (previousEnd & 0xFFF) == 0 && (phys & 0xFFF) == 0 && chunkLength + length <= maxSegment;
+
+    /// <summary>VT-d leaf without the PS bit on superpages.</summary>
+    public static ulong VtdEncodeLeafWithoutPageSize(ulong pa, int level, bool read, bool write) =>
+        (pa & 0x000F_FFFF_FFFF_F000UL) | (read ? 1UL : 0) | (write ? 2UL : 0);
+
     /// <summary>Reads a static field: the lifter must refuse it.</summary>
     public static ulong ReadsStaticState(ulong x) => x + Counter;
 

@@ -16,6 +16,9 @@ public sealed class RefutationTests
         { "PO-35", "MagazineRules.FitsLimit", nameof(PlantedKernels.FitsLimitUnchecked) },
         { "PO-50", "SgRules.PadBefore", nameof(PlantedKernels.PadBeforeInverted) },
         { "PO-20", "PageSizeRule.Choose", nameof(PlantedKernels.ChoosePageSizeIovaOnly) },
+        { "PO-42", "DmaWindow.OverlapsAperture", nameof(PlantedKernels.OverlapsApertureStrict) },
+        { "PO-52", "SgRules.GartJoinsChunk", nameof(PlantedKernels.GartJoinsChunkWrapping) },
+        { "PO-01", "VtdSsPte.EncodeLeaf", nameof(PlantedKernels.VtdEncodeLeafWithoutPageSize) },
     };
 
     [Theory]
