@@ -139,6 +139,15 @@ public static class VerifyCli
             "Exit codes: 0 every benchmark ran; 1 a benchmark failed; 2 no Bench project found; 3 dotnet could not start.",
         ];
         root.Add(bench);
+        var proveFilter = new Option<string?>("--filter") { Description = "Obligation ids or id prefixes, comma-separated (PO-40, PO-4)." };
+        var proveSmt2 = new Option<string?>("--smt2") { Description = "Write each query as SMT-LIB2 (DIR/PO-xx.smt2; unsat = holds)." };
+        var proveTests = new Option<string>("--tests") { Description = "Where generated counterexample tests go.", DefaultValueFactory = _ => "counterexamples" };
+        var proveExtended = new Option<bool>("--extended") { Description = "Also the obligations too slow for the default run (PO-33)." };
+        var prove = new Command("prove", "Prove the obligations (PO-xx) on Optimized's kernels, lifted from their IL to Z3.") { proveFilter, proveExtended, proveSmt2, proveTests };
+        prove.SetAction(parse => ProveVerb.Run(parse.GetValue(proveFilter), parse.GetValue(proveExtended), parse.GetValue(proveSmt2), parse.GetValue(proveTests)!, output, error));
+        examples[prove] = ["Examples:", "  verify prove", "  verify prove --filter PO-40 --smt2 smt2/", "",
+            "Exit codes: 0 all proved; 1 refuted, unknown or not liftable; 2 bad filter; 3 libz3 missing."];
+        root.Add(prove);
 
         examples[root] =
         [

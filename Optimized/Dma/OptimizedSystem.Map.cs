@@ -1,3 +1,4 @@
+using DmaVerify.Optimized.Dma.Kernels;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
@@ -75,7 +76,7 @@ public sealed partial class OptimizedSystem
             case Route.VirtioBypass:
                 if (OverlapsRemappingAperture(req.Phys, req.Length) is AddrRange aperture)
                     return Fail(DmaErrorKind.VirtioBypass, $"buffer lies in the remapping aperture {aperture}");
-                if (!DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+                if (!DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
                     return Fail(DmaErrorKind.NotCapable, $"buffer beyond the DMA limit {Hex.Format(busLimit)}");
                 part = Bypass(req.Phys, req.Length, req.Phys);
                 return Done.Instance;
@@ -95,9 +96,8 @@ public sealed partial class OptimizedSystem
 
     private AddrRange? OverlapsRemappingAperture(ulong phys, ulong length)
     {
-        var buffer = AddrRange.FromLength(phys, length);
         foreach (var iommu in Platform.Iommus)
-            if (iommu.Gart is GartConfig gart && gart.Aperture.Overlaps(buffer)) return gart.Aperture;
+            if (iommu.Gart is GartConfig gart && DmaWindow.OverlapsAperture(phys, length, gart.Aperture.Start, gart.Aperture.Last)) return gart.Aperture;
         return null;
     }
 
@@ -113,7 +113,7 @@ public sealed partial class OptimizedSystem
     private Outcome MapDirect(Dev device, Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
-        if (DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        if (DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
         {
             part = Bypass(req.Phys, req.Length, req.Phys);
             return Done.Instance;
@@ -139,7 +139,7 @@ public sealed partial class OptimizedSystem
     {
         part = null!;
         bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
-        if (!inAperture && DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        if (!inAperture && DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
         {
             part = Bypass(req.Phys, req.Length, req.Phys);
             return Done.Instance;
@@ -152,7 +152,7 @@ public sealed partial class OptimizedSystem
     private bool TceDirect(Dev device, Dom domain, ulong phys, ulong length, ulong mask)
     {
         var tce = Platform.Iommu(domain.Iommu)!.Tce!;
-        return device.DdwActive && phys <= ulong.MaxValue - tce.DdwOffset && DmaRules.DmaCapable(phys + tce.DdwOffset, length, mask, device.BusDmaLimit);
+        return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, device.BusDmaLimit);
     }
 
     private Outcome MapTce(Dev device, Dom domain, Piece req, out MappingPart part)

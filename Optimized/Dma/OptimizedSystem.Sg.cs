@@ -1,3 +1,4 @@
+using DmaVerify.Optimized.Dma.Kernels;
 using DmaVerify.Model;
 
 namespace DmaVerify.Optimized.Dma;
@@ -72,8 +73,8 @@ public sealed partial class OptimizedSystem
             var seg = op.Segments[i];
             offsets[i] = seg.Phys.Value % granule;
             ulong length = IovaSpace.AlignUp(seg.Length + offsets[i], granule, out _);
-            ulong pad = unchecked((mask - iovaLen + 1) & mask);
-            if (i > 0 && pad != 0 && pad < length - 1)
+            ulong pad = SgRules.PadBefore(i, mask, iovaLen, length);
+            if (pad != 0)
             {
                 mapped[i - 1] += pad;
                 iovaLen += pad;
@@ -106,7 +107,7 @@ public sealed partial class OptimizedSystem
         for (int i = 0; i < n; i++)
         {
             ulong sOff = offsets[i], sLength = op.Segments[i].Length, sIovaLen = mapped[i];
-            if (curLen != 0 && sOff == 0 && (dma & mask) != 0 && maxLen - curLen >= sLength)
+            if (SgRules.JoinsSegment(curLen, sOff, dma, mask, maxLen, sLength))
             {
                 curLen += sLength;
                 segments[^1] = new DmaSegment(new DmaAddr(curStart), curLen);
@@ -129,7 +130,7 @@ public sealed partial class OptimizedSystem
         const ulong page = 4096;
         var config = device.Config;
         int n = op.Segments.Count;
-        ulong busLimit = DmaRules.MinNotZero(device.DmaMask, device.BusDmaLimit);
+        ulong busLimit = DmaWindow.MinNotZero(device.DmaMask, device.BusDmaLimit);
         var items = new List<List<int>>();
         var needs = new bool[n];
         ulong currentLen = 0;
@@ -137,11 +138,10 @@ public sealed partial class OptimizedSystem
         {
             var seg = op.Segments[i];
             needs[i] = OverlapsRemappingAperture(seg.Phys.Value, seg.Length) is not null ||
-                       !DmaRules.DmaCapable(seg.Phys.Value, seg.Length, device.DmaMask, device.BusDmaLimit);
+                       !DmaWindow.IsCapable(seg.Phys.Value, seg.Length, device.DmaMask, device.BusDmaLimit);
             var current = items.Count > 0 ? items[^1] : null;
             bool merge = needs[i] && current is not null && current[^1] == i - 1 && needs[i - 1] &&
-                         (op.Segments[i - 1].Phys.Value + op.Segments[i - 1].Length) % page == 0 && seg.Phys.Value % page == 0 &&
-                         currentLen + seg.Length <= config.MaxSegmentSize;
+                         SgRules.GartJoinsChunk(op.Segments[i - 1].Phys.Value + op.Segments[i - 1].Length, seg.Phys.Value, currentLen, seg.Length, config.MaxSegmentSize);
             if (merge) { current!.Add(i); currentLen += seg.Length; }
             else { items.Add([i]); currentLen = seg.Length; }
         }

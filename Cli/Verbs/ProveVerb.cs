@@ -1,0 +1,76 @@
+using System.Globalization;
+using DmaVerify.Proofs;
+using DmaVerify.Proofs.Running;
+using DmaVerify.Proofs.Z3;
+
+namespace DmaVerify.Cli.Verbs;
+
+/// <summary>`verify prove`: prove the obligations on the lifted kernels; a line per obligation,
+/// and for a refutation the counterexample, what the kernels return on it, and a generated test.</summary>
+internal static class ProveVerb
+{
+    public static int Run(string? filter, bool extended, string? smt2Directory, string testsDirectory, TextWriter output, TextWriter error)
+    {
+        var selected = Select(filter, extended ? [.. ObligationCatalog.All, .. ObligationCatalog.Extended] : ObligationCatalog.All);
+        if (selected.Count == 0)
+        {
+            error.WriteLine($"verify prove: no obligation matches '{filter}'; known: {string.Join(", ", ObligationCatalog.All.Select(o => o.Id))}");
+            return ExitCodes.BadInput;
+        }
+        try { output.WriteLine($"Z3 {Z3Context.Version}; {selected.Count} obligation(s)"); }
+        catch (Z3UnavailableException e)
+        {
+            error.WriteLine($"verify prove: {e.Message}");
+            return ExitCodes.Crashed;
+        }
+
+        int failed = 0, crashed = 0;
+        var total = TimeSpan.Zero;
+        foreach (var obligation in selected)
+        {
+            ProofOutcome outcome;
+            try { outcome = Prover.Prove(obligation, KernelSet.Default, smt2Directory); }
+            catch (Exception e) when (e is InvalidOperationException or Z3Exception or ArgumentException or KeyNotFoundException)
+            {
+                output.WriteLine($"{obligation.Id,-6} CRASHED  {e.GetType().Name}: {e.Message} -- a bug in DmaVerify");
+                crashed++;
+                continue;
+            }
+            total += outcome.Elapsed;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{obligation.Id,-6} {Status(outcome.Status),-13} {outcome.Elapsed.TotalSeconds,6:0.00} s  rlimit {outcome.ResourceUsed,11}  {obligation.Invariant}  {obligation.Title}"));
+            if (outcome.Status == ProofStatus.Proved) continue;
+            failed++;
+            if (outcome.Message is not null) output.WriteLine($"         {outcome.Message}");
+            if (outcome.Counterexample is { } cex)
+            {
+                output.WriteLine("         counterexample: " + string.Join(", ", cex.Select(p => $"{p.Key} = 0x{p.Value:X}")));
+                foreach (var call in outcome.Execution!.Calls) output.WriteLine($"         executed: {call}");
+                Directory.CreateDirectory(testsDirectory);
+                string path = Path.Combine(testsDirectory, CounterexampleTest.ClassName(obligation) + ".cs");
+                File.WriteAllText(path, CounterexampleTest.Generate(outcome, KernelSet.Default));
+                output.WriteLine($"         test: {path}");
+            }
+        }
+        string smt2 = smt2Directory is null ? "" : $"; SMT-LIB2 in {smt2Directory}";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{selected.Count - failed - crashed} of {selected.Count} proved in {total.TotalSeconds:0.00} s{smt2}"));
+        return crashed > 0 ? ExitCodes.Crashed : failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static string Status(ProofStatus s) => s switch
+    {
+        ProofStatus.Proved => "proved",
+        ProofStatus.Refuted => "REFUTED",
+        ProofStatus.Unknown => "UNKNOWN",
+        ProofStatus.NotLiftable => "NOT-LIFTABLE",
+        _ => "LIFTER-BUG",
+    };
+
+    /// <summary>Comma-separated ids or id prefixes ("PO-4" selects PO-40..PO-43); none = all.</summary>
+    private static List<Obligation> Select(string? filter, IReadOnlyList<Obligation> catalog)
+    {
+        if (string.IsNullOrWhiteSpace(filter)) return [.. catalog];
+        var parts = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return catalog.Where(o => parts.Any(p => o.Id.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList();
+    }
+}
