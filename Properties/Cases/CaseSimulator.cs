@@ -12,6 +12,11 @@ public sealed class CaseSimulator
 {
     private readonly ModelSystem _model;
     private readonly Dictionary<int, int> _creatorStep = [];
+    private readonly List<DmaMapping> _recentlyUnmapped = [];
+
+    /// <summary>The last few mappings unmapped (newest last): what stale-handle misuse and
+    /// use-after-unmap accesses aim at.</summary>
+    public IReadOnlyList<DmaMapping> RecentlyUnmapped => _recentlyUnmapped;
 
     public CaseSimulator(PlatformConfig platform) => _model = new ModelSystem(platform);
 
@@ -44,7 +49,13 @@ public sealed class CaseSimulator
     /// <summary>Runs an op on the model as step <paramref name="step"/> and records the mappings it created.</summary>
     public Outcome Apply(Op op, int step)
     {
+        var before = op is Unmap or UnmapSg or FreeCoherent or UnmapResource ? State.Mappings.ToList() : null;
         var outcome = _model.Apply(op);
+        if (before is not null && outcome.IsSuccess)
+        {
+            _recentlyUnmapped.AddRange(before.Where(m => !State.Mappings.Contains(m)));
+            if (_recentlyUnmapped.Count > 8) _recentlyUnmapped.RemoveRange(0, _recentlyUnmapped.Count - 8);
+        }
         if (outcome.IsSuccess && op is Map or MapSg or AllocCoherent or MapResource)
             foreach (var m in State.Mappings)
                 _creatorStep.TryAdd(m.Id, step);

@@ -13,7 +13,7 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
 {
     private static readonly DmaDirection[] Directions = [DmaDirection.ToDevice, DmaDirection.FromDevice, DmaDirection.Bidirectional];
     private readonly IReadOnlyList<ulong> _edges = BufferGen.Edges(platform);
-    private readonly int[] _deviceIds = platform.Devices.Select(d => d.Id).ToArray();
+    private readonly Gen<int> _device = Devices(platform);
     private readonly ulong[] _doorbells = Doorbells(platform);
 
     private static Gen<DmaDirection> Direction { get; } = Gen.Elements(Directions);
@@ -35,6 +35,8 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
             if (has(OpKinds.Misuse)) choices.Add((4, OnLive(sim, MisuseOf)));
         }
         if (has(OpKinds.Access)) choices.Add((1, RawAccess()));
+        if (has(OpKinds.Access) && sim.RecentlyUnmapped.Count > 0) choices.Add((3, AfterUnmap(sim.RecentlyUnmapped)));
+        if (has(OpKinds.Misuse) && sim.RecentlyUnmapped.Count > 0) choices.Add((1, DoubleUnmap(sim.RecentlyUnmapped)));
         if (has(OpKinds.Msi) && _doorbells.Length > 0) choices.Add((2, MsiOp()));
         if (has(OpKinds.Flush) && state.Domains.Count > 0) choices.Add((3, Gen.Elements(state.Domains.Select(d => d.Id).ToArray()).Select(d => new CaseOp(new Flush(d)))));
         if (has(OpKinds.Tick)) choices.Add((3, Gen.Choose(0, 15).Select(ms => new CaseOp(new Tick((ulong)ms)))));
@@ -44,7 +46,17 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
         return Gen.Frequency(choices.ToArray());
     }
 
-    private Gen<int> Device => Gen.Elements(_deviceIds);
+    private Gen<int> Device => _device;
+
+    /// <summary>Any device; generated ones (beyond the preset's) three times as often, since
+    /// their odd masks and segment limits are what the preset's devices lack.</summary>
+    private static Gen<int> Devices(PlatformConfig platform)
+    {
+        var preset = Presets.Get(platform.Preset).Devices.Select(d => d.Id).ToHashSet();
+        var extra = platform.Devices.Where(d => !preset.Contains(d.Id)).Select(d => d.Id).ToArray();
+        var all = Gen.Elements(platform.Devices.Select(d => d.Id).ToArray());
+        return extra.Length == 0 ? all : Gen.Frequency((1, all), (1, Gen.Elements(extra)));
+    }
 
     private Gen<CaseOp> MapOp() =>
         from dev in Device
@@ -104,6 +116,34 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
         from phys in BufferGen.Ram(platform, _edges, 8)
         from write in Gen.Elements(true, false)
         select new CaseOp(new DeviceAccess(dev, new RawRef(phys.Value), 8, write));
+
+    /// <summary>A device access through the raw address of a mapping already unmapped (INV-08:
+    /// must fault on strict domains once the unmap returned).</summary>
+    private static Gen<CaseOp> AfterUnmap(IReadOnlyList<DmaMapping> gone) =>
+        from m in Gen.Elements(gone.ToArray())
+        from offset in Draw.Between(0, m.Size - 1)
+        from write in Gen.Elements(Permitted(m.Direction))
+        select new CaseOp(new DeviceAccess(m.Device, new RawRef(m.Dma.Value + offset), Math.Min(4UL, m.Size - offset), write));
+
+    /// <summary>Accesses the mapping allowed. A stale IOTLB entry (lazy domains) may still hold
+    /// the old permissions; the model has no rule yet for a denied stale access (reported, see
+    /// docs/properties.md), so use-after-unmap accesses keep to permitted directions.</summary>
+    private static bool[] Permitted(DmaDirection direction) => direction switch
+    {
+        DmaDirection.ToDevice => [false],
+        DmaDirection.FromDevice => [true],
+        _ => [true, false],
+    };
+
+    /// <summary>Unmapping a handle again (dma-debug: double unmap / unknown handle).</summary>
+    private static Gen<CaseOp> DoubleUnmap(IReadOnlyList<DmaMapping> gone) =>
+        Gen.Elements(gone.ToArray()).Select(m => new CaseOp(RawHandle(m.Kind switch
+        {
+            MappingKind.Single => new Unmap(m.Device, new LiveRef(0), m.Size, m.Direction),
+            MappingKind.Sg => new UnmapSg(m.Device, new LiveRef(0), m.Nents, m.Direction),
+            MappingKind.Coherent => new FreeCoherent(m.Device, new LiveRef(0), m.Size),
+            _ => new UnmapResource(m.Device, new LiveRef(0), m.Size, m.Direction),
+        }, m.Dma.Value)));
 
     /// <summary>An op on a live mapping, named by the step that made it.</summary>
     private Gen<CaseOp> OnLive(CaseSimulator sim, Func<DmaMapping, int, Gen<CaseOp>> make)
