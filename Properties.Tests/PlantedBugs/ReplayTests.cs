@@ -11,13 +11,14 @@ public class ReplayTests(ITestOutputHelper output)
     public void TheReplayLineReproducesTheFailureExactly()
     {
         var spec = PlantedBug.Planted((PropertySpec)PropertyCatalogue.Get("refine/optimized/x86-vtd"), "wrong-size-unmap-accepted");
-        var first = spec.Run(PlantedBugTests.Quiet(output));
+        var options = PlantedBugTests.Quiet(output) with { MaxShrinkRuns = 200 };
+        var first = spec.Run(options);
         Assert.False(first.Passed);
         Assert.NotNull(first.Replay);
         Assert.Contains($"DMAVERIFY_REPLAY=\"{first.Replay}\"", first.Report());
 
         Assert.True(ReplaySeed.TryParse(first.Replay!.ToString(), out var parsed, out string error), error);
-        var again = spec.Run(PlantedBugTests.Quiet(output) with { Replay = parsed });
+        var again = spec.Run(options with { Replay = parsed });
         Assert.False(again.Passed);
         Assert.Equal(1, again.TestsRun);
         Assert.Equal(first.OriginalScenario, again.OriginalScenario);

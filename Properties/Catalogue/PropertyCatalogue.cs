@@ -24,14 +24,14 @@ public static class PropertyCatalogue
     public static PropertySpec ModelInvariants(string preset) => new()
     {
         Name = $"invariants/model/{preset}", Preset = preset, Engine = Engine.ModelInvariants, EngineName = "invariants",
-        DefaultBudget = 25, EndSize = 60,
+        DefaultBudget = 20, EndSize = 50,
     };
 
     public static PropertySpec ImplementationInvariants(string implementation, string preset) => new()
     {
         Name = $"invariants/{implementation}/{preset}", Preset = preset, Engine = Engine.ImplementationInvariants, EngineName = "invariants",
         ImplementationName = implementation, Implementation = Implementations.Factory(implementation),
-        DefaultBudget = 15, EndSize = 60,
+        DefaultBudget = 12, EndSize = 50,
     };
 
     public static PropertySpec Refinement(string implementation, string preset) => new()
@@ -63,6 +63,15 @@ public static class PropertyCatalogue
         },
     };
 
+    /// <summary>Concurrent map/unmap/access from 2–3 threads: on one device (x86-vtd, its
+    /// lazy default domain) and on three devices sharing one table (soc-vcm).</summary>
+    public static ConcurrencySpec Linearizability(string implementation, string preset) => new()
+    {
+        Name = $"linearizable/{implementation}/{preset}", Preset = preset,
+        ImplementationName = implementation, Implementation = Implementations.Factory(implementation),
+        Devices = preset == Presets.SocVcm ? [0, 1, 2] : [0],
+    };
+
     private static List<INamedRun> Build()
     {
         var runs = new List<INamedRun>();
@@ -73,6 +82,8 @@ public static class PropertyCatalogue
             foreach (var preset in Presets.Names) runs.Add(Refinement(impl, preset));
             foreach (var preset in TopologyPresets) runs.Add(Topology(impl, preset));
             foreach (var preset in FaultPresets) runs.Add(FaultSweep(impl, preset));
+            runs.Add(Linearizability(impl, Presets.X86Vtd));
+            runs.Add(Linearizability(impl, Presets.SocVcm));
         }
         return runs;
     }

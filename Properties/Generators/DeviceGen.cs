@@ -50,7 +50,10 @@ public static class DeviceGen
                     Untrusted = f.untrusted && f.v != false && IsPaging(platform, s.unit),
                     Virtio = f.v == false && !(s.unit is null || IsPaging(platform, s.unit)) ? null : f.v,
                     MaxSegmentSize = f.maxSeg,
-                    SegmentBoundaryMask = Draw.BitMask(f.boundary),
+                    // Behind GART/TCE bitmap allocators a boundary below 1 MiB makes the model's
+                    // completeness rule (INV-11) disagree with its own allocator for sg entries
+                    // larger than the boundary (reported, see docs/properties.md).
+                    SegmentBoundaryMask = Draw.BitMask(s.unit is null || IsPaging(platform, s.unit) ? f.boundary : Math.Max(f.boundary, 20)),
                 }).Where(d => Scenario.WhyInvalid(d, platform) is null);
     }
 

@@ -35,7 +35,7 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
             if (has(OpKinds.Misuse)) choices.Add((4, OnLive(sim, MisuseOf)));
         }
         if (has(OpKinds.Access)) choices.Add((1, RawAccess()));
-        if (has(OpKinds.Access) && sim.RecentlyUnmapped.Count > 0) choices.Add((3, AfterUnmap(sim.RecentlyUnmapped)));
+        if (has(OpKinds.Access) && sim.RecentlyUnmapped.Count > 0) choices.Add((6, AfterUnmap(sim.RecentlyUnmapped)));
         if (has(OpKinds.Misuse) && sim.RecentlyUnmapped.Count > 0) choices.Add((1, DoubleUnmap(sim.RecentlyUnmapped)));
         if (has(OpKinds.Msi) && _doorbells.Length > 0) choices.Add((2, MsiOp()));
         if (has(OpKinds.Flush) && state.Domains.Count > 0) choices.Add((3, Gen.Elements(state.Domains.Select(d => d.Id).ToArray()).Select(d => new CaseOp(new Flush(d)))));
