@@ -27,6 +27,7 @@ public sealed class PropertyCheck<TCase> where TCase : class
     public PropertyResult Run(int budget, PropertyRunOptions options)
     {
         var replay = options.ResolveReplay();
+        bool verbose = options.ResolveVerbose();
         var clock = Stopwatch.StartNew();
         int tests = 0;
         long ops = 0;
@@ -37,7 +38,7 @@ public sealed class PropertyCheck<TCase> where TCase : class
             tests++;
             ops += CountOps(c);
             var f = SafeExecute(c);
-            if (options.Verbose) options.Log?.Invoke($"  case {tests}: {CountOps(c)} ops{(f is null ? "" : $" -> {f.Signature}")}");
+            if (verbose) options.Log?.Invoke($"  case {tests}: {CountOps(c)} ops{(f is null ? "" : $" -> {f.Signature}")}");
             if (f is null) return true;
             failing = c;
             finding = f;

@@ -9,6 +9,10 @@ public static class PropertyEnvironment
     public const string ReplayVariable = "DMAVERIFY_REPLAY";
     /// <summary><c>DMAVERIFY_MAXTEST=N</c>: multiply every run's number of cases by N (long runs).</summary>
     public const string MaxTestVariable = "DMAVERIFY_MAXTEST";
+    /// <summary><c>DMAVERIFY_VERBOSE=1</c>: log every case (size, ops, finding) to the test output.</summary>
+    public const string VerboseVariable = "DMAVERIFY_VERBOSE";
+
+    public static bool Verbose() => Environment.GetEnvironmentVariable(VerboseVariable) == "1";
 
     /// <summary>The replay seed from the environment, or null; a malformed value is an error
     /// naming the variable (never silently ignored).</summary>

@@ -25,5 +25,7 @@ public sealed record PropertyRunOptions
     public int ResolveBudget(int defaultBudget) =>
         Budget ?? defaultBudget * (IgnoreEnvironment ? 1 : PropertyEnvironment.Multiplier());
 
+    public bool ResolveVerbose() => Verbose || (!IgnoreEnvironment && PropertyEnvironment.Verbose());
+
     public ReplaySeed? ResolveReplay() => Replay ?? (IgnoreEnvironment ? null : PropertyEnvironment.Replay());
 }
