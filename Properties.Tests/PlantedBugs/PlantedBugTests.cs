@@ -17,7 +17,7 @@ public class PlantedBugTests(ITestOutputHelper output)
         { "dma-limit-off-by-one", "refine/optimized/direct" },
         { "iova-in-msi-window", "refine/optimized/x86-vtd" },
         { "missing-unmap-invalidation", "refine/optimized/amd-vi" },
-        { "sg-merge-across-boundary", "topology/optimized/soc-vcm" },
+        { "sg-merge-across-boundary", "refine/optimized/x86-vtd" },
         { "superpage-on-unaligned-phys", "refine/optimized/x86-vtd" },
         { "wrong-size-unmap-accepted", "refine/optimized/x86-vtd" },
     };
