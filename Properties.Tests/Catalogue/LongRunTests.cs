@@ -34,7 +34,7 @@ public class LongRunTests(ITestOutputHelper output)
     {
         if (!LongRuns.Enabled) { output.WriteLine($"set {LongRuns.Variable}=1 to run"); return; }
         var spec = PropertyCatalogue.Refinement(Implementations.Optimized, Presets.X86Vtd) with { InvariantEvery = 1000 };
-        var options = new GenerationOptions { Kinds = OpKinds.Map | OpKinds.Access, Swarm = false, MaxExtraDevices = 0 };
+        var options = new GenerationOptions { Kinds = OpKinds.Map, Swarm = false, MaxExtraDevices = 0 };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var c = CaseGen.Ops(Presets.X86Vtd, ValueList<DeviceConfig>.Empty, options.Kinds, 12_000, 100, 20_261_122, options);
         var sim = new CaseSimulator(c.BuildPlatform());
