@@ -1,0 +1,53 @@
+using DmaVerify.Harness;
+using DmaVerify.Model;
+
+namespace DmaVerify.Properties.Tests.Regressions;
+
+/// <summary>
+/// Every scenario under corpus/ (examples and the regression files the property runs write to
+/// corpus/regressions/) replayed against every implementation in
+/// <see cref="Implementations.Names"/>, with the model judging each step. (Tests' CorpusReplayTests
+/// replays them on the model alone.)
+/// </summary>
+public class CorpusOnEveryImplementationTests
+{
+    public static TheoryData<string, string> FilesAndImplementations()
+    {
+        var data = new TheoryData<string, string>();
+        string root = RepoRoot();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "corpus"), "*.scn", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var impl in Implementations.Names)
+                data.Add(Path.GetRelativePath(root, file), impl);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(FilesAndImplementations))]
+    public void RefinesTheModel(string relativePath, string implementation)
+    {
+        var parsed = ScenarioParser.ParseFile(Path.Combine(RepoRoot(), relativePath));
+        Assert.True(parsed.IsSuccess, parsed.ErrorText);
+        if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Tests' corpus test judges files that do not build
+        var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), Implementations.Factory(implementation));
+        Assert.True(report.Passed, $"{relativePath} on {implementation}: {report.Finding}");
+    }
+
+    [Fact]
+    public void RegressionFilesParseAndNameTheirPreset()
+    {
+        string dir = Path.Combine(RepoRoot(), "corpus", RegressionWriter.Folder);
+        if (!Directory.Exists(dir)) return;
+        foreach (var file in Directory.EnumerateFiles(dir, "*.scn"))
+        {
+            var parsed = ScenarioParser.ParseFile(file);
+            Assert.True(parsed.IsSuccess, parsed.ErrorText);
+            Assert.True(parsed.Scenario!.TryBuildPlatform(out _, out string error), $"{file}: {error}");
+        }
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Verify.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Verify.sln not found above " + AppContext.BaseDirectory);
+    }
+}

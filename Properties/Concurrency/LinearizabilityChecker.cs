@@ -1,0 +1,65 @@
+using DmaVerify.Harness;
+using DmaVerify.Model;
+
+namespace DmaVerify.Properties;
+
+/// <summary>
+/// Is a concurrent history linearizable against the model's sequential semantics? Searches,
+/// exhaustively, the orders of the calls that respect real time (a call that returned before
+/// another was invoked comes first; calls of one thread keep their order) for one in which the
+/// model (<see cref="ModelSystem.Check"/>, which accepts any outcome it allows and adopts the
+/// implementation's choices) accepts every answer. Candidate prefixes are re-run from a fresh
+/// model, and a prefix the model refuses is cut off with everything below it. Histories are
+/// small (≤ 12 calls), so the search stays in the thousands of prefixes.
+/// </summary>
+public sealed class LinearizabilityChecker(PlatformConfig platform)
+{
+    public int PrefixesTried { get; private set; }
+
+    /// <summary>A witness order (indexes into the history's events), or null when none exists.</summary>
+    public IReadOnlyList<int>? FindLinearization(ConcurrentHistory history)
+    {
+        var events = history.Events;
+        int n = events.Count;
+        if (n > 20) throw new ArgumentException($"history of {n} calls is too long for the exhaustive search (≤ 20)");
+        var predecessors = new int[n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i != j && events[j].Precedes(events[i])) predecessors[i] |= 1 << j;
+        var order = new List<int>(n);
+        return Search(0) ? order : null;
+
+        bool Search(int placed)
+        {
+            if (order.Count == n) return true;
+            for (int i = 0; i < n; i++)
+            {
+                if ((placed & (1 << i)) != 0 || (predecessors[i] & ~placed) != 0) continue;
+                order.Add(i);
+                if (Accepted(events, order) && Search(placed | (1 << i))) return true;
+                order.RemoveAt(order.Count - 1);
+            }
+            return false;
+        }
+    }
+
+    /// <summary>The history as a finding: null when linearizable.</summary>
+    public Finding? Check(ConcurrentHistory history)
+    {
+        var crash = history.Events.FirstOrDefault(e => e.Outcome is Failed f && f.Error.Message.StartsWith("internal error", StringComparison.Ordinal));
+        if (crash is not null)
+            return new Finding(FindingKind.ImplementationCrash, history.Events.ToList().IndexOf(crash), "CRASH", ((Failed)crash.Outcome).Error.Message);
+        if (FindLinearization(history) is not null) return null;
+        return new Finding(FindingKind.Divergence, history.Events.Count - 1, "LINEARIZABILITY",
+            $"no order of the {history.Events.Count} calls that respects real time is one the model allows:\n{history.ToText()}");
+    }
+
+    private bool Accepted(IReadOnlyList<ConcurrentEvent> events, List<int> order)
+    {
+        PrefixesTried++;
+        var model = new ModelSystem(platform);
+        foreach (int i in order)
+            if (model.Check(events[i].Op, events[i].Outcome).Divergence is not null) return false;
+        return true;
+    }
+}

@@ -1,0 +1,240 @@
+using DmaVerify.Model;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace DmaVerify.Properties;
+
+/// <summary>
+/// The next op, generated from the current model state: ops that use a mapping name a live one
+/// (by its creating step, resolved to a <see cref="LiveRef"/>), with a small share of raw bus
+/// addresses for misuse. Only the kinds enabled in the case's swarm are drawn.
+/// </summary>
+public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
+{
+    private static readonly DmaDirection[] Directions = [DmaDirection.ToDevice, DmaDirection.FromDevice, DmaDirection.Bidirectional];
+    private readonly IReadOnlyList<ulong> _edges = BufferGen.Edges(platform);
+    private readonly Gen<int> _device = Devices(platform);
+    private readonly ulong[] _doorbells = Doorbells(platform);
+
+    private static Gen<DmaDirection> Direction { get; } = Gen.Elements(Directions);
+
+    public Gen<CaseOp> Next(CaseSimulator sim, OpKinds swarm)
+    {
+        var state = sim.State;
+        var live = state.Mappings;
+        bool has(OpKinds k) => (swarm & k) != 0;
+        var choices = new List<(int, Gen<CaseOp>)>();
+        if (has(OpKinds.Map)) choices.Add((20, MapOp()));
+        if (has(OpKinds.MapSg)) choices.Add((10, MapSgOp()));
+        if (has(OpKinds.Coherent)) choices.Add((5, CoherentOp()));
+        if (has(OpKinds.Resource) && platform.Mmio.Count > 0) choices.Add((4, ResourceOp()));
+        if (live.Count > 0)
+        {
+            if (has(OpKinds.Unmap)) choices.Add((16, OnLive(sim, UnmapOf)));
+            if (has(OpKinds.Access)) choices.Add((14, OnLive(sim, AccessOf)));
+            if (has(OpKinds.Misuse)) choices.Add((4, OnLive(sim, MisuseOf)));
+        }
+        if (has(OpKinds.Access)) choices.Add((1, RawAccess()));
+        if (has(OpKinds.Access) && sim.RecentlyUnmapped.Count > 0) choices.Add((6, AfterUnmap(sim.RecentlyUnmapped)));
+        if (has(OpKinds.Misuse) && sim.RecentlyUnmapped.Count > 0) choices.Add((1, DoubleUnmap(sim.RecentlyUnmapped)));
+        if (has(OpKinds.Msi) && _doorbells.Length > 0) choices.Add((2, MsiOp()));
+        if (has(OpKinds.Flush) && state.Domains.Count > 0) choices.Add((3, Gen.Elements(state.Domains.Select(d => d.Id).ToArray()).Select(d => new CaseOp(new Flush(d)))));
+        if (has(OpKinds.Tick)) choices.Add((3, Gen.Choose(0, 15).Select(ms => new CaseOp(new Tick((ulong)ms)))));
+        if (has(OpKinds.SetMask)) choices.Add((2, SetMaskOp()));
+        if (has(OpKinds.Domains)) choices.AddRange(DomainOps(state));
+        if (choices.Count == 0) choices.Add((1, MapOp()));
+        return Gen.Frequency(choices.ToArray());
+    }
+
+    private Gen<int> Device => _device;
+
+    /// <summary>Any device; generated ones (beyond the preset's) three times as often, since
+    /// their odd masks and segment limits are what the preset's devices lack.</summary>
+    private static Gen<int> Devices(PlatformConfig platform)
+    {
+        var preset = Presets.Get(platform.Preset).Devices.Select(d => d.Id).ToHashSet();
+        var extra = platform.Devices.Where(d => !preset.Contains(d.Id)).Select(d => d.Id).ToArray();
+        var all = Gen.Elements(platform.Devices.Select(d => d.Id).ToArray());
+        return extra.Length == 0 ? all : Gen.Frequency((1, all), (1, Gen.Elements(extra)));
+    }
+
+    private Gen<CaseOp> MapOp() =>
+        from dev in Device
+        from len in BufferGen.Length
+        from phys in BufferGen.Ram(platform, _edges, len)
+        from dir in Direction
+        from attrs in Gen.Frequency((9, Gen.Constant(DmaAttrs.None)), (1, Gen.Elements(DmaAttrs.SkipCpuSync, DmaAttrs.Privileged)))
+        select new CaseOp(new Map(dev, phys, len, dir, attrs));
+
+    private Gen<CaseOp> MapSgOp()
+    {
+        var entryLength = Gen.Frequency(
+            (3, Gen.Choose(1, 32).Select(v => (ulong)v * 0x200)),
+            (3, Gen.Choose(1, 16).Select(v => (ulong)v * BufferGen.Page)),
+            (1, Gen.Choose(1, 0x800).Select(v => (ulong)v)));
+        var entry = entryLength.SelectMany(len => BufferGen.Ram(platform, _edges, len).Select(p => new SgEntry(p, len)));
+        // Physically adjacent, page-aligned pieces: what lets an IOMMU merge segments.
+        var contiguous =
+            from n in Gen.Choose(2, 8)
+            from pages in Gen.Choose(1, 4)
+            from start in BufferGen.Ram(platform, _edges, (ulong)(n * pages) * BufferGen.Page)
+            select Enumerable.Range(0, n).Select(i => new SgEntry(new PhysAddr((start.Value & ~(BufferGen.Page - 1)) + (ulong)(i * pages) * BufferGen.Page), (ulong)pages * BufferGen.Page)).ToValueList();
+        var scattered = Gen.Choose(1, 8).SelectMany(n => Gen.ArrayOf(entry, n)).Select(a => a.ToValueList());
+        return from dev in Device
+               from segs in Gen.Frequency((2, scattered), (1, contiguous))
+               from dir in Direction
+               select new CaseOp(new MapSg(dev, segs, dir));
+    }
+
+    private Gen<CaseOp> CoherentOp() =>
+        from dev in Device
+        from pages in Gen.Choose(1, 8)
+        from phys in BufferGen.Ram(platform, _edges, (ulong)pages * BufferGen.Page)
+        select new CaseOp(new AllocCoherent(dev, new PhysAddr(phys.Value & ~(BufferGen.Page - 1)), (ulong)pages * BufferGen.Page));
+
+    private Gen<CaseOp> ResourceOp() =>
+        from dev in Device
+        from pages in Gen.Choose(1, 4)
+        from phys in BufferGen.Mmio(platform, (ulong)pages * BufferGen.Page)
+        from dir in Direction
+        select new CaseOp(new MapResource(dev, phys, (ulong)pages * BufferGen.Page, dir));
+
+    private Gen<CaseOp> MsiOp() =>
+        from dev in Device
+        from bell in Gen.Elements(_doorbells)
+        from slot in Gen.Choose(0, 3)
+        select new CaseOp(new SetupMsi(dev, new PhysAddr(bell + (ulong)slot * 0x40)));
+
+    private Gen<CaseOp> SetMaskOp() =>
+        from dev in Device
+        from bits in Gen.Choose(24, 64)
+        from coherentBits in Gen.Choose(24, bits)
+        select new CaseOp(new SetMask(dev, Draw.BitMask(bits), Draw.BitMask(coherentBits)));
+
+    private Gen<CaseOp> RawAccess() =>
+        from dev in Device
+        from phys in BufferGen.Ram(platform, _edges, 8)
+        from write in Gen.Elements(true, false)
+        select new CaseOp(new DeviceAccess(dev, new RawRef(phys.Value), 8, write));
+
+    /// <summary>A device access through the raw address of a mapping already unmapped (INV-08:
+    /// must fault on strict domains once the unmap returned).</summary>
+    private static Gen<CaseOp> AfterUnmap(IReadOnlyList<DmaMapping> gone) =>
+        from m in Gen.Elements(gone.ToArray())
+        from offset in Draw.Between(0, m.Size - 1)
+        from write in Gen.Elements(Permitted(m.Direction))
+        select new CaseOp(new DeviceAccess(m.Device, new RawRef(m.Dma.Value + offset), Math.Min(4UL, m.Size - offset), write));
+
+    /// <summary>Accesses the mapping allowed. A stale IOTLB entry (lazy domains) may still hold
+    /// the old permissions; the model has no rule yet for a denied stale access (reported, see
+    /// docs/properties.md), so use-after-unmap accesses keep to permitted directions.</summary>
+    private static bool[] Permitted(DmaDirection direction) => direction switch
+    {
+        DmaDirection.ToDevice => [false],
+        DmaDirection.FromDevice => [true],
+        _ => [true, false],
+    };
+
+    /// <summary>Unmapping a handle again (dma-debug: double unmap / unknown handle).</summary>
+    private static Gen<CaseOp> DoubleUnmap(IReadOnlyList<DmaMapping> gone) =>
+        Gen.Elements(gone.ToArray()).Select(m => new CaseOp(RawHandle(m.Kind switch
+        {
+            MappingKind.Single => new Unmap(m.Device, new LiveRef(0), m.Size, m.Direction),
+            MappingKind.Sg => new UnmapSg(m.Device, new LiveRef(0), m.Nents, m.Direction),
+            MappingKind.Coherent => new FreeCoherent(m.Device, new LiveRef(0), m.Size),
+            _ => new UnmapResource(m.Device, new LiveRef(0), m.Size, m.Direction),
+        }, m.Dma.Value)));
+
+    /// <summary>An op on a live mapping, named by the step that made it.</summary>
+    private Gen<CaseOp> OnLive(CaseSimulator sim, Func<DmaMapping, int, Gen<CaseOp>> make)
+    {
+        var live = sim.State.Mappings;
+        return Gen.Choose(0, live.Count - 1).SelectMany(i => make(live[i], sim.CreatorOf(live[i])));
+    }
+
+    private Gen<CaseOp> UnmapOf(DmaMapping m, int creator)
+    {
+        var handle = new LiveRef(0);
+        Op op = m.Kind switch
+        {
+            MappingKind.Single => new Unmap(m.Device, handle, m.Size, m.Direction),
+            MappingKind.Sg => new UnmapSg(m.Device, handle, m.Nents, m.Direction),
+            MappingKind.Coherent => new FreeCoherent(m.Device, handle, m.Size),
+            _ => new UnmapResource(m.Device, handle, m.Size, m.Direction),
+        };
+        return Draw.Chance(options.RawAddressPercent).Select(raw => raw
+            ? new CaseOp(RawHandle(op, m.Dma.Value))
+            : new CaseOp(op, creator));
+    }
+
+    private Gen<CaseOp> AccessOf(DmaMapping m, int creator) =>
+        from offset in Draw.Between(0, m.Size - 1)
+        from len in Gen.Choose(1, 16)
+        from write in Gen.Elements(true, false)
+        from raw in Draw.Chance(options.RawAddressPercent)
+        let length = Math.Min((ulong)len, m.Size - offset)
+        select raw
+            ? new CaseOp(new DeviceAccess(m.Device, new RawRef(m.Dma.Value + offset), length, write))
+            : new CaseOp(new DeviceAccess(m.Device, new LiveRef(0, offset), length, write), creator);
+
+    /// <summary>dma-debug misuse: wrong size, wrong direction, wrong function, a stale raw handle.</summary>
+    private Gen<CaseOp> MisuseOf(DmaMapping m, int creator)
+    {
+        var handle = new LiveRef(0);
+        var wrongDirection = Directions.Append(DmaDirection.None).First(d => d != m.Direction);
+        return Gen.Choose(0, 4).Select(kind => kind switch
+        {
+            0 => new CaseOp(m.Kind == MappingKind.Coherent
+                ? new FreeCoherent(m.Device, handle, m.Size + BufferGen.Page)
+                : new Unmap(m.Device, handle, m.Size > 1 ? m.Size - 1 : m.Size + 1, m.Direction), creator),
+            1 => new CaseOp(new Unmap(m.Device, handle, m.Size, wrongDirection), creator),
+            2 => new CaseOp(m.Kind == MappingKind.Coherent
+                ? new Unmap(m.Device, handle, m.Size, m.Direction)
+                : new FreeCoherent(m.Device, handle, m.Size), creator),
+            3 => new CaseOp(new UnmapSg(m.Device, handle, m.Nents + 1, m.Direction), creator),
+            _ => new CaseOp(new Unmap(m.Device, new RawRef(m.Dma.Value + BufferGen.Page), m.Size, m.Direction)),
+        });
+    }
+
+    private static Op RawHandle(Op op, ulong dma) => op switch
+    {
+        Unmap o => o with { Handle = new RawRef(dma) },
+        UnmapSg o => o with { Handle = new RawRef(dma) },
+        FreeCoherent o => o with { Handle = new RawRef(dma) },
+        UnmapResource o => o with { Handle = new RawRef(dma) },
+        _ => op,
+    };
+
+    /// <summary>Unmanaged (VFIO-like) domains: allocate, iommu-map, iommu-unmap, attach, and
+    /// default-domain type changes.</summary>
+    private IEnumerable<(int, Gen<CaseOp>)> DomainOps(SystemState state)
+    {
+        var paging = platform.Iommus.Where(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu).Select(i => i.Id).ToArray();
+        if (paging.Length == 0) yield break;
+        yield return (1, Gen.Elements(paging).Select(i => new CaseOp(new AllocDomain(i, DomainType.Unmanaged))));
+        var unmanaged = state.Domains.Where(d => d.Type == DomainType.Unmanaged).ToArray();
+        if (unmanaged.Length > 0)
+        {
+            yield return (3, from d in Gen.Elements(unmanaged)
+                             from slot in Gen.Choose(0, 255)
+                             from pages in Gen.Frequency((4, Gen.Choose(1, 4)), (1, Gen.Constant((int)(BufferGen.Superpage / d.Granule))))
+                             let size = (ulong)pages * d.Granule
+                             from phys in BufferGen.Ram(platform, _edges, size)
+                             select new CaseOp(new IommuMap(d.Id, new Iova(0x1000_0000 + (ulong)slot * d.Granule), new PhysAddr(phys.Value & ~(d.Granule - 1)), size, Prot.Read | Prot.Write)));
+            var leaves = unmanaged.SelectMany(d => d.Leaves.Values.Select(l => (d.Id, l))).ToArray();
+            if (leaves.Length > 0)
+                yield return (2, Gen.Elements(leaves).Select(x => new CaseOp(new IommuUnmap(x.Id, new Iova(x.l.Iova), x.l.Size))));
+            yield return (1, from dev in Device
+                             from d in Gen.Elements(unmanaged)
+                             select new CaseOp(new Attach(dev, d.Id)));
+        }
+        yield return (1, from dev in Device
+                         from type in Gen.Elements(DomainType.Identity, DomainType.Dma, DomainType.DmaFq)
+                         select new CaseOp(new SetDomainType(dev, type)));
+    }
+
+    private static ulong[] Doorbells(PlatformConfig platform) =>
+        platform.Iommus.SelectMany(i => i.Regions).Where(r => r.Type == ReservedRegionType.Msi).Select(r => r.Range.Start)
+            .Concat(platform.Mmio.Select(m => m.Start))
+            .Distinct().ToArray();
+}
