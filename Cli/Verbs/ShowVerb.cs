@@ -22,13 +22,9 @@ internal static class ShowVerb
 
         if (report.FinalState is { } state)
         {
-            string when = report.Crash is null
-                ? $"after {ReplayVerb.Plural(report.StepsCompleted, "step")}"
-                : $"after {report.StepsCompleted} of {ReplayVerb.Plural(report.StepCount, "step")} (stopped by a crash)";
-            string title = $"{path}: preset {scenario.Preset}, state {when}";
             if (svgPath is null)
-                IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), title, output);
-            else if (!TryWriteSvg(svgPath, state, Findings(report, text), title, output, error))
+                IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), Title(path, scenario, report), output);
+            else if (!TryWriteSvg(svgPath, Svg(path, scenario, report, state, text), state, report, output, error))
                 return ExitCodes.BadInput;
         }
 
@@ -44,6 +40,21 @@ internal static class ShowVerb
                 break;
         }
         return ReplayVerb.ExitCodeOf(report);
+    }
+
+    private static string Title(string path, Scenario scenario, ReplayReport report)
+    {
+        string when = report.Crash is null
+            ? $"after {ReplayVerb.Plural(report.StepsCompleted, "step")}"
+            : $"after {report.StepsCompleted} of {ReplayVerb.Plural(report.StepCount, "step")} (stopped by a crash)";
+        return $"{path}: preset {scenario.Preset}, state {when}";
+    }
+
+    /// <summary>The picture `show --svg` writes for a replay that reached <paramref name="state"/>.</summary>
+    internal static string Svg(string path, Scenario scenario, ReplayReport report, SystemState state, IScenarioText text)
+    {
+        var (violations, notes) = Findings(report, text);
+        return IovaSpaceSvgRenderer.Render(state, violations, Title(path, scenario, report), notes);
     }
 
     /// <summary>Every violation the replay found (at the start and at each step), and a note
@@ -66,11 +77,8 @@ internal static class ShowVerb
         return (violations, notes);
     }
 
-    private static bool TryWriteSvg(string svgPath, SystemState state, (List<Violation> Violations, List<string> Notes) findings,
-        string title, TextWriter output, TextWriter error)
+    private static bool TryWriteSvg(string svgPath, string svg, SystemState state, ReplayReport report, TextWriter output, TextWriter error)
     {
-        var (violations, notes) = findings;
-        string svg = IovaSpaceSvgRenderer.Render(state, violations, title, notes);
         try
         {
             File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
@@ -81,7 +89,7 @@ internal static class ShowVerb
             return false;
         }
         output.WriteLine($"wrote {svgPath}: {ReplayVerb.Plural(state.Domains.Count, "domain")}, " +
-                         $"{ReplayVerb.Plural(violations.Count, "invariant violation")} highlighted");
+                         $"{ReplayVerb.Plural(report.ViolationCount, "invariant violation")} highlighted");
         return true;
     }
 

@@ -24,4 +24,7 @@ internal static class Layout
 
     /// <summary>Key rows drawn per panel; the rest are counted (the text output lists them all).</summary>
     public const int MaxKeyRows = 150;
+
+    /// <summary>Violation groups listed under the title; the rest are counted.</summary>
+    public const int MaxViolationRows = 40;
 }

@@ -19,7 +19,7 @@ internal static class PanelBuilder
         return panels;
     }
 
-    private static Panel ForDomain(DomainView view, IReadOnlyList<NumberedViolation> violations)
+    private static Panel ForDomain(DomainView view, IReadOnlyList<ViolationGroup> violations)
     {
         var d = view.Domain;
         var tags = new TagCounter();
@@ -30,11 +30,13 @@ internal static class PanelBuilder
             (d.Policy == IovaPolicy.SizeAligned ? "size-aligned" : "page-granular")) { Tag = "AP" };
         lanes.Add(new Lane("aperture", [aperture]));
 
-        var spans = view.Spans.Where(s => s.Kind != SpanKind.Free).ToList();
-        AddLane(lanes, "regions", spans.Where(s => s.Kind is SpanKind.Reserved or SpanKind.Msi or SpanKind.SwMsi or SpanKind.Direct or SpanKind.DirectRelaxable)
-            .Select(s => tags.Next('R', SpanBar(s))));
-        AddLane(lanes, "allocations", spans.Where(s => s.Kind is SpanKind.Mapping or SpanKind.MsiPage).Select(s => tags.Next('A', SpanBar(s))));
-        AddLane(lanes, "flush queue", spans.Where(s => s.Kind == SpanKind.FlushQueue).Select(s => tags.Next('Q', SpanBar(s))));
+        var spans = view.Unmerged.Where(s => s.Kind != SpanKind.Free).ToList();
+        var regions = SameRangeMerged(spans.Where(s => s.Kind is SpanKind.Reserved or SpanKind.Msi or SpanKind.SwMsi or SpanKind.Direct or SpanKind.DirectRelaxable));
+        var allocations = SameRangeMerged(spans.Where(s => s.Kind is SpanKind.Mapping or SpanKind.MsiPage));
+        var queued = SameRangeMerged(spans.Where(s => s.Kind == SpanKind.FlushQueue));
+        AddLane(lanes, "regions", regions.Select(s => tags.Next('R', SpanBar(s))));
+        AddLane(lanes, "allocations", allocations.Select(s => tags.Next('A', SpanBar(s))));
+        AddLane(lanes, "flush queue", queued.Select(s => tags.Next('Q', SpanBar(s))));
         foreach (var dev in view.Devices)
             AddLane(lanes, DeviceName(dev), DeviceBars(dev).Select(b => tags.Next('W', b)));
 
@@ -47,18 +49,17 @@ internal static class PanelBuilder
         string heading = $"domain {d.Id}: {IovaSpaceView.TypeName(d.Type)}{(d.IsDefault ? ", default" : "")}; {iommu}; " +
                          $"{d.Format.Format}, granule {Sizes.Human(d.Granule)}";
 
-        int allocations = spans.Count(s => s.Kind is SpanKind.Mapping or SpanKind.MsiPage);
-        int queued = d.FlushQueue.Count;
+        int queuedEntries = d.FlushQueue.Count;
         ulong mapped = 0;
         foreach (var leaf in d.Leaves.Values) mapped += leaf.Size;
         string devices = view.Devices.Count == 0 ? "no devices" : "devices " + string.Join(", ", view.Devices.Select(DeviceName));
         string sub = $"aperture {Hex.Format(d.Aperture.Start)}..{Hex.Format(d.Aperture.Last)} ({Sizes.Human(d.Aperture.Size)}); {devices}; " +
-                     $"{Count(allocations, "live allocation")}, {Count(queued, "flush-queue entry", "flush-queue entries")}, " +
+                     $"{Count(allocations.Count, "live allocation")}, {Count(queuedEntries, "flush-queue entry", "flush-queue entries")}, " +
                      $"{Sizes.Human(mapped)} mapped";
         return new Panel(heading, sub, lanes, violations);
     }
 
-    private static Panel ForUnattached(IReadOnlyList<DeviceView> devices, IReadOnlyList<NumberedViolation> violations)
+    private static Panel ForUnattached(IReadOnlyList<DeviceView> devices, IReadOnlyList<ViolationGroup> violations)
     {
         var tags = new TagCounter();
         var lanes = new List<Lane>();
@@ -74,13 +75,25 @@ internal static class PanelBuilder
         if (list.Count > 0) lanes.Add(new Lane(label, list));
     }
 
+    /// <summary>Spans of one lane that share a range become one (both descriptions), named by
+    /// the kind that uses the range first; in address order.</summary>
+    private static List<IovaSpan> SameRangeMerged(IEnumerable<IovaSpan> spans) => spans
+        .GroupBy(s => s.Range)
+        .Select(g =>
+        {
+            var ordered = g.OrderBy(s => IovaSpaceView.Precedence(s.Kind)).ToList();
+            return new IovaSpan(g.Key, ordered[0].Kind, string.Join("; ", ordered.Select(s => s.Label).Distinct()));
+        })
+        .OrderBy(s => s.Range.Start).ThenByDescending(s => s.Range.Last)
+        .ToList();
+
     private static Bar SpanBar(IovaSpan s)
     {
         var swatch = s.Kind == SpanKind.FlushQueue && s.Label.Contains("flushed, reusable", StringComparison.Ordinal)
             ? Palette.FlushedEntry
             : Palette.For(s.Kind);
         string kind = IovaSpaceTextRenderer.KindName(s.Kind);
-        return new Bar(s.Range, swatch, kind, ShortName(s), s.Label);
+        return new Bar(s.Range, swatch, kind, ShortName(s), s.Label) { Occupant = true };
     }
 
     /// <summary>What fits inside a bar: the owner of a mapping ("dev 0 #1 sg"), else the kind.</summary>

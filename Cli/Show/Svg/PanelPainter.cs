@@ -27,14 +27,15 @@ internal static class PanelPainter
 
         var axis = AddressAxis.Build(panel.Ranges, Layout.PlotLeft, Layout.PlotWidth);
         var lanes = panel.Lanes.Select(l => (l.Label, Rows: RowPacker.Pack(l.Bars, b => b.Range))).ToList();
-        var violationRows = RowPacker.Pack(panel.Violations, v => v.Violation.Range!.Value);
+        // One row per violation, so a name set beside a narrow bar never runs into another.
+        var violationRows = panel.Violations.Select(v => new List<ViolationGroup> { v }).ToList();
         double lanesHeight = lanes.Sum(l => LaneHeight(l.Rows.Count)) + (violationRows.Count > 0 ? LaneHeight(violationRows.Count) : 0);
 
         double lanesTop = y;
         double lanesBottom = y + lanesHeight;
         PaintStripes(canvas, axis, lanesTop, lanesBottom);
 
-        var broken = panel.Violations.Select(v => v.Violation.Range!.Value).ToList();
+        var broken = panel.Violations.Select(v => v.Range!.Value).ToList();
         foreach (var (label, rows) in lanes)
         {
             PaintLaneLabel(canvas, label, y, Palette.Ink);
@@ -62,7 +63,7 @@ internal static class PanelPainter
         // Red bands last, translucent, so the broken range reads through every lane.
         foreach (var v in panel.Violations)
         {
-            var (left, right) = Visible(axis.Span(v.Violation.Range!.Value));
+            var (left, right) = Visible(axis.Span(v.Range!.Value));
             canvas.Add(new SvgRect(left, lanesTop - 2, right - left, lanesBottom - lanesTop + 2, Palette.Violation.Fill,
                 Palette.ViolationRed, 1, Opacity: 0.12, Dash: "4 2"));
         }
@@ -97,7 +98,7 @@ internal static class PanelPainter
         span.Right - span.Left >= 2 ? span : (span.Left, span.Left + 2);
 
     private static bool HighlightsBreak(Bar bar, List<AddrRange> broken) =>
-        bar.Tag.Length > 0 && bar.Tag[0] is 'R' or 'A' or 'Q' && broken.Any(b => b.Overlaps(bar.Range));
+        bar.Occupant && broken.Any(b => b.Overlaps(bar.Range));
 
     private static void PaintBar(SvgCanvas canvas, AddressAxis axis, Bar bar, double rowTop, bool broken)
     {
@@ -110,18 +111,20 @@ internal static class PanelPainter
             [$"{bar.Tag} {bar.Short} {size}", $"{bar.Tag} {bar.Short}", $"{bar.Tag} {size}", bar.Tag]);
     }
 
-    private static void PaintViolation(SvgCanvas canvas, AddressAxis axis, NumberedViolation v, double rowTop)
+    private static void PaintViolation(SvgCanvas canvas, AddressAxis axis, ViolationGroup v, double rowTop)
     {
-        var range = v.Violation.Range!.Value;
+        var range = v.Range!.Value;
         var (left, right) = Visible(axis.Span(range));
+        string count = v.Count == 1 ? "" : $" ({v.Count} violations, the first:)";
         canvas.Add(new SvgRect(left, rowTop, right - left, Layout.RowHeight, Palette.Violation.Fill, Palette.ViolationRed, 1.5,
-            $"{v.Tag} {v.Violation}"));
-        string device = v.Violation.Device is int d ? $" dev {d}" : "";
+            $"{v.Tag} {RangeText(range)}{count} {v.First}"));
+        string device = v.First.Device is int d ? $" dev {d}" : "";
+        string times = v.Count == 1 ? "" : $" ×{v.Count}";
         if (!PaintInside(canvas, left, right, rowTop, Palette.White,
-                [$"{v.Tag} {v.Violation.Invariant}{device} {Sizes.Human(range.Size)}", $"{v.Tag} {v.Violation.Invariant}", v.Tag]))
+                [$"{v.Tag} {v.First.Invariant}{times}{device} {Sizes.Human(range.Size)}", $"{v.Tag} {v.First.Invariant}{times}", $"{v.Tag} {v.First.Invariant}"]))
         {
-            // Too narrow to hold its name: name it beside the bar, where the lane is free.
-            string name = $"{v.Tag} {v.Violation.Invariant}";
+            // Too narrow to hold its name: name it beside the bar (its row is its own).
+            string name = $"{v.Tag} {v.First.Invariant}{times}{device} {Sizes.Human(range.Size)}";
             bool roomRight = right + LabelPad + SvgCanvas.TextWidth(name, Layout.SmallSize) <= Layout.PlotRight;
             canvas.Add(new SvgText(roomRight ? right + LabelPad : left - LabelPad, Baseline(rowTop, Layout.SmallSize), name,
                 Layout.SmallSize, Palette.ViolationRed, Bold: true, Anchor: roomRight ? TextAnchor.Start : TextAnchor.End));

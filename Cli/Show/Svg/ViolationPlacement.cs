@@ -10,28 +10,29 @@ internal readonly record struct PanelKey(int? DomainId)
 }
 
 /// <summary>
-/// Numbers the violations (V1, V2, … in the order given) and decides where each one with a range
-/// is drawn: in the panel of its device's domain (or of the devices without one); a violation
-/// that names no device goes to every domain where something drawn overlaps its range, or, when
-/// nothing does, to the domains whose aperture holds it. Violations without a range, or whose
-/// place cannot be found, are only listed.
+/// Groups the violations (<see cref="ViolationGroup"/>, numbered V1, V2, … in the order given)
+/// and decides where each one with a range is drawn: in the panel of its device's domain (or
+/// of the devices without one). A violation that names no device goes to the domains that
+/// hold something of their own there (an allocation, a page-table leaf, a flush-queue entry);
+/// failing that, to those where anything drawn overlaps it (a platform region); failing that,
+/// to those whose aperture holds it. The rest are only listed.
 /// </summary>
 internal sealed class ViolationPlacement
 {
-    private readonly Dictionary<PanelKey, List<NumberedViolation>> _byPanel = [];
+    private readonly Dictionary<PanelKey, List<ViolationGroup>> _byPanel = [];
 
-    public IReadOnlyList<NumberedViolation> All { get; }
+    public IReadOnlyList<ViolationGroup> All { get; }
 
-    /// <summary>For each numbered violation, the panels it is drawn in (empty: listed only).</summary>
+    /// <summary>For each group number, the panels it is drawn in (empty: listed only).</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<PanelKey>> PlacesOf { get; }
 
     public ViolationPlacement(IovaSpaceView view, IEnumerable<Violation> violations)
     {
-        All = violations.Select((v, i) => new NumberedViolation(i + 1, v)).ToList();
+        All = ViolationGroup.Group(violations);
         var places = new Dictionary<int, IReadOnlyList<PanelKey>>();
         foreach (var v in All)
         {
-            var keys = v.Violation.Range is AddrRange r ? Place(view, v.Violation.Device, r) : [];
+            var keys = v.Range is AddrRange r ? Place(view, v.First.Device, r) : [];
             places[v.Number] = keys;
             foreach (var key in keys)
             {
@@ -42,7 +43,7 @@ internal sealed class ViolationPlacement
         PlacesOf = places;
     }
 
-    public IReadOnlyList<NumberedViolation> In(PanelKey key) => _byPanel.TryGetValue(key, out var list) ? list : [];
+    public IReadOnlyList<ViolationGroup> In(PanelKey key) => _byPanel.TryGetValue(key, out var list) ? list : [];
 
     private static List<PanelKey> Place(IovaSpaceView view, int? device, AddrRange range)
     {
@@ -53,10 +54,22 @@ internal sealed class ViolationPlacement
             if (view.Unattached.Any(x => x.Id == id))
                 return [PanelKey.Unattached];
         }
-        var touched = view.Domains
-            .Where(d => d.Spans.Any(s => s.Kind != SpanKind.Free && s.Range.Overlaps(range)))
-            .Select(d => PanelKey.Domain(d.Domain.Id)).ToList();
-        if (touched.Count > 0) return touched;
-        return view.Domains.Where(d => d.Domain.Aperture.Overlaps(range)).Select(d => PanelKey.Domain(d.Domain.Id)).ToList();
+        var tiers = new Func<DomainView, bool>[]
+        {
+            d => HoldsSomethingAt(d.Domain, range),
+            d => d.Spans.Any(s => s.Kind != SpanKind.Free && s.Range.Overlaps(range)),
+            d => d.Domain.Aperture.Overlaps(range),
+        };
+        foreach (var tier in tiers)
+        {
+            var keys = view.Domains.Where(tier).Select(d => PanelKey.Domain(d.Domain.Id)).ToList();
+            if (keys.Count > 0) return keys;
+        }
+        return [];
     }
+
+    private static bool HoldsSomethingAt(DomainState domain, AddrRange range) =>
+        domain.Allocations.Any(a => a.Range.Overlaps(range))
+        || domain.FlushQueue.Any(e => e.Iova.Overlaps(range))
+        || domain.Leaves.Values.Any(l => AddrRange.TryFromLength(l.Iova, l.Size, out var r) && r.Overlaps(range));
 }
