@@ -73,7 +73,7 @@ internal static class ShowVerb
         foreach (var step in report.Steps.Where(s => !s.IsClean && s.Crash is null))
             notes.Add($"step {step.Index}: {text.FormatOp(step.Op)} => {(step.Outcome is null ? "?" : text.FormatOutcome(step.Outcome))}" +
                       (step.Violations.Count > 0 ? $"; breaks {string.Join(", ", step.Violations.Select(v => v.Invariant).Distinct())}" : "") +
-                      (step.Mismatch is null ? "" : $"; {step.Mismatch}"));
+                      (step.Mismatch is null || step.Expected is null ? "" : $"; the recorded outcome was {text.FormatOutcome(step.Expected)}"));
         return (violations, notes);
     }
 
