@@ -190,11 +190,15 @@ internal static class PanelPainter
         foreach (var bar in bars.Take(Layout.MaxKeyRows))
         {
             string head = $"{bar.Tag,-4} {RangeText(bar.Range).PadRight(rangeWidth)}  {Sizes.Human(bar.Range.Size),11}  {bar.Kind.PadRight(kindWidth)}  ";
-            var lines = TextWrap.Lines(head + bar.Detail, maxChars);
+            // The description wraps in its own column while that leaves it room; else under the tag.
+            int indent = maxChars - head.Length >= 60 ? head.Length : 5;
+            var lines = TextWrap.Lines(bar.Detail, maxChars - indent);
             canvas.Add(new SvgRect(Layout.Margin, y + 2, 9, 9, bar.Swatch.Fill, bar.Swatch.Stroke));
-            foreach (var line in lines)
+            canvas.Add(new SvgText(textLeft, y + size, head + (indent == head.Length ? lines[0] : ""), size));
+            y += lineHeight;
+            foreach (var line in indent == head.Length ? lines.Skip(1) : lines)
             {
-                canvas.Add(new SvgText(textLeft, y + size, line, size));
+                canvas.Add(new SvgText(textLeft, y + size, new string(' ', indent) + line, size));
                 y += lineHeight;
             }
         }
