@@ -121,10 +121,10 @@ internal static class PanelPainter
         string device = v.First.Device is int d ? $" dev {d}" : "";
         string times = v.Count == 1 ? "" : $" ×{v.Count}";
         if (!PaintInside(canvas, left, right, rowTop, Palette.White,
-                [$"{v.Tag} {v.First.Invariant}{times}{device} {Sizes.Human(range.Size)}", $"{v.Tag} {v.First.Invariant}{times}", $"{v.Tag} {v.First.Invariant}"]))
+                [$"{v.Tag} {v.First.Invariant}{times}{device} ({Sizes.Human(range.Size)})", $"{v.Tag} {v.First.Invariant}{times}", $"{v.Tag} {v.First.Invariant}"]))
         {
             // Too narrow to hold its name: name it beside the bar (its row is its own).
-            string name = $"{v.Tag} {v.First.Invariant}{times}{device} {Sizes.Human(range.Size)}";
+            string name = $"{v.Tag} {v.First.Invariant}{times}{device} ({Sizes.Human(range.Size)})";
             bool roomRight = right + LabelPad + SvgCanvas.TextWidth(name, Layout.SmallSize) <= Layout.PlotRight;
             canvas.Add(new SvgText(roomRight ? right + LabelPad : left - LabelPad, Baseline(rowTop, Layout.SmallSize), name,
                 Layout.SmallSize, Palette.ViolationRed, Bold: true, Anchor: roomRight ? TextAnchor.Start : TextAnchor.End));
