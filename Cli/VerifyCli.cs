@@ -73,17 +73,22 @@ public static class VerifyCli
         root.Add(replay);
 
         var showFile = new Argument<string>("FILE") { Description = "A scenario in the text form." };
+        var showSvg = new Option<string>("--svg") { Description = "Draw the state as an SVG picture in this file (broken log address axis, violations in red) instead of printing it.", HelpName = "OUT.svg" };
         var show = new Command("show", "Run a scenario on the reference model and print each domain's IOVA space (aperture, allocations, reserved, MSI and direct ranges, flush queue) and each device's DMA limits and bypass window.")
         {
             showFile,
+            showSvg,
         };
-        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, output, error, text));
+        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), output, error, text));
         examples[show] =
         [
             "Examples:",
             "  verify show map-unmap.scn",
+            "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
+            "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
-            "The state shown is the one after the last step that completed. Exit codes as for replay.",
+            "The state shown is the one after the last step that completed. Exit codes as for replay;",
+            "with --svg, an OUT that cannot be written is bad input (2).",
         ];
         root.Add(show);
 

@@ -45,8 +45,11 @@ internal sealed record DomainView(
     IommuConfig? Iommu,
     IReadOnlyList<DeviceView> Devices,
     // every occupied or special span, and the free gaps of the aperture between them,
-    // sorted by start address (then by size, largest first)
-    IReadOnlyList<IovaSpan> Spans);
+    // sorted by start address (then by size, largest first); spans with the same range merged
+    IReadOnlyList<IovaSpan> Spans,
+    // the occupied and special spans before merging (a mapping and the MSI region it sits on
+    // stay two), in the order found: what a picture draws on separate lanes
+    IReadOnlyList<IovaSpan> Unmerged);
 
 /// <summary>
 /// A renderer-neutral picture of a <see cref="SystemState"/>'s IOVA spaces: what
@@ -62,15 +65,16 @@ internal sealed record IovaSpaceView(
     public static IovaSpaceView Of(SystemState state)
     {
         var devices = state.Devices.OrderBy(d => d.Id).Select(d => DeviceOf(state, d)).ToList();
-        var domains = state.Domains.OrderBy(d => d.Id).Select(d => new DomainView(
-            d,
-            state.Platform.Iommu(d.Iommu),
-            devices.Where(v => v.Domain?.Id == d.Id).ToList(),
-            SpansOf(state, d))).ToList();
+        var domains = state.Domains.OrderBy(d => d.Id).Select(d =>
+        {
+            var unmerged = UnmergedSpansOf(state, d);
+            return new DomainView(d, state.Platform.Iommu(d.Iommu), devices.Where(v => v.Domain?.Id == d.Id).ToList(),
+                Merged(unmerged, d.Aperture), unmerged);
+        }).ToList();
         return new IovaSpaceView(state.Platform, domains, devices.Where(v => v.Domain is null).ToList());
     }
 
-    private static IReadOnlyList<IovaSpan> SpansOf(SystemState state, DomainState domain)
+    private static List<IovaSpan> UnmergedSpansOf(SystemState state, DomainState domain)
     {
         var spans = new List<IovaSpan>();
 
@@ -100,6 +104,11 @@ internal sealed record IovaSpaceView(
             if (AddrRange.TryFromLength(m.Iova, domain.Granule, out var page))
                 spans.Add(new IovaSpan(page, SpanKind.MsiPage, $"MSI doorbell page -> phys {Hex.Format(m.DoorbellPage)}"));
 
+        return spans;
+    }
+
+    private static IReadOnlyList<IovaSpan> Merged(List<IovaSpan> spans, AddrRange aperture)
+    {
         var merged = spans
             .GroupBy(s => s.Range)
             .Select(g =>
@@ -109,7 +118,7 @@ internal sealed record IovaSpaceView(
             })
             .OrderBy(s => s.Range.Start).ThenByDescending(s => s.Range.Last)
             .ToList();
-        return WithFreeGaps(merged, domain.Aperture);
+        return WithFreeGaps(merged, aperture);
     }
 
     /// <summary>Adds the free gaps of the aperture between the spans (spans may overlap: a
@@ -140,7 +149,7 @@ internal sealed record IovaSpaceView(
 
     /// <summary>Which kind names a row when several spans share a range: what uses the range
     /// first, then the specific region type, then a plain reservation.</summary>
-    private static int Precedence(SpanKind kind) => kind switch
+    internal static int Precedence(SpanKind kind) => kind switch
     {
         SpanKind.Mapping => 0,
         SpanKind.MsiPage => 1,

@@ -1,24 +1,31 @@
 using DmaVerify.Cli.Show;
+using DmaVerify.Cli.Show.Svg;
 using DmaVerify.Cli.Text;
 using DmaVerify.Model;
 
 namespace DmaVerify.Cli.Verbs;
 
-/// <summary>`verify show FILE`: run a scenario on the reference model and print the IOVA space
-/// of every domain and the DMA window of every device in the state it ends in.</summary>
+/// <summary>`verify show FILE [--svg OUT]`: run a scenario on the reference model and print the
+/// IOVA space of every domain and the DMA window of every device in the state it ends in, or
+/// draw it as an SVG picture with the replay's invariant violations highlighted.</summary>
 internal static class ShowVerb
 {
-    public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string? svgPath, TextWriter output, TextWriter error, IScenarioText text)
     {
+        if (svgPath is not null && WhyNotWritable(svgPath) is string bad)
+        {
+            error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");
+            return ExitCodes.BadInput;
+        }
         if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))
             return exit;
 
         if (report.FinalState is { } state)
         {
-            string when = report.Crash is null
-                ? $"after {ReplayVerb.Plural(report.StepsCompleted, "step")}"
-                : $"after {report.StepsCompleted} of {ReplayVerb.Plural(report.StepCount, "step")} (stopped by a crash)";
-            IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), $"{path}: preset {scenario.Preset}, state {when}", output);
+            if (svgPath is null)
+                IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), Title(path, scenario, report), output);
+            else if (!TryWriteSvg(svgPath, Svg(path, scenario, report, state, text), state, report, output, error))
+                return ExitCodes.BadInput;
         }
 
         switch (report.Status)
@@ -33,5 +40,75 @@ internal static class ShowVerb
                 break;
         }
         return ReplayVerb.ExitCodeOf(report);
+    }
+
+    private static string Title(string path, Scenario scenario, ReplayReport report)
+    {
+        string when = report.Crash is null
+            ? $"after {ReplayVerb.Plural(report.StepsCompleted, "step")}"
+            : $"after {report.StepsCompleted} of {ReplayVerb.Plural(report.StepCount, "step")} (stopped by a crash)";
+        return $"{path}: preset {scenario.Preset}, state {when}";
+    }
+
+    /// <summary>The picture `show --svg` writes for a replay that reached <paramref name="state"/>.</summary>
+    internal static string Svg(string path, Scenario scenario, ReplayReport report, SystemState state, IScenarioText text)
+    {
+        var (violations, notes) = Findings(report, text);
+        return IovaSpaceSvgRenderer.Render(state, violations, Title(path, scenario, report), notes);
+    }
+
+    /// <summary>Every violation the replay found (at the start and at each step), and a note
+    /// line per step that broke something, for the picture.</summary>
+    internal static (List<Violation> Violations, List<string> Notes) Findings(ReplayReport report, IScenarioText text)
+    {
+        var violations = report.InitialViolations.Concat(report.Steps.SelectMany(s => s.Violations)).ToList();
+        var notes = new List<string>
+        {
+            $"{ReplayVerb.Plural(report.ViolationCount, "invariant violation")}, " +
+            $"{ReplayVerb.Plural(report.MismatchCount, "expected-outcome mismatch", "expected-outcome mismatches")}" +
+            (report.Crash is null ? "" : $"; {report.Crash}"),
+        };
+        if (report.InitialViolations.Count > 0)
+            notes.Add($"the initial state breaks {ReplayVerb.Plural(report.InitialViolations.Count, "invariant")}");
+        foreach (var step in report.Steps.Where(s => !s.IsClean && s.Crash is null))
+            notes.Add($"step {step.Index}: {text.FormatOp(step.Op)} => {(step.Outcome is null ? "?" : text.FormatOutcome(step.Outcome))}" +
+                      (step.Violations.Count > 0 ? $"; breaks {string.Join(", ", step.Violations.Select(v => v.Invariant).Distinct())}" : "") +
+                      (step.Mismatch is null || step.Expected is null ? "" : $"; the recorded outcome was {text.FormatOutcome(step.Expected)}"));
+        return (violations, notes);
+    }
+
+    private static bool TryWriteSvg(string svgPath, string svg, SystemState state, ReplayReport report, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        {
+            error.WriteLine($"{svgPath}: error: cannot write the SVG: {e.Message}");
+            return false;
+        }
+        output.WriteLine($"wrote {svgPath}: {ReplayVerb.Plural(state.Domains.Count, "domain")}, " +
+                         $"{ReplayVerb.Plural(report.ViolationCount, "invariant violation")} highlighted");
+        return true;
+    }
+
+    /// <summary>Why the SVG cannot be written at <paramref name="path"/>, checked before the run
+    /// so a typo costs nothing; null when it looks writable (the write itself may still fail).</summary>
+    private static string? WhyNotWritable(string path)
+    {
+        if (path.Length == 0) return "the path is empty";
+        if (Directory.Exists(path)) return "it is a directory";
+        string? directory;
+        try
+        {
+            directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
+        {
+            return e.Message;
+        }
+        if (directory is not null && !Directory.Exists(directory)) return $"no such directory {directory}";
+        return null;
     }
 }
