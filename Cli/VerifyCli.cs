@@ -47,20 +47,21 @@ public static class VerifyCli
             replayFile,
         };
         var replayTarget = new Option<string>("--target") { Description = "FILE is a fuzz input (crash-, timeout- or corpus file) of this fuzz target." };
-        var replayImpl = new Option<string>("--impl") { Description = "For fuzz inputs: the implementation run beside the model.", DefaultValueFactory = _ => Harness.Implementations.Optimized };
+        var replayImpl = new Option<string?>("--impl") { Description = $"Also run this implementation beside the model and show where they part ({string.Join(", ", Harness.Implementations.Names)}); fuzz inputs default to {Harness.Implementations.Optimized}." };
         var saveRegression = new Option<bool>("--save-regression") { Description = "For fuzz inputs that fail: write the ops as a .scn into corpus/regressions/ (see --regression-dir)." };
         var regressionDir = new Option<string>("--regression-dir") { Description = "Where --save-regression writes.", DefaultValueFactory = _ => Path.Combine("corpus", "regressions") };
         replay.Add(replayTarget);
         replay.Add(replayImpl);
         replay.Add(saveRegression);
         replay.Add(regressionDir);
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl)!,
+        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl),
             parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
         examples[replay] =
         [
             "Examples:",
             "  verify replay map-unmap.scn",
             "  dotnet run --project Cli -- replay map-unmap.scn",
+            "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
             "  verify replay crash-0123abcd... --target k8-gart --save-regression",
             "",
             "Exit codes:",

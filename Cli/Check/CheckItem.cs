@@ -28,6 +28,10 @@ public sealed record CheckEnvironment(
     string? CorpusDirectory,
     string ArtifactDirectory)
 {
+    /// <summary>False when a caller (a test) swapped in its own implementations: engines that
+    /// can only run the registered ones (instrumented fuzzing) then fall back.</summary>
+    public bool UsesDefaultImplementations { get; init; } = true;
+
     public static IReadOnlyDictionary<string, Func<PlatformConfig, ISystemUnderTest>> DefaultImplementations() =>
         Harness.Implementations.Names.ToDictionary(n => n, Harness.Implementations.Factory, StringComparer.Ordinal);
 }
@@ -38,7 +42,7 @@ public sealed record CheckItem(string Engine, string Target, string Name, Func<C
 
 /// <summary>What an item gets when it runs: the budget, the context, a token that asks it to
 /// stop early, and <see cref="Report"/> for a short live status ("1200 seqs, 340/s").</summary>
-public sealed record CheckRun(CheckBudget Budget, CheckEnvironment Context, CancellationToken Cancel, Action<string> Report);
+public sealed record CheckRun(CheckBudget Budget, CheckEnvironment Environment, CancellationToken Cancel, Action<string> Report);
 
 /// <summary>How an item ended. <see cref="Count"/> is in <see cref="Unit"/> (ops, sequences,
 /// execs, obligations). A failing item names the problem and the one-line command that replays

@@ -8,5 +8,8 @@ internal static class CheckSources
     public static IReadOnlyList<ICheckSource> All(IScenarioText text) =>
     [
         new CorpusCheckSource(text),
+        new PropertyCheckSource(),
+        new FuzzCheckSource(),
+        new ProofCheckSource(),
     ];
 }

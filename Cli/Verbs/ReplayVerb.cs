@@ -10,12 +10,14 @@ internal static class ReplayVerb
 {
     /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
-    public static int Run(string path, string? target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
     {
         if (target is null && File.Exists(path) && !LooksLikeText(path, text))
             target = FuzzInputReplay.GuessTarget(path);
         if (target is not null)
-            return FuzzInputReplay.Run(path, target, implementation, regressionDir, output, error, text);
+            return FuzzInputReplay.Run(path, target, implementation ?? Harness.Implementations.Optimized, regressionDir, output, error, text);
+        if (implementation is not null)
+            return ScenarioRefinementReplay.Run(path, implementation, output, error, text);
         int exit = Run(path, output, error, text);
         if (exit == ExitCodes.BadInput && File.Exists(path) && !LooksLikeText(path, text))
             error.WriteLine($"{path}: note: if this is a fuzz input, name its target: --target {string.Join("|", Fuzz.Targets.FuzzTargets.Names)}");

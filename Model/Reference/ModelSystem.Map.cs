@@ -155,7 +155,10 @@ public sealed partial class ModelSystem
         }
         if (req.Phys + (req.Length - 1) > domain.Format.MaxOutput)
             return Fail(DmaErrorKind.NotCapable, $"buffer {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is beyond the TCE real page number range");
-        return MapThroughTable(device, domain, req, Math.Min(req.Mask, domain.Aperture.Last), Platform.Device(device.Id)!.SegmentBoundaryMask, req.Prot, out part);
+        // The bus limit binds TCE mappings too (INV-05 records min_not_zero(mask, bus limit)):
+        // an address the interconnect cannot carry is no better in a TCE window than anywhere.
+        ulong limit = Math.Min(DmaRules.MinNotZero(req.Mask, device.BusDmaLimit), domain.Aperture.Last);
+        return MapThroughTable(device, domain, req, limit, Platform.Device(device.Id)!.SegmentBoundaryMask, req.Prot, out part);
     }
 
     /// <summary>The bitmap-allocator path shared by GART and TCE: page-granular IOVA, 4 KiB leaves.</summary>

@@ -165,7 +165,8 @@ public sealed partial class OptimizedSystem
             return Done.Instance;
         }
         if (req.Phys + (req.Length - 1) > domain.Format.MaxOutput) return Fail(DmaErrorKind.NotCapable, "beyond the TCE real page number range");
-        return MapThroughTable(device, domain, req, Math.Min(req.Mask, domain.Aperture.Last), device.Config.SegmentBoundaryMask, req.Prot, out part);
+        ulong limit = Math.Min(DmaWindow.MinNotZero(req.Mask, device.BusDmaLimit), domain.Aperture.Last);
+        return MapThroughTable(device, domain, req, limit, device.Config.SegmentBoundaryMask, req.Prot, out part);
     }
 
     private Outcome MapThroughTable(Dev device, Dom domain, Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)

@@ -58,7 +58,7 @@ public sealed class CheckVerbTests : IDisposable
         {
             ["optimized"] = p => new ShiftedMaps(Implementations.Factory("optimized")(p)),
         };
-        var (code, output, _) = Check(Quick("corpus"), new CheckEnvironment(planted, Corpus(), _dir));
+        var (code, output, _) = Check(Quick("corpus"), new CheckEnvironment(planted, Corpus(), _dir) { UsesDefaultImplementations = false });
         Assert.Equal(1, code);
         Assert.Contains("check: FAILED", output);
         Assert.Matches(@"replay: verify replay \S+\.scn --impl optimized", output);

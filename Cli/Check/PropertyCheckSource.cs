@@ -1,0 +1,60 @@
+using DmaVerify.Properties;
+
+namespace DmaVerify.Cli.Check;
+
+/// <summary>
+/// The property runs of <see cref="PropertyCatalogue"/> (invariants on the model and on each
+/// implementation, refinement, topologies, fault sweeps, linearizability), each with its default
+/// case budget scaled by the check level. Implementations come from the check environment, so a
+/// planted implementation is what the properties run against. Regression files go to the
+/// artifact folder, not the corpus: committing one is the user's decision.
+/// </summary>
+internal sealed class PropertyCheckSource : ICheckSource
+{
+    public string Engine => "props";
+
+    public IEnumerable<CheckItem> Items(CheckBudget budget, CheckEnvironment environment)
+    {
+        foreach (var run in PropertyCatalogue.All)
+        {
+            var bound = Bind(run, environment);
+            if (bound is null) continue;
+            yield return new CheckItem($"props:{run.EngineName}", run.Preset, run.Name, check => Run(bound, check));
+        }
+    }
+
+    /// <summary>The run against the environment's implementation of the same name; null when the
+    /// environment has no such implementation.</summary>
+    private static INamedRun? Bind(INamedRun run, CheckEnvironment environment) => run switch
+    {
+        PropertySpec { ImplementationName: { } name } spec =>
+            environment.Implementations.TryGetValue(name, out var factory) ? spec.With(name, factory) : null,
+        ConcurrencySpec spec =>
+            environment.Implementations.TryGetValue(spec.ImplementationName, out var factory) ? spec.With(spec.ImplementationName, factory) : null,
+        _ => run,
+    };
+
+    private static CheckOutcome Run(INamedRun run, CheckRun check)
+    {
+        var result = run.Run(new PropertyRunOptions
+        {
+            Budget = check.Budget.Scaled(run.DefaultBudget),
+            IgnoreEnvironment = true,
+            RegressionDirectory = Path.Combine(check.Environment.ArtifactDirectory, "regressions"),
+            Log = line => check.Report(line),
+        });
+        if (result.Passed) return CheckOutcome.Pass(result.TestsRun, "cases");
+        string replay = result.RegressionPath is { } file
+            ? $"verify replay {file}" + (ImplementationOf(run) is { } impl ? $" --impl {impl}" : "")
+            : $"{result.ReplayLine} dotnet test Properties.Tests";
+        return CheckOutcome.Fail(result.TestsRun, "cases",
+            $"{result.Finding?.Invariant} ({result.Finding?.Kind}) in a {result.ShrunkOps}-op case; {result.ReplayLine}", replay);
+    }
+
+    private static string? ImplementationOf(INamedRun run) => run switch
+    {
+        PropertySpec s => s.ImplementationName,
+        ConcurrencySpec s => s.ImplementationName,
+        _ => null,
+    };
+}
