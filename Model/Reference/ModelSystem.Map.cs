@@ -167,6 +167,11 @@ public sealed partial class ModelSystem
         part = null!;
         ulong granule = domain.Granule;
         ulong offset = req.Phys % granule;
+        // GART and TCE have no bounce path: an untrusted device's unaligned buffer would expose
+        // its neighbours in the shared pages (INV-12), so it is refused, as dma-iommu refuses it
+        // when bounce buffers are inactive.
+        if (Platform.Device(device.Id)!.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
+            return Fail(DmaErrorKind.NoBounceBuffer, $"device {device.Id} is untrusted and {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is not granule aligned; {domain.Format.Format} has no bounce buffers");
         ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
         var range = ChooseIova(device, domain, bytes, limit, boundary, req.ProposedDma is ulong d ? d - offset : null);
         if (range is null)

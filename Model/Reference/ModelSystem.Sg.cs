@@ -194,6 +194,10 @@ public sealed partial class ModelSystem
             foreach (int k in members)
                 if (op.Segments[k].Phys.Value + (op.Segments[k].Length - 1) > GartConfig.MaxPhys)
                     return Fail(DmaErrorKind.NotCapable, $"entry {k} is beyond the GART's 40-bit physical reach");
+            // No bounce path through the GART (see MapThroughTable): unaligned untrusted entries are refused.
+            foreach (int k in members)
+                if (config.Untrusted && ((op.Segments[k].Phys.Value | op.Segments[k].Length) & (page - 1)) != 0)
+                    return Fail(DmaErrorKind.NoBounceBuffer, $"device {device.Id} is untrusted and entry {k} is not page aligned; the GART has no bounce buffers");
             if (domain.Aperture.Start > busLimit)
                 return Fail(DmaErrorKind.NotCapable, $"the GART aperture {domain.Aperture} is beyond device {device.Id}'s DMA limit {Hex.Format(busLimit)}");
             ulong firstOffset = op.Segments[first].Phys.Value % page;

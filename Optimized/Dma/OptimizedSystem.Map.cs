@@ -173,6 +173,8 @@ public sealed partial class OptimizedSystem
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
+        if (device.Config.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
+            return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned buffer, and no bounce path through GART/TCE");
         ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
         var range = AllocIova(device, domain, bytes, limit, boundary);
         if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no room for {Hex.Format(bytes)} bytes in domain {domain.Id}");

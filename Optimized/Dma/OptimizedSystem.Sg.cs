@@ -160,6 +160,9 @@ public sealed partial class OptimizedSystem
             foreach (int k in members)
                 if (op.Segments[k].Phys.Value + (op.Segments[k].Length - 1) > GartConfig.MaxPhys)
                     return Fail(DmaErrorKind.NotCapable, $"entry {k} is beyond the GART's 40-bit physical reach");
+            foreach (int k in members)
+                if (config.Untrusted && ((op.Segments[k].Phys.Value | op.Segments[k].Length) & (page - 1)) != 0)
+                    return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned entry, and no bounce path through the GART");
             if (domain.Aperture.Start > busLimit) return Fail(DmaErrorKind.NotCapable, "the GART aperture is beyond the DMA limit");
             ulong firstOffset = op.Segments[first].Phys.Value % page;
             var pageCounts = members.Select(k => IovaSpace.AlignUp(op.Segments[k].Phys.Value % page + op.Segments[k].Length, page, out _)).ToList();
