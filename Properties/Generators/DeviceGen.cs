@@ -44,10 +44,11 @@ public static class DeviceGen
                     CoherentMask = Draw.BitMask(s.coherentBits),
                     BusDmaLimit = s.busBits == 0 ? 0 : Draw.BitMask(s.busBits),
                     IsPci = f.pci,
-                    // Linux bounces untrusted devices' buffers in dma-iommu only, and the presets give
-                    // bypassing virtio devices identity domains only on paging IOMMUs; elsewhere the
-                    // model's own initial state breaks INV-12/INV-13 (reported, see docs/properties.md).
-                    Untrusted = f.untrusted && f.v != false && IsPaging(platform, s.unit),
+                    // Untrusted devices sit behind a translating unit (behind GART/TCE their unaligned
+                    // buffers are refused, see docs/model-semantics.md). The presets give bypassing
+                    // virtio devices identity domains only on paging IOMMUs; elsewhere the model's own
+                    // initial state breaks INV-13 (reported, see docs/properties.md).
+                    Untrusted = f.untrusted && f.v != false && s.unit is not null,
                     Virtio = f.v == false && !(s.unit is null || IsPaging(platform, s.unit)) ? null : f.v,
                     MaxSegmentSize = f.maxSeg,
                     // Behind GART/TCE bitmap allocators a boundary below 1 MiB makes the model's
