@@ -97,7 +97,11 @@ public sealed partial class ModelSystem
             if (cached is not null)
             {
                 bool stale = leaf is null || leaf.Iova != cached.Iova || leaf.Phys != cached.Phys || leaf.Prot != cached.Prot;
-                if (stale && _proposed is Failed { Kind: DmaErrorKind.Fault or DmaErrorKind.PermissionFault })
+                // A stale entry that denies this access gives a permission fault when the
+                // implementation still holds it; a proposed fault of another kind means it did not.
+                bool staleDenies = Permitted(cached.Prot, write, addr) is not null;
+                if (stale && _proposed is Failed { Kind: DmaErrorKind.Fault or DmaErrorKind.PermissionFault } proposedFault &&
+                    !(proposedFault.Kind == DmaErrorKind.PermissionFault && staleDenies))
                     RemoveFromList(domain.Iotlb, cached); // the implementation's IOTLB did not hold this walk
                 else
                     return Permitted(cached.Prot, write, addr) ?? new Step(cached.Phys + (addr - cached.Iova), cached.Iova + cached.Size - addr, null);
