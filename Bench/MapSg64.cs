@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 
 namespace DmaVerify.Bench;

@@ -14,7 +14,7 @@ public sealed class InstrumentedAssemblies
 {
     /// <summary>What <c>verify fuzz</c> instruments by default: the code under test and the
     /// model-vs-implementation harness that drives it.</summary>
-    public static IReadOnlyList<string> Default { get; } = ["DmaVerify.Model", "DmaVerify.Optimized", "DmaVerify.Harness"];
+    public static IReadOnlyList<string> Default { get; } = ["DmaVerify.Contracts", "DmaVerify.Model", "DmaVerify.Optimized", "DmaVerify.Harness"];
 
     /// <summary>The cache folder used when none is given: $DMAVERIFY_CACHE, else
     /// $XDG_CACHE_HOME/dmaverify/instrumented, else ~/.cache/dmaverify/instrumented.</summary>

@@ -1,6 +1,7 @@
 // The CLI speaks to the scenario text form (Model/Text/) through IScenarioText, so tests can
 // substitute a parser that fails or throws and check how the verbs report it.
 
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 
 namespace DmaVerify.Cli.Text;

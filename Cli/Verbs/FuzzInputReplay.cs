@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Text;
 using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Targets;

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Show;
 using DmaVerify.Cli.Show.Svg;
 using DmaVerify.Cli.Text;

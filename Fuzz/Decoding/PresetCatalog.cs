@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 
 namespace DmaVerify.Fuzz.Decoding;

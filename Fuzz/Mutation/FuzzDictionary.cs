@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using DmaVerify.Contracts;
 using DmaVerify.Fuzz.Decoding;
 using DmaVerify.Fuzz.Targets;
 using DmaVerify.Model;

@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>The union of a set of address ranges as sorted, disjoint, non-adjacent intervals,

@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>An invariant violation as data: the stable id (INV-xx), the device and range it

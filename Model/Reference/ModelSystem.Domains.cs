@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Domains and device configuration: AllocDomain, Attach, SetDomainType, SetMask.</summary>

@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>iommu_map / iommu_unmap on unmanaged (VFIO-like) domains (reference notes §3.5).</summary>

@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Single-buffer DMA-API maps (map, alloc_coherent, map_resource) and every unmap.</summary>

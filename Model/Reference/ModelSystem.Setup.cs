@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Probe time: every device gets its masks and a default domain; DMA domains get their

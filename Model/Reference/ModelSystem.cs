@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Knobs for the places where the model leaves freedom to an implementation.</summary>

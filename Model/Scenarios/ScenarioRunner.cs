@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Something in the tool itself threw while a scenario ran: the model executor, the

@@ -1,3 +1,5 @@
+using DmaVerify.Contracts;
+
 namespace DmaVerify.Model;
 
 /// <summary>Small pure rules of the DMA API, written as the specification (reference notes §4).</summary>

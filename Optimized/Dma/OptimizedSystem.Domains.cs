@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
 
@@ -56,7 +56,7 @@ public sealed partial class OptimizedSystem
         if (table is null) return null;
         ulong allocStart = iommu.Kind == IommuKind.Gart
             ? iommu.ApertureStart
-            : Math.Max(format.Granule, IovaSpace.AlignUp(iommu.ApertureStart, format.Granule, out _));
+            : Math.Max(format.Granule, Pow2Math.AlignUp(iommu.ApertureStart, format.Granule));
         var domain = new Dom
         {
             Id = _nextDomainId, Iommu = iommu.Id, Type = type, Format = format, Aperture = iommu.Aperture,
@@ -77,7 +77,7 @@ public sealed partial class OptimizedSystem
     /// allocatable granule (null when not even one granule fits above address 0).</summary>
     private static SpanAllocator? NewWindow(ulong allocStart, AddrRange aperture, PageTableGeometry format)
     {
-        ulong first = IovaSpace.AlignUp(Math.Max(allocStart, aperture.Start), format.Granule, out bool overflow);
+        ulong first = Pow2Math.AlignUp(Math.Max(allocStart, aperture.Start), format.Granule, out bool overflow);
         if (overflow || first == 0 || first > aperture.Last || aperture.Last - first < format.Granule - 1) return null;
         return new SpanAllocator(first, aperture.Last, format.GranuleShift);
     }
@@ -89,7 +89,7 @@ public sealed partial class OptimizedSystem
     };
 
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
-        new(IovaSpace.AlignDown(range.Start, granule), range.Last | (granule - 1));
+        new(Pow2Math.AlignDown(range.Start, granule), range.Last | (granule - 1));
 
     /// <summary>Reserved ranges and 1:1 direct regions a DMA domain takes on for a device. All
     /// checks come before any change; the leaves are mapped (undoable), then the reservations.</summary>
@@ -117,8 +117,14 @@ public sealed partial class OptimizedSystem
         foreach (var region in iommu.Regions.Where(r => r.IsIdentityMapped))
         {
             var range = AlignOutward(region.Range, granule);
-            foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, range.Start, range.Start, (ulong)range.Size, region.Prot & (Prot.Read | Prot.Write)))
+            var prot = region.Prot & (Prot.Read | Prot.Write);
+            ulong pageSizes = domain.Format.PageSizes;
+            ulong iova = range.Start, remaining = (ulong)range.Size;
+            for (ulong page; remaining != 0; iova += page, remaining -= page)
             {
+                page = PageSizeRule.Choose(pageSizes, iova, iova, remaining);
+                if (page == 0) break;
+                var leaf = new Leaf(iova, iova, page, prot);
                 if (domain.Table.Translate(leaf.Iova) is Translation t)
                 {
                     if (t.Pa == leaf.Iova) continue;

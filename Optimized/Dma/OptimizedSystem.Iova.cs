@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
 
@@ -46,6 +46,10 @@ public sealed partial class OptimizedSystem
         domain.Window?.Free(range.Start);
     }
 
+    /// <summary>iommu_dma_alloc_iova rounds a length below 1 &lt;&lt; (IOVA_RANGE_CACHE_MAX_SIZE − 1)
+    /// granules up to a power of two, so that it fits an rcache size class.</summary>
+    private const ulong RcacheRoundUpBelow = 1UL << (MagazineRules.Classes - 1);
+
     /// <summary>An IOVA range of <paramref name="bytes"/> (granule multiple) at or below
     /// <paramref name="limit"/>; the recorded range is the size-aligned rounded one.</summary>
     private AddrRange? AllocIova(Dev device, Dom domain, ulong bytes, ulong limit, ulong boundary)
@@ -55,8 +59,8 @@ public sealed partial class OptimizedSystem
         if (domain.Iova is IIovaAllocator allocator)
         {
             ulong granules = bytes >> shift;
-            ulong pow2 = IovaSpace.RoundUpPow2(granules);
-            ulong size = granules < IovaSpace.RoundUpBelowGranules ? pow2 : granules;
+            ulong pow2 = Pow2Math.RoundUpPow2(granules);
+            ulong size = granules < RcacheRoundUpBelow ? pow2 : granules;
             bool flag = device.Pci32First;
             ulong pfn = AllocDmaIova(allocator, size, limit >> shift, shift, ref flag);
             if (flag != device.Pci32First)
@@ -109,8 +113,9 @@ public sealed partial class OptimizedSystem
     /// <summary>iommu_map through the domain's page table, undone on a later failure.</summary>
     private Failed? MapLeaves(Dom domain, ulong iova, ulong phys, ulong bytes, Prot prot)
     {
-        // The shared per-format leaf rule (TCE and LPAE stage 1 add read, the GART is RW).
-        prot = DmaRules.LeafPermissions(domain.Format.Format, prot);
+        // What the leaf grants is the format's business: its PTE encoder applies the
+        // hardware's rule (a TCE always grants read, LPAE stage 1 has no write-only, the GART
+        // has no permission bits), and the walker decodes it back.
         var result = domain.Table.Map(iova, phys, bytes, prot);
         if (!result.IsSuccess)
             return Fail(result.Error!.Value, $"page table refused {Hex.Format(iova)}->{Hex.Format(phys)}+{Hex.Format(bytes)}: {result}");

@@ -1,5 +1,5 @@
+using DmaVerify.Contracts;
 using DmaVerify.Optimized.Dma.Kernels;
-using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
 
@@ -15,7 +15,7 @@ public sealed partial class OptimizedSystem
 
     /// <summary>The swiotlb pool in 2 KiB slots (<see cref="SpanAllocator"/>, O(log n)).</summary>
     private SpanAllocator? SwiotlbSlots => _swiotlbSlots ??= Platform.SwiotlbPool is AddrRange pool
-        ? new SpanAllocator(pool.Start, pool.Last, System.Numerics.BitOperations.Log2(Swiotlb.SlotSize))
+        ? new SpanAllocator(pool.Start, pool.Last, SwiotlbGeometry.SlotShift)
         : null;
 
     /// <summary>Takes a bounce span from the pool (given back on undo); null when none fits.</summary>
@@ -45,7 +45,7 @@ public sealed partial class OptimizedSystem
 
     private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
     {
-        ulong limit = DmaRules.MinNotZero(mask, device.BusDmaLimit);
+        ulong limit = Pow2Math.MinNotZero(mask, device.BusDmaLimit);
         if (domain is { ForceAperture: true, IsDmaApi: true }) limit = Math.Min(limit, domain.Aperture.Last);
         return limit;
     }
@@ -66,7 +66,7 @@ public sealed partial class OptimizedSystem
     private Outcome MapPiece(Dev device, Route route, Dom? domain, Piece req, out MappingPart part)
     {
         part = null!;
-        ulong busLimit = DmaRules.MinNotZero(req.Mask, device.BusDmaLimit);
+        ulong busLimit = Pow2Math.MinNotZero(req.Mask, device.BusDmaLimit);
         switch (route)
         {
             case Route.Blocked:
@@ -120,12 +120,12 @@ public sealed partial class OptimizedSystem
         }
         const string overflow = "DMA address overflow";
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NotCapable, overflow);
-        if (req.Length > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
-        ulong slotBytes = IovaSpace.AlignUp(req.Length, Swiotlb.SlotSize, out _);
-        var span = TakeBounceSpan(slotBytes, Swiotlb.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
+        if (req.Length > SwiotlbGeometry.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
+        ulong slotBytes = Pow2Math.AlignUp(req.Length, SwiotlbGeometry.SlotSize);
+        var span = TakeBounceSpan(slotBytes, SwiotlbGeometry.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
         if (span is null)
         {
-            bool anyIgnoringLimit = SwiotlbSlots!.Alloc(slotBytes, Swiotlb.SlotSize, ulong.MaxValue, device.Config.SegmentBoundaryMask, claim: false) is not null;
+            bool anyIgnoringLimit = SwiotlbSlots!.Alloc(slotBytes, SwiotlbGeometry.SlotSize, ulong.MaxValue, device.Config.SegmentBoundaryMask, claim: false) is not null;
             return anyIgnoringLimit || pool.Start > busLimit
                 ? Fail(DmaErrorKind.NotCapable, $"{overflow}; no bounce slot below the limit")
                 : Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; the swiotlb pool is full");
@@ -175,7 +175,7 @@ public sealed partial class OptimizedSystem
         ulong granule = domain.Granule, offset = req.Phys % granule;
         if (device.Config.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
             return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned buffer, and no bounce path through GART/TCE");
-        ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
+        ulong bytes = Pow2Math.AlignUp(offset + req.Length, granule);
         var range = AllocIova(device, domain, bytes, limit, boundary);
         if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no room for {Hex.Format(bytes)} bytes in domain {domain.Id}");
         if (InstallMapping(domain, range.Value, range.Value.Start, req.Phys - offset, bytes, prot) is Failed failed) return failed;
@@ -187,7 +187,7 @@ public sealed partial class OptimizedSystem
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
-        ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
+        ulong bytes = Pow2Math.AlignUp(offset + req.Length, granule);
         ulong mappedPhys = req.Phys - offset, reachedPhys = req.Phys;
         int? bounceId = null;
         bool unaligned = ((req.Phys | req.Length) & (granule - 1)) != 0;
@@ -195,7 +195,7 @@ public sealed partial class OptimizedSystem
         {
             if (!req.MayBounce) return Fail(DmaErrorKind.Unaligned, "untrusted device, unaligned buffer that cannot be bounced");
             if (Platform.SwiotlbPool is null) return Fail(DmaErrorKind.NoBounceBuffer, "DMA bounce buffers are inactive");
-            if (bytes > Swiotlb.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, "too large for swiotlb");
+            if (bytes > SwiotlbGeometry.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, "too large for swiotlb");
             var span = TakeBounceSpan(bytes, granule, ulong.MaxValue, ulong.MaxValue);
             if (span is null) return Fail(DmaErrorKind.NoBounceBuffer, "the swiotlb pool is full");
             var slot = AddBounce(device.Id, span.Value, req.Phys, span.Value.Start + offset, req.Length, true);
@@ -255,7 +255,7 @@ public sealed partial class OptimizedSystem
         if (coherent && phys % 4096 != 0) return Fail(DmaErrorKind.InvalidArgument, "a coherent buffer is page aligned");
         var route = RouteOf(device, out var domain);
         ulong mask = coherent ? device.CoherentMask : device.DmaMask;
-        var req = new Piece(phys, length, DmaRules.ProtFor(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
+        var req = new Piece(phys, length, DirectionProt.For(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
         var outcome = MapPiece(device, route, domain, req, out var part);
         if (!outcome.IsSuccess) return outcome;
         var mapping = Record(device, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);

@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 
 namespace DmaVerify.Optimized.Dma;
 
@@ -18,7 +18,7 @@ public sealed partial class OptimizedSystem
         if (regions.Any(r => r.Type == ReservedRegionType.Msi && r.Range.Contains(doorbell))) return new Mapped(new DmaAddr(doorbell));
         var swMsi = regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi);
         if (route == Route.Unmanaged && swMsi is null) return new Mapped(new DmaAddr(doorbell));
-        ulong granule = domain!.Granule, page = IovaSpace.AlignDown(doorbell, granule), offset = doorbell - page;
+        ulong granule = domain!.Granule, page = Pow2Math.AlignDown(doorbell, granule), offset = doorbell - page;
         if (domain.MsiPages.TryGetValue(page, out var existing)) return new Mapped(new DmaAddr(existing.Iova + offset));
         ulong iova;
         if (route == Route.Unmanaged && swMsi is not null)

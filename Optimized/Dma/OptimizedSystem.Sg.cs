@@ -1,5 +1,5 @@
+using DmaVerify.Contracts;
 using DmaVerify.Optimized.Dma.Kernels;
-using DmaVerify.Model;
 
 namespace DmaVerify.Optimized.Dma;
 
@@ -21,7 +21,7 @@ public sealed partial class OptimizedSystem
                 return Fail(DmaErrorKind.InvalidArgument, $"entry {i} longer than the segment boundary");
         }
         var route = RouteOf(device, out var domain);
-        var prot = DmaRules.ProtFor(op.Direction);
+        var prot = DirectionProt.For(op.Direction);
         return route switch
         {
             Route.Blocked or Route.Unmanaged => MapPiece(device, route, domain, default, out _),
@@ -34,7 +34,7 @@ public sealed partial class OptimizedSystem
     private Outcome FinishSg(Dev device, MapSg op, List<MappingPart> parts, List<DmaSegment> segments, Dom? limitDomain)
     {
         foreach (var segment in segments)
-            if (IovaSpace.CrossesBoundary(AddrRange.FromLength(segment.Dma.Value, segment.Length), device.Config.SegmentBoundaryMask))
+            if (Pow2Math.CrossesBoundary(segment.Dma.Value, segment.Length, device.Config.SegmentBoundaryMask))
                 return Fail(DmaErrorKind.InvalidArgument, $"DMA segment {segment} would cross the segment boundary");
         ulong size = 0;
         foreach (var s in op.Segments) size += s.Length;
@@ -72,7 +72,7 @@ public sealed partial class OptimizedSystem
         {
             var seg = op.Segments[i];
             offsets[i] = seg.Phys.Value % granule;
-            ulong length = IovaSpace.AlignUp(seg.Length + offsets[i], granule, out _);
+            ulong length = Pow2Math.AlignUp(seg.Length + offsets[i], granule);
             ulong pad = SgRules.PadBefore(i, mask, iovaLen, length);
             if (pad != 0)
             {
@@ -165,7 +165,7 @@ public sealed partial class OptimizedSystem
                     return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned entry, and no bounce path through the GART");
             if (domain.Aperture.Start > busLimit) return Fail(DmaErrorKind.NotCapable, "the GART aperture is beyond the DMA limit");
             ulong firstOffset = op.Segments[first].Phys.Value % page;
-            var pageCounts = members.Select(k => IovaSpace.AlignUp(op.Segments[k].Phys.Value % page + op.Segments[k].Length, page, out _)).ToList();
+            var pageCounts = members.Select(k => Pow2Math.AlignUp(op.Segments[k].Phys.Value % page + op.Segments[k].Length, page)).ToList();
             ulong bytes = 0;
             foreach (var c in pageCounts) bytes += c;
             var range = AllocIova(device, domain, bytes, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask);

@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 using DmaVerify.Optimized.Iova;
 using DmaVerify.Optimized.PageTables;
 

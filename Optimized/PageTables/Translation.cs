@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 
 namespace DmaVerify.Optimized.PageTables;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 
 namespace DmaVerify.Properties;

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Harness;
 
 namespace DmaVerify.Properties;

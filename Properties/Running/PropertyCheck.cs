@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using FsCheck;
 using FsCheck.Fluent;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using DmaVerify.Contracts;
 using DmaVerify.Harness;
 
 namespace DmaVerify.Properties;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Xml.Linq;
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Check;
 using DmaVerify.Cli.Text;
 using DmaVerify.Cli.Verbs;

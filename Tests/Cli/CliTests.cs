@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DmaVerify.Contracts;
 using DmaVerify.Cli;
 using DmaVerify.Cli.Text;
 using DmaVerify.Cli.Verbs;

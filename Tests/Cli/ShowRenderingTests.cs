@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Show;
 using DmaVerify.Model;
 

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Dma;

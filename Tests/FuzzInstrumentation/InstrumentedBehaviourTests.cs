@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using DmaVerify.Contracts;
 using DmaVerify.Fuzz.Instrumentation;
 using DmaVerify.Fuzz.TestTargets;
 using DmaVerify.Model;
@@ -25,9 +26,12 @@ public class InstrumentedBehaviourTests(InstrumentedFixture fixture) : IClassFix
             Assert.StartsWith(fixture.CacheDir, copy.Location, StringComparison.Ordinal);
         }
         Assert.False(InstrumentationMarker.IsPresent(typeof(ScenarioDigest).Assembly));
-        // The instrumented Optimized binds to the instrumented Model, not the original.
-        var modelSeenByOptimized = fixture.Loaded["DmaVerify.Optimized"].GetReferencedAssemblies().Single(a => a.Name == "DmaVerify.Model");
-        Assert.Same(fixture.Loaded["DmaVerify.Model"], fixture.Loaded.Context.LoadFromAssemblyName(modelSeenByOptimized));
+        // The instrumented Optimized and Model bind to the instrumented Contracts, not the original.
+        foreach (var side in new[] { "DmaVerify.Optimized", "DmaVerify.Model" })
+        {
+            var contractsSeen = fixture.Loaded[side].GetReferencedAssemblies().Single(a => a.Name == "DmaVerify.Contracts");
+            Assert.Same(fixture.Loaded["DmaVerify.Contracts"], fixture.Loaded.Context.LoadFromAssemblyName(contractsSeen));
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Fuzz.Decoding;
 using DmaVerify.Fuzz.Targets;
 using DmaVerify.Model;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DmaVerify.Contracts;
 using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Mutation;
 using DmaVerify.Fuzz.Targets;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
 

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 using static DmaVerify.Tests.Model.Kit;
 

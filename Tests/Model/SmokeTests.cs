@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 
 namespace DmaVerify.Tests.Model;

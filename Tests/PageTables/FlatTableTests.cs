@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Model;
 using DmaVerify.Optimized.PageTables;
 
@@ -50,8 +51,9 @@ public class FlatTableTests
         var seams = (IPageTableInternals)tce;
         Assert.True(tce.Map(1UL << 32, 0x0009_8765_4321_0000, 0x1_0000, Prot.Read | Prot.Write).IsSuccess);
         Assert.Equal(0x0009_8765_4321_0003UL, seams.RawEntryForTest(1UL << 32, 0));
-        Assert.True(tce.Map((1UL << 33) - 0x1_0000, 0, 0x1_0000, Prot.Write).IsSuccess); // last TCE, PA 0, write-only
-        Assert.Equal(new Translation(0x10, Prot.Write, (1UL << 33) - 0x1_0000, 0x1_0000), tce.Translate((1UL << 33) - 0x1_0000 + 0x10));
+        Assert.True(tce.Map((1UL << 33) - 0x1_0000, 0, 0x1_0000, Prot.Write).IsSuccess); // last TCE, PA 0, asked write-only
+        // tce_build sets TCE_PCI_READ on every entry: a write-only request reads back read-write.
+        Assert.Equal(new Translation(0x10, Prot.Read | Prot.Write, (1UL << 33) - 0x1_0000, 0x1_0000), tce.Translate((1UL << 33) - 0x1_0000 + 0x10));
         Assert.Equal(DmaErrorKind.OutOfRange, tce.Map((1UL << 32) - 0x1_0000, 0, 0x1_0000, Prot.Read).Error);
         Assert.Equal(DmaErrorKind.OutOfRange, tce.Map(1UL << 33, 0, 0x1_0000, Prot.Read).Error);
         Assert.Equal(DmaErrorKind.Unaligned, tce.Map(1UL << 32, 0x1000, 0x1_0000, Prot.Read).Error);

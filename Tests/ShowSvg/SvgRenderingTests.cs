@@ -1,4 +1,5 @@
 using System.Globalization;
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Show.Svg;
 using DmaVerify.Model;
 using DmaVerify.Tests.Support;

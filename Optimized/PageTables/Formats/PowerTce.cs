@@ -1,4 +1,4 @@
-using DmaVerify.Model;
+using DmaVerify.Contracts;
 
 namespace DmaVerify.Optimized.PageTables;
 
@@ -44,8 +44,10 @@ public readonly struct PowerTce : IPteFormat
     public int LeafLevel(ulong size) => size == 1UL << _pageShift ? 0 : -1;
     public bool PaAllowed(ulong pa, ulong size) => true;
 
+    /// <summary>As tce_build does: every TCE grants the device read (TCE_PCI_READ); write is
+    /// added when the mapping asks for it.</summary>
     public ulong EncodeLeaf(ulong pa, ulong size, int level, Prot prot) =>
-        TcePte.Encode(pa, _pageShift, (prot & Prot.Read) != 0, (prot & Prot.Write) != 0);
+        TcePte.Encode(pa, _pageShift, read: true, (prot & Prot.Write) != 0);
     public ulong EncodeTable(ulong tablePa, int level) => throw new InvalidOperationException("a TCE table is flat");
     public PteKind Classify(ulong pte, int level) => TcePte.IsValid(pte) ? PteKind.Leaf : PteKind.Empty;
     public ulong LeafSize(ulong pte, int level) => 1UL << _pageShift;

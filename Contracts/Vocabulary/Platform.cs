@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// One translation unit. Which fields matter depends on <see cref="Kind"/>:

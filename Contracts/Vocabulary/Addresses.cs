@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>A CPU physical address (RAM, MMIO or a swiotlb slot). Never handed to a device as-is
 /// unless a bypass rule says the bus address equals it.</summary>

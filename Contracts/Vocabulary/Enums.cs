@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>DMA data direction (enum dma_data_direction).</summary>
 public enum DmaDirection { Bidirectional, ToDevice, FromDevice, None }

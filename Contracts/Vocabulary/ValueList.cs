@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>An immutable list with structural equality, so records that hold lists (sg entries,
 /// output segments) compare by content and round-trip tests can use ==.</summary>

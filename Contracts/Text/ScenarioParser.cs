@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// Reads the scenario text form (grammar: <see cref="ScenarioPrinter"/>). Answers a

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// The seed systems (DESIGN §2.2). Each preset is a whole platform: memory map, bounce pool,

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>One op of a scenario and, optionally, the outcome recorded for it (written as a
 /// comment after the op in the text form).</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>A value to convert: its text, the column it starts at, and whether it was quoted.</summary>
 internal readonly record struct Val(string Text, int Column, bool Quoted)

@@ -1,6 +1,4 @@
-using DmaVerify.Model;
-
-namespace DmaVerify.Harness;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// An implementation checked against the reference model: it runs ops and exports its state in

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 internal enum TokenKind
 {

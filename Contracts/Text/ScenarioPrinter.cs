@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// Prints a <see cref="Scenario"/> in the scenario text form (DESIGN §2.1), the format of the

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// A DMA master as a scenario declares it. Masks may later change through SetMask; the values

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// A reserved region an IOMMU reports for its devices (struct iommu_resv_region).

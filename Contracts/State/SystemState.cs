@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// A snapshot of a whole DMA/IOMMU system in a form any system can produce: the reference model

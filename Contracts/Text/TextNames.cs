@@ -1,6 +1,6 @@
-using ProtBits = DmaVerify.Model.Prot;
+using ProtBits = DmaVerify.Contracts.Prot;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// The words of the scenario text form (see <see cref="ScenarioPrinter"/> for the grammar):

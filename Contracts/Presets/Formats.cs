@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>The page-table geometries the presets use (facts: reference notes §6).</summary>
 public static class Formats

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>An error answer: a kind that tests and oracles compare, and a message for people.</summary>
 public sealed record DmaError(DmaErrorKind Kind, string Message)

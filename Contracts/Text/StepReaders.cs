@@ -1,6 +1,6 @@
-using N = DmaVerify.Model.TextNames;
+using N = DmaVerify.Contracts.TextNames;
 
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// The arguments of one verb: <c>key=value</c> pairs, bare flags and (for outcomes) positional

@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// One problem found while reading scenario text. <see cref="Line"/> and <see cref="Column"/>

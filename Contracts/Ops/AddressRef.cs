@@ -1,4 +1,4 @@
-namespace DmaVerify.Model;
+namespace DmaVerify.Contracts;
 
 /// <summary>
 /// How an op names a DMA address it was handed earlier. Generated and fuzzed sequences use
