@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
@@ -47,7 +48,7 @@ public static class VerifyCli
             replayFile,
         };
         var replayTarget = new Option<string>("--target") { Description = "FILE is a fuzz input (crash-, timeout- or corpus file) of this fuzz target." };
-        var replayImpl = new Option<string?>("--impl") { Description = $"Also run this implementation beside the model and show where they part ({string.Join(", ", Harness.Implementations.Names)}); fuzz inputs default to {Harness.Implementations.Optimized}." };
+        var replayImpl = new Option<string?>("--impl") { Description = $"Also run this implementation beside the model and show where they part ({string.Join(", ", Implementations.Names)}); fuzz inputs default to {Implementations.Registry.Default.Name}." };
         var saveRegression = new Option<bool>("--save-regression") { Description = "For fuzz inputs that fail: write the ops as a .scn into corpus/regressions/ (see --regression-dir)." };
         var regressionDir = new Option<string>("--regression-dir") { Description = "Where --save-regression writes.", DefaultValueFactory = _ => Path.Combine("corpus", "regressions") };
         replay.Add(replayTarget);

@@ -2,6 +2,7 @@ using System.Text;
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Optimized.Dma;
 
 namespace DmaVerify.Fuzz.TestTargets;
 
@@ -29,7 +30,7 @@ public static class ScenarioDigest
 
         if (!scenario.TryBuildPlatform(out var platform, out string error))
             return sb.Append("platform: ").AppendLine(error).ToString();
-        var refinement = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), Implementations.Factory(Implementations.Optimized));
+        var refinement = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), platform => new OptimizedSystem(platform));
         sb.Append("refinement: ").AppendLine(refinement.Finding?.ToString() ?? "passed");
         foreach (var step in refinement.Steps)
             sb.AppendLine(step.Expected is null ? "-" : ScenarioPrinter.FormatOutcome(step.Expected));

@@ -22,19 +22,16 @@ public sealed record CheckBudget(CheckLevel Level, double Scale, TimeSpan PerIte
 
 public enum CheckLevel { Quick, Default, Long }
 
-/// <summary>What a check item sees of the world: the implementations by name (tests swap in a
-/// bug-planted one here), the corpus folder and where to write artifacts.</summary>
+/// <summary>What a check item sees of the world: the implementations (tests swap in a registry
+/// with a bug-planted one), the corpus folder and where to write artifacts.</summary>
 public sealed record CheckEnvironment(
-    IReadOnlyDictionary<string, Func<PlatformConfig, ISystemUnderTest>> Implementations,
+    ImplementationRegistry Implementations,
     string? CorpusDirectory,
     string ArtifactDirectory)
 {
-    /// <summary>False when a caller (a test) swapped in its own implementations: engines that
-    /// can only run the registered ones (instrumented fuzzing) then fall back.</summary>
-    public bool UsesDefaultImplementations { get; init; } = true;
-
-    public static IReadOnlyDictionary<string, Func<PlatformConfig, ISystemUnderTest>> DefaultImplementations() =>
-        Harness.Implementations.Names.ToDictionary(n => n, Harness.Implementations.Factory, StringComparer.Ordinal);
+    /// <summary>False when the registry cannot be rebuilt beside instrumented copies (a test's
+    /// own, with no provider type): fuzz items then run uninstrumented.</summary>
+    public bool CanInstrument => Implementations.Provider is not null;
 }
 
 /// <summary>One unit of `verify check`: an engine's run on one target (a preset, or "-" for

@@ -38,8 +38,8 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
         foreach (var (preset, scenarios) in byPreset)
         {
             yield return new CheckItem("corpus:model", preset, $"corpus/model/{preset}", run => ReplayOnModel(scenarios, run.Cancel));
-            foreach (var (name, factory) in context.Implementations.OrderBy(i => i.Key, StringComparer.Ordinal))
-                yield return new CheckItem($"corpus:{name}", preset, $"corpus/{name}/{preset}", run => ReplayOnImplementation(scenarios, name, factory, run.Cancel));
+            foreach (var implementation in context.Implementations.All)
+                yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation.Name, implementation.Create, run.Cancel));
         }
     }
 

@@ -39,19 +39,11 @@ internal sealed class FuzzCheckSource : ICheckSource
             Seed = (uint)Math.Max(1, check.Budget.Seed),
             ArtifactPrefix = work + Path.DirectorySeparatorChar,
             PrintFinalStats = false,
-            NoInstrument = !environment.UsesDefaultImplementations,
+            NoInstrument = !environment.CanInstrument,
         };
         var log = new StatusWriter(check.Report);
-        IFuzzTarget target;
-        if (environment.UsesDefaultImplementations)
-        {
-            if (!TargetProvider.TryCreate(name, options, log, out target, out string error))
-                return new CheckOutcome(CheckStatus.Crashed, 0, "", error);
-        }
-        else
-        {
-            target = FuzzTargets.Create(name, environment.Implementations[Harness.Implementations.Optimized]);
-        }
+        if (!TargetProvider.TryCreate(name, options, environment.Implementations, log, out var target, out string error))
+            return new CheckOutcome(CheckStatus.Crashed, 0, "", error);
 
         var folders = new List<string> { work };
         if (environment.CorpusDirectory is { } corpus && Directory.Exists(Path.Combine(corpus, name)))

@@ -15,24 +15,12 @@ internal sealed class PropertyCheckSource : ICheckSource
 
     public IEnumerable<CheckItem> Items(CheckBudget budget, CheckEnvironment environment)
     {
-        foreach (var run in PropertyCatalogue.All)
+        foreach (var run in new PropertyCatalogue(environment.Implementations).All)
         {
-            var bound = Bind(run, environment);
-            if (bound is null) continue;
-            yield return new CheckItem($"props:{run.EngineName}", run.Preset, run.Name, check => Run(bound, check));
+            yield return new CheckItem($"props:{run.EngineName}", run.Preset, run.Name, check => Run(run, check));
         }
     }
 
-    /// <summary>The run against the environment's implementation of the same name; null when the
-    /// environment has no such implementation.</summary>
-    private static INamedRun? Bind(INamedRun run, CheckEnvironment environment) => run switch
-    {
-        PropertySpec { ImplementationName: { } name } spec =>
-            environment.Implementations.TryGetValue(name, out var factory) ? spec.With(name, factory) : null,
-        ConcurrencySpec spec =>
-            environment.Implementations.TryGetValue(spec.ImplementationName, out var factory) ? spec.With(spec.ImplementationName, factory) : null,
-        _ => run,
-    };
 
     private static CheckOutcome Run(INamedRun run, CheckRun check)
     {

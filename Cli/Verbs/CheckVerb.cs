@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using DmaVerify.Cli.Check;
 using DmaVerify.Cli.Text;
 
@@ -29,7 +30,7 @@ internal static class CheckVerb
             error.WriteLine($"verify check: --corpus {request.CorpusDirectory}: no such folder");
             return ExitCodes.BadInput;
         }
-        var context = environmentOverride ?? new CheckEnvironment(CheckEnvironment.DefaultImplementations(), corpus, ArtifactFolder(corpus));
+        var context = environmentOverride ?? new CheckEnvironment(Implementations.Registry, corpus, ArtifactFolder(corpus));
         var sources = CheckSources.All(text);
         var unknown = request.Engines.Where(e => !sources.Any(s => Matches(s.Engine, e) || e.StartsWith(s.Engine + ":", StringComparison.Ordinal))).ToList();
         if (unknown.Count > 0)

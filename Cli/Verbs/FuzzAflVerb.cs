@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using System.Diagnostics;
 using System.Reflection;
 using DmaVerify.Fuzz.Afl;
@@ -16,7 +17,7 @@ internal static class FuzzAflVerb
         string cacheDir = cache ?? InstrumentedAssemblies.DefaultCacheDir;
         FuzzAction Load() => AssemblyTarget.IsAssemblyTarget(target)
             ? AssemblyTarget.Load(target, cacheDir, instrument)
-            : InstrumentedFuzzTargets.Load(target, cacheDir);
+            : InstrumentedFuzzTargets.Load(target, cacheDir, Implementations.Registry);
         try
         {
             return AflAdapter.Run(Load, SameCommand(), input, output, error);

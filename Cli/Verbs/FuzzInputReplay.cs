@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using DmaVerify.Contracts;
 using DmaVerify.Cli.Text;
 using DmaVerify.Fuzz.Engine;
@@ -33,7 +34,7 @@ internal static class FuzzInputReplay
             error.WriteLine($"{path}: error: cannot read: {e.Message}");
             return ExitCodes.BadInput;
         }
-        if (!FuzzTargets.TryCreate(target, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
+        if (!FuzzTargets.TryCreate(target, Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
             error.WriteLine($"{path}: error: {problem}");
             return ExitCodes.BadInput;

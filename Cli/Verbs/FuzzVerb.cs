@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Mutation;
 
@@ -19,7 +20,7 @@ internal static class FuzzVerb
             var childArgs = args.Where(a => !a.StartsWith("-jobs=", StringComparison.Ordinal) && !a.StartsWith("-workers=", StringComparison.Ordinal));
             return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs], options, error);
         }
-        if (!TargetProvider.TryCreate(target, options, error, out var fuzzTarget, out problem))
+        if (!TargetProvider.TryCreate(target, options, Implementations.Registry, error, out var fuzzTarget, out problem))
         {
             error.WriteLine($"verify fuzz: {problem}");
             return ExitCodes.BadInput;

@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using DmaVerify.Contracts;
 using DmaVerify.Cli.Text;
 using DmaVerify.Model;
@@ -16,7 +17,7 @@ internal static class ReplayVerb
         if (target is null && File.Exists(path) && !LooksLikeText(path, text))
             target = FuzzInputReplay.GuessTarget(path);
         if (target is not null)
-            return FuzzInputReplay.Run(path, target, implementation ?? Harness.Implementations.Optimized, regressionDir, output, error, text);
+            return FuzzInputReplay.Run(path, target, implementation ?? Implementations.Registry.Default.Name, regressionDir, output, error, text);
         if (implementation is not null)
             return ScenarioRefinementReplay.Run(path, implementation, output, error, text);
         int exit = Run(path, output, error, text);

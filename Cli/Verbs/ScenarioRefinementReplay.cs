@@ -1,3 +1,4 @@
+using DmaVerify.Cli.Composition;
 using DmaVerify.Contracts;
 using DmaVerify.Cli.Text;
 using DmaVerify.Harness;
@@ -12,7 +13,7 @@ internal static class ScenarioRefinementReplay
 {
     public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text)
     {
-        if (!Implementations.TryGetFactory(implementation, out var factory, out string why))
+        if (!Implementations.Registry.TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;
@@ -25,7 +26,7 @@ internal static class ScenarioRefinementReplay
         }
 
         output.WriteLine($"replay {path}: preset {scenario.Preset}, {ReplayVerb.Plural(scenario.Steps.Count, "step")}, model vs {implementation}");
-        var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), factory);
+        var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), chosen.Create);
         for (int i = 0; i < report.Steps.Count; i++)
         {
             var step = report.Steps[i];

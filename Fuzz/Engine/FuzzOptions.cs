@@ -36,8 +36,8 @@ public sealed record FuzzOptions
     public int TimeoutExitCode { get; init; } = 1;
     /// <summary>Check invariants after every n-th step instead of once per input.</summary>
     public int InvariantEvery { get; init; }
-    /// <summary>The implementation checked against the model.</summary>
-    public string Implementation { get; init; } = Harness.Implementations.Optimized;
+    /// <summary>The implementation checked against the model; null = the registry's default.</summary>
+    public string? Implementation { get; init; }
     /// <summary>0: run the targets from instrumented copies when available; 1: never instrument.</summary>
     public bool NoInstrument { get; init; }
     /// <summary>Where instrumented copies are cached (default: $DMAVERIFY_CACHE or ~/.cache/dmaverify/instrumented).</summary>

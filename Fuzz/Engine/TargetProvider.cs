@@ -2,12 +2,13 @@ using System.Buffers;
 using System.Reflection;
 using DmaVerify.Fuzz.Instrumentation;
 using DmaVerify.Fuzz.Targets;
+using DmaVerify.Harness;
 
 namespace DmaVerify.Fuzz.Engine;
 
 /// <summary>
-/// Finds a target for the engine. By default the target runs from instrumented copies of Model,
-/// Optimized and Harness (made into a cache folder on first use, reused after), so coverage is
+/// Finds a target for the engine. By default the target runs from instrumented copies of Contracts,
+/// Model, Optimized and Harness (made into a cache folder on first use, reused after), so coverage is
 /// the code's own edges plus the target's outcome features; this assembly is loaded beside them
 /// uninstrumented, so the decoder's own branches do not count as coverage. With
 /// -no_instrument=1, or when instrumenting fails (the message says why), the target runs
@@ -15,11 +16,11 @@ namespace DmaVerify.Fuzz.Engine;
 /// </summary>
 public static class TargetProvider
 {
-    public static bool TryCreate(string name, FuzzOptions options, TextWriter log, out IFuzzTarget target, out string error)
+    public static bool TryCreate(string name, FuzzOptions options, ImplementationRegistry implementations, TextWriter log, out IFuzzTarget target, out string error)
     {
         target = null!;
         var targetOptions = new ScenarioTargetOptions { Implementation = options.Implementation, InvariantEvery = options.InvariantEvery };
-        if (!FuzzTargets.TryCreate(name, targetOptions, out var plain, out error)) return false;
+        if (!FuzzTargets.TryCreate(name, implementations, targetOptions, out var plain, out error)) return false;
         target = plain;
         if (options.NoInstrument)
         {
@@ -29,13 +30,9 @@ public static class TargetProvider
         string cache = options.InstrumentCache ?? InstrumentedAssemblies.DefaultCacheDir;
         try
         {
-            var loaded = InstrumentedAssemblies.Load(cache, InstrumentedAssemblies.Default, loadPlain: [typeof(TargetEntryPoint).Assembly.GetName().Name!]);
-            foreach (var result in loaded.Results)
+            var (run, instrumented) = TargetEntryPoint.LoadInstrumented(name, options.Implementation, options.InvariantEvery, implementations, cache);
+            foreach (var result in instrumented)
                 log.WriteLine($"INFO: instrumented: {result}");
-            var entry = loaded[typeof(TargetEntryPoint).Assembly.GetName().Name!]
-                .GetType(typeof(TargetEntryPoint).FullName!, throwOnError: true)!
-                .GetMethod(nameof(TargetEntryPoint.Create))!;
-            var run = (ReadOnlySpanAction<byte, object?>)entry.Invoke(null, [name, options.Implementation, options.InvariantEvery])!;
             target = new InstrumentedTarget(name, run);
             return true;
         }

@@ -16,7 +16,7 @@ public static class FuzzTargets
     /// <summary>Every target name, presets first.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Presets.Names, Mixed];
 
-    public static bool TryCreate(string name, ScenarioTargetOptions options, out ScenarioTarget target, out string error)
+    public static bool TryCreate(string name, ImplementationRegistry implementations, ScenarioTargetOptions options, out ScenarioTarget target, out string error)
     {
         target = null!;
         if (!Names.Contains(name, StringComparer.Ordinal))
@@ -24,15 +24,16 @@ public static class FuzzTargets
             error = $"unknown fuzz target '{name}'; known: {string.Join(", ", Names)}";
             return false;
         }
-        if (!Implementations.TryGetFactory(options.Implementation, out var factory, out error)) return false;
-        target = Create(name, factory, options.InvariantEvery);
+        if (!implementations.TryGet(options.Implementation, out var implementation, out error)) return false;
+        target = Create(name, implementation.Create, options.InvariantEvery);
         return true;
     }
 
-    public static ScenarioTarget Create(string name, ScenarioTargetOptions? options = null)
+    /// <summary>Throws <see cref="ArgumentException"/> for an unknown target or implementation.</summary>
+    public static ScenarioTarget Create(string name, ImplementationRegistry implementations, ScenarioTargetOptions? options = null)
     {
         options ??= new ScenarioTargetOptions();
-        return TryCreate(name, options, out var target, out var error) ? target : throw new ArgumentException(error, nameof(name));
+        return TryCreate(name, implementations, options, out var target, out var error) ? target : throw new ArgumentException(error, nameof(name));
     }
 
     /// <summary>A target over a caller's implementation (tests plant bugs this way).</summary>

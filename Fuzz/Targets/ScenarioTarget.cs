@@ -8,8 +8,9 @@ namespace DmaVerify.Fuzz.Targets;
 /// <summary>How a scenario target judges an input.</summary>
 public sealed record ScenarioTargetOptions
 {
-    /// <summary>The implementation checked against the model (a name from <see cref="Implementations"/>).</summary>
-    public string Implementation { get; init; } = Implementations.Optimized;
+    /// <summary>The implementation checked against the model (a name in the registry the
+    /// target is made from); null = the registry's default.</summary>
+    public string? Implementation { get; init; }
 
     /// <summary>Check the implementation's state against every invariant after every n-th step;
     /// 0 = once, after the last op. Every step is thorough and slower (an export per step).</summary>

@@ -1,18 +1,39 @@
 using System.Buffers;
+using DmaVerify.Harness;
 
 namespace DmaVerify.Fuzz.Targets;
 
 /// <summary>
 /// How the engine reaches a target that lives in another load context (the copy of this
-/// assembly loaded beside instrumented Model/Optimized/Harness): by reflection on this type,
-/// getting back a delegate of a BCL type, which both contexts share. The delegate throws what
-/// the target throws (FuzzFinding of that context, or the crash).
+/// assembly loaded beside instrumented Contracts/Model/Optimized/Harness): by reflection on this
+/// type, getting back a delegate of a BCL type, which both contexts share. The implementations
+/// come from <paramref name="implementationProvider"/> as that context sees it (see
+/// <see cref="ImplementationRegistry.FromProvider"/>). The delegate throws what the target
+/// throws (FuzzFinding of that context, or the crash).
 /// </summary>
 public static class TargetEntryPoint
 {
-    public static ReadOnlySpanAction<byte, object?> Create(string name, string implementation, int invariantEvery)
+    public static ReadOnlySpanAction<byte, object?> Create(string name, string? implementation, int invariantEvery, Type implementationProvider)
     {
-        var target = FuzzTargets.Create(name, new ScenarioTargetOptions { Implementation = implementation, InvariantEvery = invariantEvery });
+        var registry = ImplementationRegistry.FromProvider(implementationProvider);
+        var target = FuzzTargets.Create(name, registry, new ScenarioTargetOptions { Implementation = implementation, InvariantEvery = invariantEvery });
         return (data, _) => target.Run(data);
+    }
+
+    /// <summary>Loads the instrumented copies with this assembly and the provider's assembly
+    /// beside them, and returns the target's entry in that context.</summary>
+    public static (ReadOnlySpanAction<byte, object?> Run, IReadOnlyList<Instrumentation.InstrumentationResult> Instrumented) LoadInstrumented(
+        string name, string? implementation, int invariantEvery, ImplementationRegistry implementations, string cacheDir)
+    {
+        var provider = implementations.Provider
+            ?? throw new Instrumentation.InstrumentationException("these implementations have no provider type, so they cannot be rebuilt beside instrumented copies");
+        var self = typeof(TargetEntryPoint).Assembly;
+        var loaded = Instrumentation.InstrumentedAssemblies.Load(cacheDir, Instrumentation.InstrumentedAssemblies.Default,
+            loadPlain: [self.Location, provider.Assembly.Location]);
+        var providerInContext = loaded[provider.Assembly.GetName().Name!].GetType(provider.FullName!, throwOnError: true)!;
+        var entry = loaded[self.GetName().Name!].GetType(typeof(TargetEntryPoint).FullName!, throwOnError: true)!
+            .GetMethod(nameof(Create))!;
+        var run = (ReadOnlySpanAction<byte, object?>)entry.Invoke(null, [name, implementation, invariantEvery, providerInContext])!;
+        return (run, loaded.Results);
     }
 }

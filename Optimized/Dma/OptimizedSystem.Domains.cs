@@ -82,11 +82,9 @@ public sealed partial class OptimizedSystem
         return new SpanAllocator(first, aperture.Last, format.GranuleShift);
     }
 
-    private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift) => Options.Allocator switch
-    {
-        IovaAllocatorKind.LinuxStyle => new LinuxStyleIovaAllocator(startPfn, granuleShift),
-        _ => new AugmentedIovaAllocator(startPfn, granuleShift),
-    };
+    private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift) =>
+        Options.IovaAllocator(startPfn, granuleShift)
+        ?? throw new InvalidOperationException($"the IOVA allocator factory of '{Options.Name}' returned null");
 
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
         new(Pow2Math.AlignDown(range.Start, granule), range.Last | (granule - 1));

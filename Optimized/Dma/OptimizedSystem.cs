@@ -15,7 +15,7 @@ namespace DmaVerify.Optimized.Dma;
 /// state). The IOVA allocators have their own tree lock and per-thread magazines, so the lock
 /// order is system → allocator slot → depot → tree.</para>
 /// </summary>
-public sealed partial class OptimizedSystem
+public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncompleteness
 {
     public PlatformConfig Platform { get; }
     private readonly TablePageAllocator _tablePages = new();
@@ -38,6 +38,8 @@ public sealed partial class OptimizedSystem
 
     public OptimizedSystemOptions Options { get; }
 
+    public string Name => Options.Name;
+
     /// <summary>Allocations LinuxStyle's max32 shortcut refused (zero with the augmented allocator).</summary>
     public Max32ShortcutLog Max32Shortcut { get; } = new();
 
@@ -56,6 +58,14 @@ public sealed partial class OptimizedSystem
     {
         get { lock (_gate) return _tablePages.Attempts; }
     }
+
+    void ISystemUnderTest.FailNthAllocation(int n) => FailNthTablePage(n);
+    long ISystemUnderTest.AllocationAttempts => TablePageAttempts;
+
+    public string? KnownIncompletenessOfLastOp => Max32Shortcut.LastOpRefused
+        ? "LinuxStyle's max32_alloc_size shortcut refused the allocation without walking the tree (known Linux incompleteness)"
+        : null;
+    public string KnownIncompletenessSummary => Max32Shortcut.ToString();
 
     public Outcome Apply(Op op)
     {

@@ -3,6 +3,7 @@ using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Properties.Tests.Support;
 using Xunit.Abstractions;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Properties.Tests.Catalogue;
 
@@ -21,7 +22,7 @@ public class LongRunTests(ITestOutputHelper output)
     public void ThousandOpSequencesRefineTheModel(string preset)
     {
         if (!LongRuns.Enabled) { output.WriteLine($"set {LongRuns.Variable}=1 to run"); return; }
-        var spec = PropertyCatalogue.Refinement(Implementations.Optimized, preset) with
+        var spec = PropertyCatalogue.Refinement(Implementations.Registry.Get(Implementations.Optimized), preset) with
         {
             Name = $"long/refine/optimized/{preset}", DefaultBudget = 10, EndSize = 100, InvariantEvery = 100,
             Generation = new GenerationOptions { OpsPerSize = 10 },
@@ -34,7 +35,7 @@ public class LongRunTests(ITestOutputHelper output)
     public void TenThousandLiveMappingsRefineTheModel()
     {
         if (!LongRuns.Enabled) { output.WriteLine($"set {LongRuns.Variable}=1 to run"); return; }
-        var spec = PropertyCatalogue.Refinement(Implementations.Optimized, Presets.X86Vtd) with { InvariantEvery = 1000 };
+        var spec = PropertyCatalogue.Refinement(Implementations.Registry.Get(Implementations.Optimized), Presets.X86Vtd) with { InvariantEvery = 1000 };
         var options = new GenerationOptions { Kinds = OpKinds.Map, Swarm = false, MaxExtraDevices = 0 };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var c = CaseGen.Ops(Presets.X86Vtd, ValueList<DeviceConfig>.Empty, options.Kinds, 12_000, 100, 20_261_122, options);

@@ -3,6 +3,7 @@ using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Properties.Tests.Support;
 using Xunit.Abstractions;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Properties.Tests.Concurrency;
 
@@ -23,7 +24,7 @@ public class LinearizabilityTests(ITestOutputHelper output)
     /// <summary>Outcomes a real sequential run gives, to build histories from.</summary>
     private static List<Outcome> Sequential(params Op[] ops)
     {
-        var system = Implementations.Factory(Implementations.Optimized)(Vtd);
+        var system = Implementations.Registry.Get(Implementations.Optimized).Create(Vtd);
         return ops.Select(system.Apply).ToList();
     }
 
@@ -81,16 +82,16 @@ public class LinearizabilityTests(ITestOutputHelper output)
     [Fact]
     public void ASerializedImplementationIsAlwaysLinearizable()
     {
-        var run = PropertyCatalogue.Linearizability(Implementations.Optimized, Presets.X86Vtd);
-        var serialized = run.With("optimized+serialized", Serialized.Over(Implementations.Factory(Implementations.Optimized)));
+        var run = PropertyCatalogue.Linearizability(Implementations.Registry.Get(Implementations.Optimized), Presets.X86Vtd);
+        var serialized = run.With("optimized+serialized", Serialized.Over(Implementations.Registry.Get(Implementations.Optimized).Create));
         TestLog.MustPass(serialized, output, TestLog.Options(output) with { IgnoreEnvironment = true });
     }
 
     [Fact]
     public void APlantedCheckThenActRaceIsFoundAndShrunk()
     {
-        var run = PropertyCatalogue.Linearizability(Implementations.Optimized, Presets.X86Vtd);
-        var racy = run.With("optimized+check-then-act-unmap", CheckThenActUnmap.Over(Implementations.Factory(Implementations.Optimized))) with
+        var run = PropertyCatalogue.Linearizability(Implementations.Registry.Get(Implementations.Optimized), Presets.X86Vtd);
+        var racy = run.With("optimized+check-then-act-unmap", CheckThenActUnmap.Over(Implementations.Registry.Get(Implementations.Optimized).Create)) with
         {
             Name = "linearizable/optimized+check-then-act-unmap/x86-vtd",
         };

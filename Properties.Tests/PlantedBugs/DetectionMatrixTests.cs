@@ -1,3 +1,4 @@
+using DmaVerify.Properties.Tests.Catalogue;
 using System.Globalization;
 using System.Text;
 using DmaVerify.Properties.Tests.Support;
@@ -21,7 +22,7 @@ public class DetectionMatrixTests(ITestOutputHelper output)
         var ci = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine("| run | cases | seconds | cases/s | ops/s | result |").AppendLine("|---|---|---|---|---|---|");
-        foreach (var run in PropertyCatalogue.All)
+        foreach (var run in TestCatalogue.Default.All)
         {
             var r = run.Run(new PropertyRunOptions { IgnoreEnvironment = true, WriteRegression = false });
             text.AppendLine(ci, $"| {run.Name} | {r.TestsRun} | {r.Seconds:F1} | {r.CasesPerSecond:F1} | {(r.Seconds > 0 ? r.OpsRun / r.Seconds : 0):F0} | {(r.Passed ? "passed" : $"FAILED {r.Finding?.Signature}")} |");
@@ -29,7 +30,7 @@ public class DetectionMatrixTests(ITestOutputHelper output)
         var bugs = PlantedBug.All.Keys.ToList();
         text.AppendLine().Append("| run | ").AppendJoin(" | ", bugs).AppendLine(" | found |")
             .Append("|---|").Append(string.Concat(bugs.Select(_ => "---|"))).AppendLine("---|");
-        foreach (var spec in PropertyCatalogue.All.OfType<PropertySpec>().Where(s => s.Implementation is not null))
+        foreach (var spec in TestCatalogue.Default.All.OfType<PropertySpec>().Where(s => s.Implementation is not null))
         {
             int found = 0;
             text.Append(ci, $"| {spec.Name} |");

@@ -1,6 +1,7 @@
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Properties.Tests.PlantedBugs;
 
@@ -20,7 +21,7 @@ public static class PlantedBug
 
     /// <summary>A catalogue run redirected at the named bug planted over the optimized implementation.</summary>
     public static PropertySpec Planted(PropertySpec run, string bug) =>
-        run.With($"{Implementations.Optimized}+{bug}", All[bug](Implementations.Factory(Implementations.Optimized))) with
+        run.With($"{Implementations.Optimized}+{bug}", All[bug](Implementations.Registry.Get(Implementations.Optimized).Create)) with
         {
             Name = $"{run.Name}+{bug}",
         };

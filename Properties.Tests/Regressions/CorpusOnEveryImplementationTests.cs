@@ -1,13 +1,14 @@
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Properties.Tests.Regressions;
 
 /// <summary>
 /// Every scenario under corpus/ (examples and the regression files the property runs write to
 /// corpus/regressions/) replayed against every implementation in
-/// <see cref="Implementations.Names"/>, with the model judging each step. (Tests' CorpusReplayTests
+/// <see cref="Implementations.Registry"/>, with the model judging each step. (Tests' CorpusReplayTests
 /// replays them on the model alone.)
 /// </summary>
 public class CorpusOnEveryImplementationTests
@@ -28,7 +29,7 @@ public class CorpusOnEveryImplementationTests
         var parsed = ScenarioParser.ParseFile(Path.Combine(RepoRoot(), relativePath));
         Assert.True(parsed.IsSuccess, parsed.ErrorText);
         if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Tests' corpus test judges files that do not build
-        var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), Implementations.Factory(implementation));
+        var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), Implementations.Registry.Get(implementation).Create);
         Assert.True(report.Passed, $"{relativePath} on {implementation}: {report.Finding}");
     }
 

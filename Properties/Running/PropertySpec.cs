@@ -16,7 +16,7 @@ public sealed record PropertySpec : INamedRun
     public required Engine Engine { get; init; }
     /// <summary>The catalogue's short engine name ("invariants", "refine", "topology", "faults").</summary>
     public required string EngineName { get; init; }
-    /// <summary>Implementation name as in <see cref="Implementations.Names"/>; null for the model alone.</summary>
+    /// <summary>Implementation name as in its registry; null for the model alone.</summary>
     public string? ImplementationName { get; init; }
     public Func<PlatformConfig, ISystemUnderTest>? Implementation { get; init; }
     public int DefaultBudget { get; init; } = 30;

@@ -6,6 +6,7 @@ using DmaVerify.Cli.Text;
 using DmaVerify.Cli.Verbs;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.CliCheck;
 
@@ -55,11 +56,10 @@ public sealed class CheckVerbTests : IDisposable
     public void APlantedBugFailsTheCheckAndPrintsTheReplayCommand()
     {
         // Planted: every single map answers one page above the address it really mapped.
-        var planted = new Dictionary<string, Func<PlatformConfig, ISystemUnderTest>>
-        {
-            ["optimized"] = p => new ShiftedMaps(Implementations.Factory("optimized")(p)),
-        };
-        var (code, output, _) = Check(Quick("corpus"), new CheckEnvironment(planted, Corpus(), _dir) { UsesDefaultImplementations = false });
+        var optimized = Implementations.Registry.Get(Implementations.Optimized);
+        var planted = new ImplementationRegistry(provider: null,
+            [optimized with { Create = p => new ShiftedMaps(optimized.Create(p)) }]);
+        var (code, output, _) = Check(Quick("corpus"), new CheckEnvironment(planted, Corpus(), _dir));
         Assert.Equal(1, code);
         Assert.Contains("check: FAILED", output);
         Assert.Matches(@"replay: verify replay \S+\.scn --impl optimized", output);

@@ -2,6 +2,7 @@ using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Dma;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Dma;
 
@@ -32,7 +33,7 @@ public class LinuxStyleSystemTests
 
     private static RefinementOptions LinuxOptions(bool accept) => new()
     {
-        Model = Implementations.ModelOptionsFor(Implementations.LinuxStyle),
+        Model = Implementations.Registry.Get(Implementations.LinuxStyle).ModelOptions,
         AcceptKnownIncompleteness = accept,
         InvariantEvery = 16,
     };
@@ -41,20 +42,20 @@ public class LinuxStyleSystemTests
     public void Max32Shortcut_IsAnInv11DivergenceOfTheLinuxStyleSystem()
     {
         var ops = Max32Scenario();
-        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Factory(Implementations.LinuxStyle), LinuxOptions(accept: false));
+        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Registry.Get(Implementations.LinuxStyle).Create, LinuxOptions(accept: false));
         Assert.False(report.Passed);
         Assert.Equal(FindingKind.Divergence, report.Finding!.Kind);
         Assert.Equal("INV-11", report.Finding.Invariant);
         Assert.Equal(259, report.Finding.Step); // the map after the mask was widened
         // The optimized system (augmented tree) maps it.
-        var optimized = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Factory(Implementations.Optimized));
+        var optimized = RefinementSession.Run(Presets.Get(Presets.X86Vtd), ops, Implementations.Registry.Get(Implementations.Optimized).Create);
         Assert.True(optimized.Passed, optimized.Finding?.ToString());
     }
 
     [Fact]
     public void Max32Shortcut_IsCountedAsKnownIncompletenessWhenAccepted()
     {
-        var session = new RefinementSession(Presets.Get(Presets.X86Vtd), Implementations.Factory(Implementations.LinuxStyle), LinuxOptions(accept: true));
+        var session = new RefinementSession(Presets.Get(Presets.X86Vtd), Implementations.Registry.Get(Implementations.LinuxStyle).Create, LinuxOptions(accept: true));
         foreach (var op in Max32Scenario()) session.Step(op);
         Assert.Null(session.CheckInvariants());
         Assert.Null(session.Finding);
@@ -76,7 +77,7 @@ public class LinuxStyleSystemTests
     {
         // Planted: every map says OutOfIova; the implementation does not attribute it.
         var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), Max32Scenario(),
-            p => new Planted(Implementations.Factory(Implementations.LinuxStyle)(p), reason: null), LinuxOptions(accept: true));
+            p => new Planted(Implementations.Registry.Get(Implementations.LinuxStyle).Create(p), reason: null), LinuxOptions(accept: true));
         Assert.False(report.Passed);
         Assert.Equal("INV-11", report.Finding!.Invariant);
         Assert.Empty(report.KnownDeviations);
@@ -87,7 +88,7 @@ public class LinuxStyleSystemTests
     {
         // Planted: maps answer one page off and the implementation claims the shortcut anyway.
         var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), Max32Scenario(),
-            p => new Planted(Implementations.Factory(Implementations.LinuxStyle)(p), reason: "claimed", shiftInstead: true), LinuxOptions(accept: true));
+            p => new Planted(Implementations.Registry.Get(Implementations.LinuxStyle).Create(p), reason: "claimed", shiftInstead: true), LinuxOptions(accept: true));
         Assert.False(report.Passed);
         Assert.Equal(FindingKind.Divergence, report.Finding!.Kind);
         Assert.NotEqual("INV-11", report.Finding.Invariant);

@@ -2,6 +2,7 @@ using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using Xunit.Abstractions;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Dma;
 
@@ -37,10 +38,10 @@ public class LongRefinementTests(ITestOutputHelper output)
     public void MixedOpsRefineTheModel(string preset, string implementation)
     {
         var platform = Presets.Get(preset);
-        var session = new RefinementSession(platform, Implementations.Factory(implementation), new RefinementOptions
+        var session = new RefinementSession(platform, Implementations.Registry.Get(implementation).Create, new RefinementOptions
         {
             InvariantEvery = InvariantEvery,
-            Model = Implementations.ModelOptionsFor(implementation),
+            Model = Implementations.Registry.Get(implementation).ModelOptions,
             AcceptKnownIncompleteness = implementation == Implementations.LinuxStyle,
         });
         var generator = new DomainOps(platform, new Random(31_337 + preset.Length * 101));

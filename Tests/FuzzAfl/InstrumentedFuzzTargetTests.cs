@@ -2,6 +2,7 @@ using DmaVerify.Fuzz.Afl;
 using DmaVerify.Fuzz.Instrumentation;
 using DmaVerify.Fuzz.Targets;
 using DmaVerify.Tests.FuzzInstrumentation;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.FuzzAfl;
 
@@ -13,8 +14,8 @@ public class InstrumentedFuzzTargetTests(InstrumentedFixture fixture) : IClassFi
     [Fact]
     public void ANamedTargetRunsOnInstrumentedCopiesWithTheSameVerdictsAndFillsTheMap()
     {
-        var instrumented = InstrumentedFuzzTargets.Load("mixed", fixture.CacheDir);
-        var original = FuzzTargets.Create("mixed");
+        var instrumented = InstrumentedFuzzTargets.Load("mixed", fixture.CacheDir, Implementations.Registry);
+        var original = FuzzTargets.Create("mixed", Implementations.Registry);
         var random = new Random(5);
         using var map = new ManagedCoverageMap();
         int edges = 0;
@@ -35,7 +36,7 @@ public class InstrumentedFuzzTargetTests(InstrumentedFixture fixture) : IClassFi
     [Fact]
     public void AnUnknownTargetNameIsRefusedWithTheKnownNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => InstrumentedFuzzTargets.Load("no-such-target", fixture.CacheDir));
+        var e = Assert.Throws<ArgumentException>(() => InstrumentedFuzzTargets.Load("no-such-target", fixture.CacheDir, Implementations.Registry));
         Assert.Contains("x86-vtd", e.Message);
     }
 

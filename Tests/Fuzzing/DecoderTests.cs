@@ -2,6 +2,7 @@ using DmaVerify.Contracts;
 using DmaVerify.Fuzz.Decoding;
 using DmaVerify.Fuzz.Targets;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Fuzzing;
 
@@ -15,7 +16,7 @@ public class DecoderTests
     {
         var random = new Random(20261122);
         var buffer = new byte[400];
-        var targets = FuzzTargets.Names.Select(n => FuzzTargets.Create(n)).ToArray();
+        var targets = FuzzTargets.Names.Select(n => FuzzTargets.Create(n, Implementations.Registry)).ToArray();
         for (int i = 0; i < 100_000; i++)
         {
             int length = random.Next(buffer.Length + 1);
@@ -32,7 +33,7 @@ public class DecoderTests
     public void DecodedScenariosRoundTripThroughTheTextForm()
     {
         var random = new Random(7);
-        var mixed = FuzzTargets.Create(FuzzTargets.Mixed);
+        var mixed = FuzzTargets.Create(FuzzTargets.Mixed, Implementations.Registry);
         for (int i = 0; i < 2_000; i++)
         {
             var bytes = new byte[random.Next(200)];
@@ -48,7 +49,7 @@ public class DecoderTests
     [Fact]
     public void DecodingIsPureAndShortInputsAreFine()
     {
-        var target = FuzzTargets.Create(Presets.X86Vtd);
+        var target = FuzzTargets.Create(Presets.X86Vtd, Implementations.Registry);
         Assert.Empty(target.Decode([]).Ops);
         Assert.Empty(target.Decode([1, 2, 3, 4]).Ops);
         Assert.Single(target.Decode([0, 0, 0, 0, 0]).Ops); // a started record is zero-padded
@@ -66,7 +67,7 @@ public class DecoderTests
             .Add(new OpRecord(OpKind.Map, Target: 1, Flags: 1, Size: FuzzInputBuilder.SizeOf(0x3000), Anchor: low, Value: 0x2000))
             .Add(new OpRecord(OpKind.Unmap, Target: 1, Flags: 1))
             .ToArray();
-        var ops = FuzzTargets.Create(Presets.Direct).Decode(bytes).Ops;
+        var ops = FuzzTargets.Create(Presets.Direct, Implementations.Registry).Decode(bytes).Ops;
         Assert.Equal(new Map(1, new PhysAddr(platform.Ram[0].Start + 0x2000), 0x3000, DmaDirection.ToDevice), ops[0]);
         Assert.Equal(new Unmap(1, new LiveRef(0), 0x3000, DmaDirection.ToDevice), ops[1]); // length 0 = the device's last map
     }
@@ -74,7 +75,7 @@ public class DecoderTests
     [Fact]
     public void MixedHeaderPicksEveryPreset()
     {
-        var mixed = FuzzTargets.Create(FuzzTargets.Mixed);
+        var mixed = FuzzTargets.Create(FuzzTargets.Mixed, Implementations.Registry);
         var seen = Enumerable.Range(0, FuzzTargets.MixedPresets.Count).Select(i => mixed.Decode([(byte)i]).Preset).ToHashSet();
         Assert.Equal(FuzzTargets.MixedPresets.ToHashSet(), seen);
     }

@@ -6,6 +6,7 @@ using DmaVerify.Fuzz.Targets;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using Xunit.Abstractions;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Fuzzing;
 
@@ -39,14 +40,14 @@ public sealed class FuzzEngineTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void FixedSeedRunsAreReproducible()
     {
-        var first = Fuzz(FuzzTargets.Create(Presets.Direct), "-runs=3000 -seed=11 -reload=0", Folder("a"));
-        var second = Fuzz(FuzzTargets.Create(Presets.Direct), "-runs=3000 -seed=11 -reload=0", Folder("b"));
+        var first = Fuzz(FuzzTargets.Create(Presets.Direct, Implementations.Registry), "-runs=3000 -seed=11 -reload=0", Folder("a"));
+        var second = Fuzz(FuzzTargets.Create(Presets.Direct, Implementations.Registry), "-runs=3000 -seed=11 -reload=0", Folder("b"));
         Assert.Equal(0, first.ExitCode);
         Assert.True(first.NewUnits > 5, $"only {first.NewUnits} new units");
         Assert.Equal((first.Runs, first.NewUnits, first.CorpusUnits, first.Edges, first.Features),
                      (second.Runs, second.NewUnits, second.CorpusUnits, second.Edges, second.Features));
         Assert.Equal(CorpusNames(Folder("a")), CorpusNames(Folder("b")));
-        var third = Fuzz(FuzzTargets.Create(Presets.Direct), "-runs=3000 -seed=12 -reload=0", Folder("c"));
+        var third = Fuzz(FuzzTargets.Create(Presets.Direct, Implementations.Registry), "-runs=3000 -seed=12 -reload=0", Folder("c"));
         Assert.NotEqual(CorpusNames(Folder("a")), CorpusNames(Folder("c")));
         _ = third;
     }
@@ -55,7 +56,7 @@ public sealed class FuzzEngineTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void CorpusFilesAreNamedBySha1()
     {
-        Fuzz(FuzzTargets.Create(Presets.ArmSmmu), "-runs=500 -seed=2", Folder("c"));
+        Fuzz(FuzzTargets.Create(Presets.ArmSmmu, Implementations.Registry), "-runs=500 -seed=2", Folder("c"));
         var names = CorpusNames(Folder("c"));
         Assert.NotEmpty(names);
         foreach (string name in names)
@@ -111,14 +112,14 @@ public sealed class FuzzEngineTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void MergeKeepsOnlyInputsWithNewCoverage()
     {
-        Fuzz(FuzzTargets.Create(Presets.K8Gart), "-runs=1500 -seed=3 -reload=0", Folder("big"));
+        Fuzz(FuzzTargets.Create(Presets.K8Gart, Implementations.Registry), "-runs=1500 -seed=3 -reload=0", Folder("big"));
         int before = CorpusNames(Folder("big")).Length;
         // Every input twice over: duplicates under other names bring nothing.
         Directory.CreateDirectory(Folder("dup"));
         foreach (string name in CorpusNames(Folder("big")))
             File.Copy(Path.Combine(Folder("big"), name), Path.Combine(Folder("dup"), "copy-" + name));
         var output = new StringWriter();
-        Assert.Equal(0, CorpusMerger.Run(FuzzTargets.Create(Presets.K8Gart), [Folder("merged"), Folder("big"), Folder("dup")], output));
+        Assert.Equal(0, CorpusMerger.Run(FuzzTargets.Create(Presets.K8Gart, Implementations.Registry), [Folder("merged"), Folder("big"), Folder("dup")], output));
         log.WriteLine(output.ToString());
         int merged = CorpusNames(Folder("merged")).Length;
         Assert.InRange(merged, 1, before);

@@ -5,6 +5,7 @@ using DmaVerify.Fuzz.Mutation;
 using DmaVerify.Fuzz.Targets;
 using DmaVerify.Model;
 using Xunit.Abstractions;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Fuzzing;
 
@@ -56,7 +57,7 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
         // Resume: the new engine loads every file the killed one left.
         var output = new StringWriter();
         var options = FuzzOptions.TryParse(["-runs=" + (files.Length + 200), "-seed=10"], out var o, out _) ? o : null!;
-        var result = new FuzzEngine(FuzzTargets.Create(Presets.ArmSmmu), options, FuzzDictionary.ForTarget(Presets.ArmSmmu), output).Run([corpus]);
+        var result = new FuzzEngine(FuzzTargets.Create(Presets.ArmSmmu, Implementations.Registry), options, FuzzDictionary.ForTarget(Presets.ArmSmmu), output).Run([corpus]);
         log.WriteLine(string.Join("\n", output.ToString().Split('\n').Where(l => !l.Contains("\tNEW "))));
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"INFO: seed corpus: files: {files.Length} ", output.ToString());

@@ -1,5 +1,6 @@
 using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Targets;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.Fuzzing;
 
@@ -35,7 +36,7 @@ public class SeedCorpusTests
     [MemberData(nameof(Targets))]
     public void SeedsRunCleanAgainstTheOptimizedImplementation(string target)
     {
-        var fuzzTarget = FuzzTargets.Create(target);
+        var fuzzTarget = FuzzTargets.Create(target, Implementations.Registry);
         foreach (var seed in SeedCorpus.For(target))
             fuzzTarget.Run(seed);
     }

@@ -1,6 +1,7 @@
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.HarnessTests;
 
@@ -15,7 +16,7 @@ public class RefinementSessionTests
     [Fact]
     public void OptimizedAgreesWithTheModelOnASimpleRun()
     {
-        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), MapThenUnmap, Implementations.Factory(Implementations.Optimized));
+        var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), MapThenUnmap, Implementations.Registry.Get(Implementations.Optimized).Create);
         Assert.True(report.Passed, report.Finding?.ToString());
         Assert.Equal(2, report.Steps.Count);
         Assert.All(report.Steps, s => Assert.True(s.Expected!.IsSuccess));
@@ -26,7 +27,7 @@ public class RefinementSessionTests
     {
         // Planted: every map answers with an address one page off.
         var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), MapThenUnmap,
-            p => new Decorated(Implementations.Factory(Implementations.Optimized)(p), o => o is Mapped m ? m with { Dma = new DmaAddr(m.Dma.Value + 0x1000) } : o));
+            p => new Decorated(Implementations.Registry.Get(Implementations.Optimized).Create(p), o => o is Mapped m ? m with { Dma = new DmaAddr(m.Dma.Value + 0x1000) } : o));
         Assert.False(report.Passed);
         Assert.Equal(FindingKind.Divergence, report.Finding!.Kind);
         Assert.Equal(0, report.Finding.Step);
@@ -37,7 +38,7 @@ public class RefinementSessionTests
     public void AThrowingImplementationIsACrashFindingNotAnException()
     {
         var report = RefinementSession.Run(Presets.Get(Presets.X86Vtd), MapThenUnmap,
-            p => new Decorated(Implementations.Factory(Implementations.Optimized)(p), _ => throw new InvalidOperationException("boom")));
+            p => new Decorated(Implementations.Registry.Get(Implementations.Optimized).Create(p), _ => throw new InvalidOperationException("boom")));
         Assert.Equal(FindingKind.ImplementationCrash, report.Finding!.Kind);
         Assert.Contains("boom", report.Finding.Message);
     }
@@ -46,7 +47,7 @@ public class RefinementSessionTests
     public void AfterAFindingFurtherStepsAreRefused()
     {
         var session = new RefinementSession(Presets.Get(Presets.X86Vtd),
-            p => new Decorated(Implementations.Factory(Implementations.Optimized)(p), _ => new Failed(DmaErrorKind.InvalidArgument, "internal error: planted")));
+            p => new Decorated(Implementations.Registry.Get(Implementations.Optimized).Create(p), _ => new Failed(DmaErrorKind.InvalidArgument, "internal error: planted")));
         var first = session.Step(MapThenUnmap[0]);
         Assert.NotNull(first);
         Assert.Same(first, session.Step(MapThenUnmap[1]));
@@ -56,7 +57,7 @@ public class RefinementSessionTests
     [Fact]
     public void UnknownImplementationNamesTheKnownOnes()
     {
-        Assert.False(Implementations.TryGetFactory("nope", out _, out var error));
+        Assert.False(Implementations.Registry.TryGet("nope", out _, out var error));
         Assert.Contains("optimized", error);
     }
 

@@ -1,6 +1,7 @@
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.Cli.Composition;
 
 namespace DmaVerify.Tests.ShowSvg;
 
@@ -37,7 +38,7 @@ internal static class MsiBlindCounterexample
     public static Result Run()
     {
         var platform = Presets.Get(Preset);
-        var optimized = Implementations.Factory(Implementations.Optimized);
+        var optimized = Implementations.Registry.Get(Implementations.Optimized).Create;
         var session = new RefinementSession(platform, p => optimized(WithoutMsiRegions(p)));
         foreach (var op in Ops)
             if (session.Step(op) is not null) break;

@@ -1,0 +1,80 @@
+using System.Reflection;
+using DmaVerify.Contracts;
+using DmaVerify.Model;
+
+namespace DmaVerify.Harness;
+
+/// <summary>An implementation an engine can be asked for by name (<c>--impl NAME</c>): how to
+/// build one over a platform, and the model options it is checked with.</summary>
+public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnderTest> Create, ModelOptions ModelOptions)
+{
+    /// <summary>The refinement options every engine starts from for this implementation.</summary>
+    public RefinementOptions Refinement(int invariantEvery = 1) => new() { InvariantEvery = invariantEvery, Model = ModelOptions };
+}
+
+/// <summary>
+/// The implementations by name. The harness knows none of them: the composition root (the CLI)
+/// builds the registry and hands it to the engines. A registry built by a static
+/// <c>Registry</c> property of a <see cref="Provider"/> type can be rebuilt inside another load
+/// context (the instrumented copies a fuzzer runs), where the types are not the caller's.
+/// </summary>
+public sealed class ImplementationRegistry
+{
+    private readonly Dictionary<string, Implementation> _byName = new(StringComparer.Ordinal);
+
+    /// <param name="provider">The type whose public static <c>Registry</c> property returns
+    /// this registry, or null when it cannot be rebuilt elsewhere (a test's own registry).</param>
+    /// <param name="implementations">The first one is the default.</param>
+    public ImplementationRegistry(Type? provider, IEnumerable<Implementation> implementations)
+    {
+        Provider = provider;
+        var all = implementations.ToList();
+        if (all.Count == 0) throw new ArgumentException("a registry needs at least one implementation", nameof(implementations));
+        foreach (var implementation in all)
+            if (!_byName.TryAdd(implementation.Name, implementation))
+                throw new ArgumentException($"implementation '{implementation.Name}' is registered twice", nameof(implementations));
+        Default = all[0];
+        Names = [.. _byName.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    public Type? Provider { get; }
+
+    /// <summary>What engines run when no <c>--impl</c> is given.</summary>
+    public Implementation Default { get; }
+
+    /// <summary>Every name, in a stable order.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    public IEnumerable<Implementation> All => Names.Select(n => _byName[n]);
+
+    public bool TryGet(string? name, out Implementation implementation, out string error)
+    {
+        if (name is null)
+        {
+            implementation = Default;
+            error = "";
+            return true;
+        }
+        if (_byName.TryGetValue(name, out implementation!))
+        {
+            error = "";
+            return true;
+        }
+        error = $"unknown implementation '{name}'; known: {string.Join(", ", Names)}";
+        return false;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for an unknown name.</summary>
+    public Implementation Get(string? name) =>
+        TryGet(name, out var implementation, out var error) ? implementation : throw new ArgumentException(error, nameof(name));
+
+    /// <summary>The registry a provider type builds (its public static <c>Registry</c>
+    /// property), resolved in whatever load context holds <paramref name="provider"/>.</summary>
+    public static ImplementationRegistry FromProvider(Type provider)
+    {
+        var property = provider.GetProperty("Registry", BindingFlags.Public | BindingFlags.Static)
+            ?? throw new ArgumentException($"{provider.FullName} has no public static Registry property", nameof(provider));
+        return property.GetValue(null) as ImplementationRegistry
+            ?? throw new ArgumentException($"{provider.FullName}.Registry is not an {nameof(ImplementationRegistry)} of this load context", nameof(provider));
+    }
+}
