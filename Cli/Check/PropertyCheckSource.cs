@@ -28,6 +28,7 @@ internal sealed class PropertyCheckSource : ICheckSource
         {
             Budget = check.Budget.Scaled(run.DefaultBudget),
             IgnoreEnvironment = true,
+            StartSeed = PropertyEnvironment.SeedFor(run.Name, (ulong)check.Budget.Seed),
             RegressionDirectory = Path.Combine(check.Environment.ArtifactDirectory, "regressions"),
             Log = line => check.Report(line),
         });

@@ -54,7 +54,7 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; unmap them before changing its domain");
         if (RefuseDomainFor(config, iommu, domain.Type) is Failed refused) return refused;
         if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
-        Set(device.Domain, domain.Id, v => device.Domain = v);
+        MoveDevice(device, config, domain.Id);
         return Done.Instance;
     }
 
@@ -81,8 +81,25 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; the group type changes only with no driver bound");
         var domain = NewDefaultDomain(iommu, op.Type);
         if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
-        Set(device.Domain, domain.Id, v => device.Domain = v);
+        MoveDevice(device, config, domain.Id);
         return new DomainAllocated(domain.Id);
+    }
+
+    /// <summary>
+    /// The device leaves its domain for <paramref name="domain"/>. When it was the last device
+    /// of its IOMMU in the old domain, the IOMMU detaches from that domain: it invalidates what
+    /// its IOTLB caches for it (Linux flushes the domain id's IOTLB on the last detach and then
+    /// frees the id; an entry left behind would translate for the next domain given that id).
+    /// Other IOMMUs of the old domain keep their entries.
+    /// </summary>
+    private void MoveDevice(DeviceState device, DeviceConfig config, int domain)
+    {
+        var old = device.Domain is int id ? State.Domain(id) : null;
+        Set(device.Domain, domain, v => device.Domain = v);
+        if (old is null || old.Id == domain || config.Iommu is not int unit) return;
+        if (State.DevicesIn(old.Id).Any(d => Platform.Device(d.Id)!.Iommu == unit)) return;
+        foreach (var entry in old.Iotlb.Where(e => e.Iommu == unit).ToList())
+            RemoveFromList(old.Iotlb, entry);
     }
 
     private Outcome DoSetMask(SetMask op)

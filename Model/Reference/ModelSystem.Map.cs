@@ -280,11 +280,12 @@ public sealed partial class ModelSystem
     {
         var candidates = State.MappingsOf(device).Where(m => m.Dma.Value == address).ToList();
         if (candidates.Count <= 1) return candidates.FirstOrDefault();
-        if (handle is LiveRef { Offset: 0 } live && State.MappingsOf(device).ElementAtOrDefault(live.Index) is DmaMapping named)
-            return named;
+        // dma-debug's hash lookup sees only (device, address) and takes the entry that matches
+        // best (type, size, nents, direction); the handle the op names only breaks a tie.
+        var named = handle is LiveRef { Offset: 0 } live ? State.MappingsOf(device).ElementAtOrDefault(live.Index) : null;
         return candidates.OrderByDescending(m =>
-            (m.Kind == kind ? 8 : 0) + (size is null || size == m.Size ? 4 : 0) + (nents is null || nents == m.Nents ? 2 : 0) +
-            (direction is null || direction == m.Direction ? 1 : 0)).First();
+            (m.Kind == kind ? 16 : 0) + (size is null || size == m.Size ? 8 : 0) + (nents is null || nents == m.Nents ? 4 : 0) +
+            (direction is null || direction == m.Direction ? 2 : 0) + (m == named ? 1 : 0)).First();
     }
 
     /// <summary>Every unmap: the dma-debug checks first (each misuse its own error, no state

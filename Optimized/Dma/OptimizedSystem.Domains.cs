@@ -170,11 +170,19 @@ public sealed partial class OptimizedSystem
         return null;
     }
 
+    /// <summary>Moves a device to <paramref name="domain"/>; it is the last step of a
+    /// successful op. When the device was the last one its IOMMU had in the old domain, that
+    /// IOMMU's IOTLB entries for the old domain go: the IOMMU frees the domain id on detach and
+    /// may give it to another domain, where a stale entry would translate.</summary>
     private void SetDeviceDomain(Dev device, int domain)
     {
         int? old = device.Domain;
         device.Domain = domain;
         OnUndo(() => device.Domain = old);
+        if (old is not int oldId || oldId == domain || device.Config.Iommu is not int unit || DomainOf(oldId) is not Dom left) return;
+        if (_devices.Values.Any(d => d.Domain == oldId && d.Config.Iommu == unit)) return;
+        foreach (var key in left.Iotlb.Keys.Where(k => k.Iommu == unit).ToList())
+            left.Iotlb.Remove(key);
     }
 
     private Outcome DoAttach(Attach op)

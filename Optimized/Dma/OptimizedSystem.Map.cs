@@ -267,10 +267,12 @@ public sealed partial class OptimizedSystem
     {
         if (!device.ByDma.TryGetValue(address, out var candidates) || candidates.Count == 0) return null;
         if (candidates.Count == 1) return candidates[0];
-        if (handle is LiveRef { Offset: 0 } live && live.Index >= 0 && live.Index < device.Mappings.Count) return device.Mappings[live.Index];
+        // dma-debug sees only the address: the best-matching entry wins; the named handle only
+        // breaks a tie between equally good ones.
+        var named = handle is LiveRef { Offset: 0 } live && live.Index >= 0 && live.Index < device.Mappings.Count ? device.Mappings[live.Index] : null;
         return candidates.OrderBy(m => m.Id).OrderByDescending(m =>
-            (m.Kind == kind ? 8 : 0) + (size is null || size == m.Size ? 4 : 0) + (nents is null || nents == m.Nents ? 2 : 0) +
-            (direction is null || direction == m.Direction ? 1 : 0)).First();
+            (m.Kind == kind ? 16 : 0) + (size is null || size == m.Size ? 8 : 0) + (nents is null || nents == m.Nents ? 4 : 0) +
+            (direction is null || direction == m.Direction ? 2 : 0) + (ReferenceEquals(m, named) ? 1 : 0)).First();
     }
 
     private Outcome DoUnmap(int deviceId, AddressRef handle, MappingKind kind, ulong? size, DmaDirection? direction, int? nents)

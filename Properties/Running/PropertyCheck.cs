@@ -27,7 +27,7 @@ public sealed class PropertyCheck<TCase> where TCase : class
 
     public PropertyResult Run(int budget, PropertyRunOptions options)
     {
-        var replay = options.ResolveReplay();
+        var replay = options.ResolveStart(Name);
         bool verbose = options.ResolveVerbose();
         var clock = Stopwatch.StartNew();
         int tests = 0;

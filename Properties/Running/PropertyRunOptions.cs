@@ -27,5 +27,18 @@ public sealed record PropertyRunOptions
 
     public bool ResolveVerbose() => Verbose || (!IgnoreEnvironment && PropertyEnvironment.Verbose());
 
+    /// <summary>The first seed of a run that replays nothing; null: <see cref="PropertyEnvironment.StartSeed"/>.</summary>
+    public ulong? StartSeed { get; init; }
+
+    /// <summary>Where a run named <paramref name="name"/> starts: the replay seed if one is
+    /// given, else a fixed start (null only for DMAVERIFY_SEED=random).</summary>
+    public ReplaySeed? ResolveStart(string name) =>
+        ResolveReplay() ?? ((StartSeed ?? PropertyEnvironment.StartSeed(name, IgnoreEnvironment)) is ulong seed
+            ? new ReplaySeed(seed, FixedGamma, null)
+            : null);
+
+    /// <summary>SplitMix's golden gamma (odd, as FsCheck's Rnd needs).</summary>
+    private const ulong FixedGamma = 0x9E3779B97F4A7C15UL;
+
     public ReplaySeed? ResolveReplay() => Replay ?? (IgnoreEnvironment ? null : PropertyEnvironment.Replay());
 }
