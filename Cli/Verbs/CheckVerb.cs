@@ -38,6 +38,19 @@ internal static class CheckVerb
             error.WriteLine($"verify check: unknown engine {string.Join(", ", unknown)}; known: {string.Join(", ", sources.Select(s => s.Engine))}");
             return ExitCodes.BadInput;
         }
+        var budget = CheckBudget.For(request.Level, request.Seed);
+        if (request.Targets.Count > 0)
+        {
+            var known = sources.SelectMany(s => s.Items(budget, context)).Select(i => i.Target).Distinct(StringComparer.Ordinal).ToList();
+            var unknownTargets = request.Targets.Where(t => !known.Contains(t, StringComparer.Ordinal)).ToList();
+            if (unknownTargets.Count > 0)
+            {
+                error.WriteLine($"verify check: unknown target {string.Join(", ", unknownTargets)}; known: {string.Join(", ", known.Order(StringComparer.Ordinal))}");
+                return ExitCodes.BadInput;
+            }
+        }
+        // Output paths are checked before hours of work, not after.
+        if (!CanWrite(request.ReportPath, "--report", error) || !CanWrite(request.JUnitPath, "--junit", error)) return ExitCodes.BadInput;
 
         // With --json the table's place on stdout is taken by the JSON, so progress goes to stderr.
         var progressWriter = request.Json ? error : output;
@@ -46,7 +59,6 @@ internal static class CheckVerb
             ? new LiveProgress(progressWriter)
             : new LineProgress(progressWriter);
 
-        var budget = CheckBudget.For(request.Level, request.Seed);
         var results = new CheckRunner(sources, progress).Run(budget, context,
             item => (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
                     && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal)),
@@ -71,6 +83,29 @@ internal static class CheckVerb
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>
         engine.Equals(filter, StringComparison.Ordinal) || engine.StartsWith(filter + ":", StringComparison.Ordinal);
+
+    /// <summary>Whether <paramref name="path"/> can be written: its folder exists or can be made,
+    /// and the file can be opened for writing (a probe file is removed again).</summary>
+    private static bool CanWrite(string? path, string option, TextWriter error)
+    {
+        if (path is null) return true;
+        try
+        {
+            string full = Path.GetFullPath(path);
+            if (Directory.Exists(full)) throw new IOException("is a folder");
+            var dir = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            bool existed = File.Exists(full);
+            using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write)) { }
+            if (!existed) File.Delete(full);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"verify check: {option} {path}: cannot write there ({e.Message}); nothing was run");
+            return false;
+        }
+    }
 
     private static bool TryWrite(string? path, Func<string> content, string option, TextWriter error)
     {

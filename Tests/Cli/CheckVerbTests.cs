@@ -93,9 +93,29 @@ public sealed class CheckVerbTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("no such folder", err);
 
-        (code, _, err) = Check(Quick() with { Targets = ["no-such-preset"] });
+        (code, _, err) = Check(Quick("corpus:model") with { Targets = ["x86-vtd"] });
+        Assert.Equal(0, code);
+
+        (code, var output, err) = Check(Quick() with { Targets = ["no-such-preset"] });
         Assert.Equal(2, code);
-        Assert.Contains("nothing matched", err);
+        Assert.Contains("unknown target no-such-preset; known: ", err);
+        Assert.DoesNotContain("PASSED", output);
+    }
+
+    [Theory]
+    [InlineData("/proc/nope/r.md")]
+    [InlineData("/proc/version/r.md")] // a folder under a regular file
+    public void AnUnwritableReportPathIsRefusedBeforeAnythingRuns(string path)
+    {
+        var (code, output, err) = Check(Quick("corpus:model") with { ReportPath = path });
+        Assert.Equal(2, code);
+        Assert.Contains($"--report {path}: cannot write there", err);
+        Assert.DoesNotContain("PASSED", output);
+        Assert.DoesNotContain("corpus:model", output);
+
+        (code, _, err) = Check(Quick("corpus:model") with { JUnitPath = _dir });
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
     }
 
     private sealed class ShiftedMaps(ISystemUnderTest inner) : ISystemUnderTest
