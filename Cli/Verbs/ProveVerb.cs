@@ -11,10 +11,33 @@ internal static class ProveVerb
 {
     public static int Run(string? filter, bool extended, string? smt2Directory, string testsDirectory, TextWriter output, TextWriter error)
     {
-        var selected = Select(filter, extended ? [.. ObligationCatalog.All, .. ObligationCatalog.Extended] : ObligationCatalog.All);
+        IReadOnlyList<Obligation> catalog = extended ? [.. ObligationCatalog.All, .. ObligationCatalog.Extended] : ObligationCatalog.All;
+        var unmatched = Unmatched(filter, catalog);
+        if (unmatched.Count > 0)
+        {
+            error.WriteLine($"verify prove: --filter: no obligation matches {string.Join(", ", unmatched.Select(p => $"'{p}'"))}; known: {string.Join(", ", catalog.Select(o => o.Id))}");
+            return ExitCodes.BadInput;
+        }
+        var selected = Select(filter, catalog);
         if (selected.Count == 0)
         {
-            error.WriteLine($"verify prove: no obligation matches '{filter}'; known: {string.Join(", ", ObligationCatalog.All.Select(o => o.Id))}");
+            error.WriteLine($"verify prove: no obligation matches '{filter}'; known: {string.Join(", ", catalog.Select(o => o.Id))}");
+            return ExitCodes.BadInput;
+        }
+        // Output folders are checked before any proof runs (--tests is made only when a
+        // counterexample needs it, so only a file in its place is refused here).
+        if (smt2Directory is not null)
+        {
+            try { Directory.CreateDirectory(smt2Directory); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                error.WriteLine($"verify prove: --smt2 {smt2Directory}: cannot write there ({e.Message}); nothing was run");
+                return ExitCodes.BadInput;
+            }
+        }
+        if (File.Exists(testsDirectory))
+        {
+            error.WriteLine($"verify prove: --tests {testsDirectory}: is a file, not a folder; nothing was run");
             return ExitCodes.BadInput;
         }
         try { output.WriteLine($"Z3 {Z3Context.Version}; {selected.Count} obligation(s)"); }
@@ -65,6 +88,12 @@ internal static class ProveVerb
         ProofStatus.NotLiftable => "NOT-LIFTABLE",
         _ => "LIFTER-BUG",
     };
+
+    /// <summary>The parts of the filter that select nothing (each part must select something).</summary>
+    private static List<string> Unmatched(string? filter, IReadOnlyList<Obligation> catalog) =>
+        string.IsNullOrWhiteSpace(filter) ? []
+            : [.. filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(p => !catalog.Any(o => o.Id.StartsWith(p, StringComparison.OrdinalIgnoreCase)))];
 
     /// <summary>Comma-separated ids or id prefixes ("PO-4" selects PO-40..PO-43); none = all.</summary>
     private static List<Obligation> Select(string? filter, IReadOnlyList<Obligation> catalog)

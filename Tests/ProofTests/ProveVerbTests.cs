@@ -28,4 +28,25 @@ public sealed class ProveVerbTests
         Assert.Equal(ExitCodes.BadInput, VerifyCli.Run(["prove", "--filter", "PO-99"], output, error));
         Assert.Contains("no obligation matches 'PO-99'", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void One_unknown_id_in_a_list_is_named_not_dropped()
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        Assert.Equal(ExitCodes.BadInput, VerifyCli.Run(["prove", "--filter", "PO-40,PO-4l"], output, error));
+        Assert.Contains("--filter: no obligation matches 'PO-4l'", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("PO-40 ", output.ToString(), StringComparison.Ordinal); // nothing was proved
+    }
+
+    [Theory]
+    [InlineData("--smt2", "/proc/nope")]
+    [InlineData("--tests", "/proc/version")]
+    public void An_unwritable_output_folder_is_refused_before_any_proof(string option, string path)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        Assert.Equal(ExitCodes.BadInput, VerifyCli.Run(["prove", "--filter", "PO-40", option, path], output, error));
+        Assert.Contains($"verify prove: {option} {path}: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("nothing was run", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
 }
