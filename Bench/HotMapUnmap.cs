@@ -7,7 +7,7 @@ namespace DmaVerify.Bench;
 /// <summary>
 /// Hot 4 KiB map + unmap with 10^4 live mappings on x86-vtd (DMA-FQ domain, magazines on):
 /// Optimized (the baseline of the ratio column), LinuxStyle, the reference model, and the
-/// "limit" (DESIGN §10: pop a free IOVA, store a PTE, clear it, push the IOVA back).
+/// "limit" (pop a free IOVA, store a PTE, clear it, push the IOVA back).
 /// </summary>
 [MemoryDiagnoser]
 public class HotMapUnmap

@@ -8,7 +8,7 @@ using DmaVerify.Cli.Verbs;
 namespace DmaVerify.Cli;
 
 /// <summary>
-/// The `verify` command line (DESIGN §9). <see cref="Run(string[], TextWriter, TextWriter)"/>
+/// The `verify` command line. <see cref="Run(string[], TextWriter, TextWriter)"/>
 /// is the whole program with its output streams passed in, so tests run it in-process.
 /// </summary>
 public static class VerifyCli

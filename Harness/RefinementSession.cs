@@ -21,7 +21,7 @@ public sealed record RefinementOptions
 }
 
 /// <summary>
-/// One model-vs-implementation run, a step at a time (DESIGN §6): each op goes to the
+/// One model-vs-implementation run, a step at a time: each op goes to the
 /// implementation, its outcome to <see cref="ModelSystem.Check"/>, which accepts any outcome the
 /// model allows and adopts its choices; the implementation's state is checked against the
 /// invariants. The first problem is kept as <see cref="Finding"/> and later steps are refused,

@@ -19,7 +19,7 @@ internal sealed record ScenarioTextResult(Scenario? Scenario, IReadOnlyList<Scen
     public bool Success => Scenario is not null && Errors.Count == 0;
 }
 
-/// <summary>What the CLI needs of the scenario text form (DESIGN §2.1).</summary>
+/// <summary>What the CLI needs of the scenario text form.</summary>
 internal interface IScenarioText
 {
     /// <summary>Never throws on malformed text: errors come back in the result.</summary>

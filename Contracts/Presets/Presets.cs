@@ -1,7 +1,7 @@
 namespace DmaVerify.Contracts;
 
 /// <summary>
-/// The seed systems (DESIGN §2.2). Each preset is a whole platform: memory map, bounce pool,
+/// The seed systems. Each preset is a whole platform: memory map, bounce pool,
 /// translation units with their reserved regions, and a handful of devices that exercise the
 /// preset's distinctive rules. Constants come from the reference notes; memory maps are
 /// plausible, chosen so that the interesting edges (4 GiB, HT hole, aperture, DDW limit) are

@@ -4,7 +4,7 @@ using System.Text;
 namespace DmaVerify.Contracts;
 
 /// <summary>
-/// Prints a <see cref="Scenario"/> in the scenario text form (DESIGN §2.1), the format of the
+/// Prints a <see cref="Scenario"/> in the scenario text form, the format of the
 /// regression files in corpus/, of printed counterexamples and of <c>verify replay FILE</c>.
 /// <see cref="ScenarioParser"/> reads it back: Parse(Print(s)) == s, and printing a parsed
 /// canonical text gives the same text.

@@ -26,7 +26,7 @@ public sealed record StepResult(Outcome Outcome, Divergence? Divergence)
 }
 
 /// <summary>
-/// The reference model (DESIGN §4): executable, obviously-right semantics of every op on every
+/// The reference model: executable, obviously-right semantics of every op on every
 /// preset. It keeps its state in a <see cref="SystemState"/> and changes it only through the
 /// undo-logged helpers in ModelSystem.Mutations.cs, so a failing op leaves nothing behind but
 /// what Linux keeps on failure (a PCI device's cleared 32-bit-first flag).

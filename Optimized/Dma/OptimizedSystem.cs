@@ -5,7 +5,7 @@ using DmaVerify.Optimized.PageTables;
 namespace DmaVerify.Optimized.Dma;
 
 /// <summary>
-/// The fast implementation of every op (DESIGN §5): per-domain IOVA allocators and page tables,
+/// The fast implementation of every op: per-domain IOVA allocators and page tables,
 /// dictionary IOTLBs, ring flush queues, dma-debug entries keyed by (device, dma). Every op
 /// either succeeds or is unrolled through a small undo log (failure atomicity, INV-15); the
 /// only effect kept on failure is a PCI device's cleared 32-bit-first flag (not on an injected

@@ -5,7 +5,7 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// k8-gart (reference notes §6.4, DESIGN §2.2). Aperture 0x4000_0000..0x43FF_FFFF (64 MiB);
+/// k8-gart. Aperture 0x4000_0000..0x43FF_FFFF (64 MiB);
 /// devices: 0 = 32-bit PCI, 1 = 64-bit PCI, 2 = 24-bit ISA; one domain for all of them.
 /// need_iommu = !dma_capable, plus "inside the aperture is always remapped". The GART bitmap
 /// allocator starts at bit 0, so on an empty table the first page handed out is the aperture's

@@ -5,7 +5,7 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// Refinement (DESIGN §4): Check judges an implementation's outcome; an allowed choice is adopted,
+/// Refinement: Check judges an implementation's outcome; an allowed choice is adopted,
 /// anything else is a divergence naming the invariant, and the model's state is left as it was.
 /// x86-vtd dev 3: non-PCI, 40-bit mask → limit 0xFF_FFFF_FFFF; lowest allocatable IOVA 0x1000;
 /// reserved MSI 0xFEE0_0000..0xFEEF_FFFF and RMRR 0x7A00_0000..0x7A0F_FFFF.

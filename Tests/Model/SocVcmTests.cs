@@ -5,7 +5,7 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// soc-vcm (DESIGN §2.2): SMMUs 0 and 1 (LPAE 4K, 32-bit IOVA) walk one shared page table for
+/// soc-vcm: SMMUs 0 and 1 (LPAE 4K, 32-bit IOVA) walk one shared page table for
 /// devices 0, 1 (behind SMMU 0) and 2 (behind SMMU 1); the GPU (3) has SMMU 2 with a 64K-granule
 /// stage-2 format and its own domain; the audio DSP (4) has no IOMMU. Nothing is reserved in the
 /// shared domain (SW_MSI is not reserved, no PCI devices), so its highest fit for n bytes is

@@ -5,7 +5,7 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// virtio on a base platform (DESIGN §2.2, INV-13). Dev 0 offers ACCESS_PLATFORM (a 64-bit PCI
+/// virtio on a base platform (INV-13). Dev 0 offers ACCESS_PLATFORM (a 64-bit PCI
 /// device using the DMA API); dev 1 does not: it puts physical addresses on the bus, so behind a
 /// paging IOMMU it sits in an identity domain, and where the base has no separate domains (GART,
 /// no IOMMU) it is not behind the IOMMU at all. Dev 2 is the base preset's first device.
