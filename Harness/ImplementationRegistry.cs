@@ -6,11 +6,7 @@ namespace DmaVerify.Harness;
 
 /// <summary>An implementation an engine can be asked for by name (<c>--impl NAME</c>): how to
 /// build one over a platform, and the model options it is checked with.</summary>
-public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnderTest> Create, ModelOptions ModelOptions)
-{
-    /// <summary>The refinement options every engine starts from for this implementation.</summary>
-    public RefinementOptions Refinement(int invariantEvery = 1) => new() { InvariantEvery = invariantEvery, Model = ModelOptions };
-}
+public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnderTest> Create, ModelOptions ModelOptions);
 
 /// <summary>
 /// The implementations by name. The harness knows none of them: the composition root (the CLI)

@@ -10,21 +10,29 @@ namespace DmaVerify.Cli.Check;
 /// </summary>
 internal sealed class CheckRunner(IReadOnlyList<ICheckSource> sources, ICheckProgress progress)
 {
-    public IReadOnlyList<CheckResult> Run(CheckBudget budget, CheckEnvironment context, Func<CheckItem, bool> selected, CancellationToken cancel)
+    /// <summary>Every source's items. A source whose listing throws gives one crashed item in
+    /// <c>ListingCrashes</c>, which no filter may drop (a tool error is never lost).</summary>
+    public (List<CheckItem> Items, List<CheckItem> ListingCrashes) List(CheckBudget budget, CheckEnvironment context)
     {
         var items = new List<CheckItem>();
+        var crashes = new List<CheckItem>();
         foreach (var source in sources)
         {
             try
             {
-                items.AddRange(source.Items(budget, context).Where(selected));
+                items.AddRange(source.Items(budget, context));
             }
             catch (Exception e)
             {
-                items.Add(new CheckItem(source.Engine, "-", $"{source.Engine} (listing)", _ =>
+                crashes.Add(new CheckItem(source.Engine, "-", $"{source.Engine} (listing)", _ =>
                     new CheckOutcome(CheckStatus.Crashed, 0, "", $"listing the {source.Engine} items threw {e.GetType().Name}: {e.Message}")));
             }
         }
+        return (items, crashes);
+    }
+
+    public IReadOnlyList<CheckResult> Run(IReadOnlyList<CheckItem> items, CheckBudget budget, CheckEnvironment context, CancellationToken cancel)
+    {
 
         var results = new List<CheckResult>(items.Count);
         progress.Started(items.Count);

@@ -39,9 +39,12 @@ internal static class CheckVerb
             return ExitCodes.BadInput;
         }
         var budget = CheckBudget.For(request.Level, request.Seed);
+        var progressWriter = request.Json ? error : output; // with --json the JSON takes stdout
+        var runner = new CheckRunner(sources, MakeProgress(progressWriter));
+        var (items, listingCrashes) = runner.List(budget, context);
         if (request.Targets.Count > 0)
         {
-            var known = sources.SelectMany(s => s.Items(budget, context)).Select(i => i.Target).Distinct(StringComparer.Ordinal).ToList();
+            var known = items.Select(i => i.Target).Distinct(StringComparer.Ordinal).ToList();
             var unknownTargets = request.Targets.Where(t => !known.Contains(t, StringComparer.Ordinal)).ToList();
             if (unknownTargets.Count > 0)
             {
@@ -52,17 +55,11 @@ internal static class CheckVerb
         // Output paths are checked before hours of work, not after.
         if (!CanWrite(request.ReportPath, "--report", error) || !CanWrite(request.JUnitPath, "--junit", error)) return ExitCodes.BadInput;
 
-        // With --json the table's place on stdout is taken by the JSON, so progress goes to stderr.
-        var progressWriter = request.Json ? error : output;
-        ICheckProgress progress = ReferenceEquals(progressWriter, Console.Out) && !Console.IsOutputRedirected
-            || ReferenceEquals(progressWriter, Console.Error) && !Console.IsErrorRedirected
-            ? new LiveProgress(progressWriter)
-            : new LineProgress(progressWriter);
-
-        var results = new CheckRunner(sources, progress).Run(budget, context,
-            item => (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
-                    && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal)),
-            CancellationToken.None);
+        var selected = items.Where(item =>
+            (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
+            && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal)))
+            .Concat(listingCrashes).ToList();
+        var results = runner.Run(selected, budget, context, CancellationToken.None);
 
         if (request.Json) output.WriteLine(CheckReports.Json(results));
         else CheckTable.Write(results, output);
@@ -79,6 +76,13 @@ internal static class CheckVerb
         if (results.Any(r => r.Outcome.Status == CheckStatus.Crashed)) return ExitCodes.Crashed;
         return results.Any(r => r.Outcome.Status == CheckStatus.Failed) ? ExitCodes.Failed : ExitCodes.Ok;
     }
+
+    /// <summary>Live progress on a terminal, a line per item otherwise.</summary>
+    private static ICheckProgress MakeProgress(TextWriter writer) =>
+        ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected
+        || ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected
+            ? new LiveProgress(writer)
+            : new LineProgress(writer);
 
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>

@@ -46,10 +46,6 @@ public sealed partial class OptimizedSystem
         domain.Window?.Free(range.Start);
     }
 
-    /// <summary>iommu_dma_alloc_iova rounds a length below 1 &lt;&lt; (IOVA_RANGE_CACHE_MAX_SIZE − 1)
-    /// granules up to a power of two, so that it fits an rcache size class.</summary>
-    private const ulong RcacheRoundUpBelow = 1UL << (MagazineRules.Classes - 1);
-
     /// <summary>An IOVA range of <paramref name="bytes"/> (granule multiple) at or below
     /// <paramref name="limit"/>; the recorded range is the size-aligned rounded one.</summary>
     private AddrRange? AllocIova(Dev device, Dom domain, ulong bytes, ulong limit, ulong boundary)
@@ -58,9 +54,8 @@ public sealed partial class OptimizedSystem
         ulong granule = domain.Granule;
         if (domain.Iova is IIovaAllocator allocator)
         {
-            ulong granules = bytes >> shift;
-            ulong pow2 = Pow2Math.RoundUpPow2(granules);
-            ulong size = granules < RcacheRoundUpBelow ? pow2 : granules;
+            // iommu_dma_alloc_iova rounds below 32 granules up to a power of two (an rcache class).
+            ulong size = IovaFit.FastSize(bytes >> shift);
             bool flag = device.Pci32First;
             ulong pfn = AllocDmaIova(allocator, size, limit >> shift, shift, ref flag);
             if (flag != device.Pci32First)

@@ -45,7 +45,7 @@ public sealed partial class OptimizedSystem
 
     private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
     {
-        ulong limit = Pow2Math.MinNotZero(mask, device.BusDmaLimit);
+        ulong limit = DmaWindow.MinNotZero(mask, device.BusDmaLimit);
         if (domain is { ForceAperture: true, IsDmaApi: true }) limit = Math.Min(limit, domain.Aperture.Last);
         return limit;
     }
@@ -66,7 +66,7 @@ public sealed partial class OptimizedSystem
     private Outcome MapPiece(Dev device, Route route, Dom? domain, Piece req, out MappingPart part)
     {
         part = null!;
-        ulong busLimit = Pow2Math.MinNotZero(req.Mask, device.BusDmaLimit);
+        ulong busLimit = DmaWindow.MinNotZero(req.Mask, device.BusDmaLimit);
         switch (route)
         {
             case Route.Blocked:
