@@ -39,7 +39,7 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
         {
             yield return new CheckItem("corpus:model", preset, $"corpus/model/{preset}", run => ReplayOnModel(scenarios, run.Cancel));
             foreach (var implementation in context.Implementations.All)
-                yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation.Name, implementation.Create, run.Cancel));
+                yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation, run.Cancel));
         }
     }
 
@@ -70,17 +70,19 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
     }
 
     private static CheckOutcome ReplayOnImplementation(
-        List<(string Path, Scenario? Scenario, string? Error)> scenarios, string name, Func<PlatformConfig, ISystemUnderTest> factory, CancellationToken ct)
+        List<(string Path, Scenario? Scenario, string? Error)> scenarios, Implementation implementation, CancellationToken ct)
     {
         long ops = 0;
+        var options = new RefinementOptions { Model = implementation.ModelOptions };
+        string replay(string path) => $"verify replay {path} --impl {implementation.Name}";
         foreach (var (path, scenario, _) in scenarios)
         {
             ct.ThrowIfCancellationRequested();
             if (scenario is null || !scenario.TryBuildPlatform(out var platform, out _)) continue; // the model item reports it
-            var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), factory);
+            var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), implementation.Create, options);
             ops += report.Steps.Count;
             if (report.Finding is { } f)
-                return CheckOutcome.Fail(ops, "ops", $"{path}: {f}", $"verify replay {path} --impl {name}");
+                return CheckOutcome.Fail(ops, "ops", $"{path}: {f}", replay(path));
         }
         return CheckOutcome.Pass(ops, "ops");
     }
