@@ -37,8 +37,7 @@ internal static class IovaSpaceTextRenderer
         output.WriteLine($"domain {d.Id}: {IovaSpaceView.TypeName(d.Type)}{(d.IsDefault ? ", default" : "")}; {iommu}, " +
                          $"{d.Format.Format}, granule {Sizes.Human(d.Granule)}");
         output.WriteLine($"  aperture    {Range(d.Aperture)} ({Sizes.Human(d.Aperture.Size)})" +
-                         $"{(d.ForceAperture ? "" : ", not enforced")}; allocations from {Hex.Format(d.AllocStart)}, " +
-                         (d.Policy == IovaPolicy.SizeAligned ? "size-aligned" : "page-granular"));
+                         $"{(d.ForceAperture ? "" : ", not enforced")}; " + Allocator(d));
         output.WriteLine("  devices     " + (view.Devices.Count == 0 ? "none" : string.Join(", ", view.Devices.Select(Name))));
 
         ulong mapped = 0;
@@ -47,6 +46,7 @@ internal static class IovaSpaceTextRenderer
         output.WriteLine($"  page table  {Count(d.Leaves.Count, "leaf", "leaves")}, {Sizes.Human(mapped)} mapped; " +
                          $"IOTLB {Count(d.Iotlb.Count, "entry", "entries")}; flush queue {d.FlushQueue.Count} pending, " +
                          $"flushes started {d.FlushStarted}, finished {d.FlushFinished}{timer}");
+        output.WriteLine($"  leaf sizes  {LeafSizes.PerPageSize(d.Leaves.Values, d.Format)}");
 
         output.WriteLine("  IOVA space, by address:");
         int w = Math.Max(10, view.Spans.Count == 0 ? 0 : view.Spans.Max(s => Hex.Format(s.Range.Last).Length));
@@ -80,6 +80,12 @@ internal static class IovaSpaceTextRenderer
             output.WriteLine($"    {"mapping #" + m.Index,-11} {Hex.Format(m.Mapping.Dma.Value)} {IovaSpaceView.Describe(m.Mapping)}");
     }
 
+    /// <summary>How IOVAs are chosen: dma-iommu's or the bitmap allocator, or, in an unmanaged
+    /// domain, by whoever owns it.</summary>
+    internal static string Allocator(DomainState d) => d.Type == DomainType.Unmanaged
+        ? "no IOVA allocator: the domain's owner picks IOVAs (iommu_map)"
+        : $"allocations from {Hex.Format(d.AllocStart)}, " + (d.Policy == IovaPolicy.SizeAligned ? "size-aligned" : "page-granular");
+
     private static string Name(DeviceView dev) => dev.Name.Length == 0 ? $"{dev.Id}" : $"{dev.Id} {dev.Name}";
 
     private static string Range(AddrRange r) => $"{Hex.Format(r.Start)}..{Hex.Format(r.Last)}";
@@ -97,6 +103,8 @@ internal static class IovaSpaceTextRenderer
         SpanKind.SwMsi => "sw-msi",
         SpanKind.Direct => "direct",
         SpanKind.DirectRelaxable => "direct-relax",
+        SpanKind.IommuMapped => "iommu-map",
+        SpanKind.StrayLeaves => "stray-leaves",
         _ => kind.ToString(),
     };
 }
