@@ -86,9 +86,9 @@ internal sealed record IovaSpaceView(
         foreach (var a in domain.Allocations)
             spans.Add(a.Owner switch
             {
-                AllocationOwner.Mapping => new IovaSpan(a.Range, SpanKind.Mapping, MappingLabel(state, domain, a.Range)),
-                AllocationOwner.MsiPage => new IovaSpan(a.Range, SpanKind.MsiPage, "MSI page"),
-                _ => new IovaSpan(a.Range, SpanKind.FlushQueue, "unmapped, held by the flush queue"),
+                AllocationOwner.Mapping => new IovaSpan(a.Range, SpanKind.Mapping, MappingLabel(state, domain, a.Range) + LeavesIn(domain, a.Range, "no leaves")),
+                AllocationOwner.MsiPage => new IovaSpan(a.Range, SpanKind.MsiPage, "MSI page"), // its doorbell span names the phys
+                _ => new IovaSpan(a.Range, SpanKind.FlushQueue, "unmapped, held by the flush queue" + LeavesIn(domain, a.Range, null)),
             });
 
         foreach (var r in domain.Reserved)
@@ -144,6 +144,21 @@ internal sealed record IovaSpaceView(
             run.Add(leaf);
         }
         if (run.Count > 0) yield return LeafRun(domain, run);
+    }
+
+    /// <summary>"; leaves 2 × 4 KiB -> phys 0x1000": the leaves inside an allocation, one entry
+    /// per run contiguous in IOVA and phys, so a page mapped elsewhere shows; <paramref name="none"/>
+    /// (or nothing) when it has none.</summary>
+    private static string LeavesIn(DomainState domain, AddrRange range, string? none)
+    {
+        var runs = new List<List<Leaf>>();
+        foreach (var leaf in domain.Leaves.Values.Where(l => l.Size > 0 && range.Overlaps(l.Range)))
+        {
+            if (runs.Count > 0 && Continues(runs[^1][^1], leaf)) runs[^1].Add(leaf);
+            else runs.Add([leaf]);
+        }
+        if (runs.Count == 0) return none is null ? "" : "; " + none;
+        return "; leaves " + string.Join(", ", runs.Select(r => $"{LeafSizes.Short(r)} -> phys {Hex.Format(r[0].Phys)}"));
     }
 
     private static bool Continues(Leaf previous, Leaf next) =>
