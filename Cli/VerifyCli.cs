@@ -76,21 +76,25 @@ public static class VerifyCli
 
         var showFile = new Argument<string>("FILE") { Description = "A scenario in the text form." };
         var showSvg = new Option<string>("--svg") { Description = "Draw the state as an SVG picture in this file (broken log address axis, violations in red) instead of printing it.", HelpName = "OUT.svg" };
+        var showImpl = new Option<string?>("--impl") { Description = $"Also run this implementation ({string.Join(", ", Implementations.Names)}) and print its exported state beside the model's, every difference marked with '!' and listed." };
         var show = new Command("show", "Run a scenario on the reference model and print each domain's IOVA space (aperture, allocations, reserved, MSI and direct ranges, flush queue) and each device's DMA limits and bypass window.")
         {
             showFile,
             showSvg,
+            showImpl,
         };
-        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), output, error, text));
+        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text));
         examples[show] =
         [
             "Examples:",
             "  verify show map-unmap.scn",
             "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
+            "  verify show corpus/examples/virtio-bypass.scn --impl optimized",
             "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
             "The state shown is the one after the last step that completed. Exit codes as for replay;",
-            "with --svg, an OUT that cannot be written is bad input (2).",
+            "with --svg, an OUT that cannot be written is bad input (2). With --impl the exit code is the",
+            "model replay's; differences between the two states are shown, not judged (replay --impl judges).",
         ];
         root.Add(show);
 

@@ -15,6 +15,10 @@ internal enum SpanKind
     SwMsi,
     Direct,
     DirectRelaxable,
+    // leaves of an unmanaged domain's owner (iommu_map), outside any allocation
+    IommuMapped,
+    // leaves of a DMA-API domain that no allocation, MSI page or direct region accounts for
+    StrayLeaves,
 }
 
 /// <summary>One row of an IOVA space: a range, what it is, and a description for people.
@@ -82,17 +86,18 @@ internal sealed record IovaSpaceView(
         foreach (var a in domain.Allocations)
             spans.Add(a.Owner switch
             {
-                AllocationOwner.Mapping => new IovaSpan(a.Range, SpanKind.Mapping, MappingLabel(state, domain, a.Range)),
-                AllocationOwner.MsiPage => new IovaSpan(a.Range, SpanKind.MsiPage, "MSI page"),
-                _ => new IovaSpan(a.Range, SpanKind.FlushQueue, "unmapped, held by the flush queue"),
+                AllocationOwner.Mapping => new IovaSpan(a.Range, SpanKind.Mapping, MappingLabel(state, domain, a.Range) + LeavesIn(domain, a.Range, "no leaves")),
+                AllocationOwner.MsiPage => new IovaSpan(a.Range, SpanKind.MsiPage, "MSI page"), // its doorbell span names the phys
+                _ => new IovaSpan(a.Range, SpanKind.FlushQueue, "unmapped, held by the flush queue" + LeavesIn(domain, a.Range, null)),
             });
 
         foreach (var r in domain.Reserved)
             spans.Add(new IovaSpan(r.Range, SpanKind.Reserved, $"reserved: {r.Reason}"));
 
-        if (state.Platform.Iommu(domain.Iommu) is { } iommu)
+        var iommu = state.Platform.Iommu(domain.Iommu);
+        if (iommu is not null)
             foreach (var region in iommu.Regions)
-                spans.Add(new IovaSpan(region.Range, KindOf(region.Type), RegionLabel(region)));
+                spans.Add(new IovaSpan(region.Range, KindOf(region.Type), RegionLabels.Of(region, iommu, domain)));
 
         foreach (var e in domain.FlushQueue)
         {
@@ -105,7 +110,68 @@ internal sealed record IovaSpaceView(
             if (AddrRange.TryFromLength(m.Iova, domain.Granule, out var page))
                 spans.Add(new IovaSpan(page, SpanKind.MsiPage, $"MSI doorbell page -> phys {Hex.Format(m.DoorbellPage)}"));
 
+        spans.AddRange(UnaccountedLeafRuns(domain, iommu));
         return spans;
+    }
+
+    /// <summary>
+    /// The leaves no allocation, MSI page or 1:1 direct mapping accounts for, as runs of leaves
+    /// contiguous in IOVA and phys with one prot: in an unmanaged domain what its owner mapped
+    /// with iommu_map (the state keeps leaves, not calls, so adjacent calls that continue each
+    /// other show as one run); in a DMA domain leaves nothing explains.
+    /// </summary>
+    private static IEnumerable<IovaSpan> UnaccountedLeafRuns(DomainState domain, IommuConfig? iommu)
+    {
+        var accounted = domain.Allocations.Select(a => a.Range)
+            .Concat(domain.MsiPages.Select(m => AddrRange.TryFromLength(m.Iova, domain.Granule, out var r) ? r : (AddrRange?)null)
+                .Where(r => r is not null).Select(r => r!.Value))
+            .ToList();
+        var direct = domain.IsDmaApi && iommu is not null
+            ? iommu.Regions.Where(r => r.IsIdentityMapped).Select(r => r.Range).ToList()
+            : [];
+        bool Explained(Leaf leaf) =>
+            accounted.Any(a => a.Overlaps(leaf.Range)) ||
+            (leaf.Iova == leaf.Phys && direct.Any(r => r.Overlaps(leaf.Range)));
+
+        var run = new List<Leaf>();
+        foreach (var leaf in domain.Leaves.Values.Where(l => l.Size > 0 && !Explained(l)))
+        {
+            if (run.Count > 0 && !Continues(run[^1], leaf))
+            {
+                yield return LeafRun(domain, run);
+                run = [];
+            }
+            run.Add(leaf);
+        }
+        if (run.Count > 0) yield return LeafRun(domain, run);
+    }
+
+    /// <summary>"; leaves 2 × 4 KiB -> phys 0x1000": the leaves inside an allocation, one entry
+    /// per run contiguous in IOVA and phys, so a page mapped elsewhere shows; <paramref name="none"/>
+    /// (or nothing) when it has none.</summary>
+    private static string LeavesIn(DomainState domain, AddrRange range, string? none)
+    {
+        var runs = new List<List<Leaf>>();
+        foreach (var leaf in domain.Leaves.Values.Where(l => l.Size > 0 && range.Overlaps(l.Range)))
+        {
+            if (runs.Count > 0 && Continues(runs[^1][^1], leaf)) runs[^1].Add(leaf);
+            else runs.Add([leaf]);
+        }
+        if (runs.Count == 0) return none is null ? "" : "; " + none;
+        return "; leaves " + string.Join(", ", runs.Select(r => $"{LeafSizes.Short(r)} -> phys {Hex.Format(r[0].Phys)}"));
+    }
+
+    private static bool Continues(Leaf previous, Leaf next) =>
+        previous.Range.Last != ulong.MaxValue && next.Iova == previous.Range.Last + 1 &&
+        next.Phys == previous.Phys + previous.Size && next.Prot == previous.Prot;
+
+    private static IovaSpan LeafRun(DomainState domain, List<Leaf> run)
+    {
+        var range = new AddrRange(run[0].Iova, run[^1].Range.Last);
+        ulong physLast = run[^1].Phys + (run[^1].Size - 1);
+        string what = domain.Type == DomainType.Unmanaged ? "iommu_map'd" : "leaves outside any allocation";
+        return new IovaSpan(range, domain.Type == DomainType.Unmanaged ? SpanKind.IommuMapped : SpanKind.StrayLeaves,
+            $"{what}: phys {Hex.Format(run[0].Phys)}..{Hex.Format(physLast)}, prot {ProtText.Of(run[0].Prot)}; leaves {LeafSizes.Short(run)}");
     }
 
     private static IReadOnlyList<IovaSpan> Merged(List<IovaSpan> spans, AddrRange aperture)
@@ -153,6 +219,7 @@ internal sealed record IovaSpaceView(
     internal static int Precedence(SpanKind kind) => kind switch
     {
         SpanKind.Mapping => 0,
+        SpanKind.IommuMapped or SpanKind.StrayLeaves => 0,
         SpanKind.MsiPage => 1,
         SpanKind.FlushQueue => 2,
         SpanKind.Msi => 3,
@@ -170,15 +237,6 @@ internal sealed record IovaSpaceView(
         ReservedRegionType.Direct => SpanKind.Direct,
         ReservedRegionType.DirectRelaxable => SpanKind.DirectRelaxable,
         _ => SpanKind.Reserved,
-    };
-
-    private static string RegionLabel(ReservedRegion region) => region.Type switch
-    {
-        ReservedRegionType.Msi => "MSI window (hardware doorbells, untranslated, never mapped)",
-        ReservedRegionType.SwMsi => "SW-MSI window (MSI pages mapped here on demand)",
-        ReservedRegionType.Direct => "direct region (mapped 1:1 for the domain's life)",
-        ReservedRegionType.DirectRelaxable => "direct region, relaxable (mapped 1:1)",
-        _ => "reserved region (never mapped)",
     };
 
     private static string MappingLabel(SystemState state, DomainState domain, AddrRange allocation)

@@ -64,11 +64,12 @@ internal static class ScenarioLoader
 
     /// <summary>Loads a scenario and runs it on the model; false (with the exit code) when the
     /// file cannot be read or parsed or the scenario does not build. What replay and show share.</summary>
-    public static bool TryLoadAndRun(string path, IScenarioText text, TextWriter error, out Scenario scenario, out ReplayReport report, out int exitCode)
+    public static bool TryLoadAndRun(string path, IScenarioText text, TextWriter error, out Scenario scenario, out ReplayReport report, out int exitCode,
+                                     ModelOptions? options = null)
     {
         report = null!;
         if (!TryLoad(path, text, error, out scenario, out exitCode)) return false;
-        report = ScenarioRunner.Run(scenario);
+        report = ScenarioRunner.Run(scenario, options);
         if (ReportUnrunnable(path, report, error) is int bad)
         {
             exitCode = bad;

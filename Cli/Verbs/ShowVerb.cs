@@ -1,4 +1,6 @@
 using DmaVerify.Contracts;
+using DmaVerify.Cli.Composition;
+using DmaVerify.Harness;
 using DmaVerify.Cli.Show;
 using DmaVerify.Cli.Show.Svg;
 using DmaVerify.Cli.Text;
@@ -11,19 +13,39 @@ namespace DmaVerify.Cli.Verbs;
 /// draw it as an SVG picture with the replay's invariant violations highlighted.</summary>
 internal static class ShowVerb
 {
-    public static int Run(string path, string? svgPath, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string? svgPath, string? implementationName, TextWriter output, TextWriter error, IScenarioText text)
     {
+        Implementation? implementation = null;
+        if (implementationName is not null)
+        {
+            if (!Implementations.Registry.TryGet(implementationName, out var chosen, out string why))
+            {
+                error.WriteLine($"verify show: --impl: {why}");
+                return ExitCodes.BadInput;
+            }
+            if (svgPath is not null)
+            {
+                error.WriteLine("verify show: --svg and --impl cannot be combined: the picture shows one state");
+                return ExitCodes.BadInput;
+            }
+            implementation = chosen;
+        }
         if (svgPath is not null && WhyNotWritable(svgPath) is string bad)
         {
             error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");
             return ExitCodes.BadInput;
         }
-        if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))
+        if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit, implementation?.ModelOptions))
             return exit;
 
         if (report.FinalState is { } state)
         {
-            if (svgPath is null)
+            if (implementation is not null)
+            {
+                if (!TryShowBeside(path, implementation, scenario, report, state, output, error, text))
+                    return ExitCodes.Failed;
+            }
+            else if (svgPath is null)
                 IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), Title(path, scenario, report), output);
             else if (!TryWriteSvg(svgPath, Svg(path, scenario, report, state, text), state, report, output, error))
                 return ExitCodes.BadInput;
@@ -42,6 +64,48 @@ internal static class ShowVerb
         }
         return ReplayVerb.ExitCodeOf(report);
     }
+
+    /// <summary>Runs the steps the model completed on <paramref name="implementation"/> and prints
+    /// both final states side by side, with the steps whose outcomes differ. False (after one
+    /// line naming the step) when the implementation throws: a finding about it.</summary>
+    private static bool TryShowBeside(string path, Implementation implementation, Scenario scenario, ReplayReport report, SystemState modelState,
+                                      TextWriter output, TextWriter error, IScenarioText text)
+    {
+        if (!scenario.TryBuildPlatform(out var platform, out _)) return true; // the model replay already reported it
+        var outcomeDifferences = new List<string>();
+        SystemState implState;
+        int step = -1;
+        try
+        {
+            var sut = implementation.Create(platform);
+            for (step = 0; step < report.StepsCompleted; step++)
+            {
+                var modelStep = report.Steps[step];
+                var outcome = sut.Apply(modelStep.Op);
+                string implText = text.FormatOutcome(outcome);
+                string modelText = modelStep.Outcome is null ? "?" : text.FormatOutcome(modelStep.Outcome);
+                if (WithoutMessage(implText) != WithoutMessage(modelText))
+                    outcomeDifferences.Add($"step {step}: {text.FormatOp(modelStep.Op)} => model: {modelText} | {implementation.Name}: {implText}");
+            }
+            step = -1;
+            implState = sut.ExportState();
+        }
+        catch (Exception e)
+        {
+            string where = step < 0 ? "exporting its state" : $"step {step}";
+            error.WriteLine($"verify show: {implementation.Name} threw at {where}: {e.GetType().Name}: {e.Message} " +
+                            $"(a finding about {implementation.Name}; 'verify replay {path} --impl {implementation.Name}' judges it)");
+            return false;
+        }
+        new StateComparison(IovaSpaceView.Of(modelState), IovaSpaceView.Of(implState), implementation.Name)
+            .Render(Title(path, scenario, report), outcomeDifferences, output);
+        return true;
+    }
+
+    /// <summary>An outcome's text without a failure's quoted explanation: the two sides word
+    /// their reasons differently; what is compared is what happened.</summary>
+    private static string WithoutMessage(string outcome) =>
+        System.Text.RegularExpressions.Regex.Replace(outcome, "\\s\"(?:[^\"\\\\]|\\\\.)*\"$", "");
 
     private static string Title(string path, Scenario scenario, ReplayReport report)
     {

@@ -100,7 +100,7 @@ public class ShowRenderingTests
         var rows = SpanRows(Render(VtdState()));
         // The reservation and the IOMMU's MSI region are the same range: one row, both labels.
         Assert.Single(rows, r => r.Contains("0xFEE00000"));
-        Assert.Contains(rows, r => Regex.IsMatch(r, @"0xFEE00000\s+0xFEEFFFFF\s+1 MiB\s+msi\s+MSI window \(hardware doorbells.*; reserved: MSI window"));
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0xFEE00000\s+0xFEEFFFFF\s+1 MiB\s+msi\s+hardware MSI window.*; reserved: MSI window$"));
         Assert.Contains(rows, r => Regex.IsMatch(r, @"0xC0000000\s+0xFEBFFFFF\s+.*reserved\s+reserved: PCI host window"));
         Assert.Contains(rows, r => Regex.IsMatch(r, @"0x7A000000\s+0x7A0FFFFF\s+1 MiB\s+direct\s+direct region"));
     }
@@ -116,15 +116,108 @@ public class ShowRenderingTests
         Assert.Contains("    DMA limit   0xFFFFFFFF (mask 0xFFFFFFFF, bus limit none)", text); // sata
     }
 
+    /// <summary>An unmanaged x86-vtd domain (id 0) after two iommu_map calls: 2 MiB + 4 KiB of
+    /// rw at 0x200000 (one large leaf, one small) and 4 KiB of r at 0x10000000.</summary>
+    private static SystemState UnmanagedVtdState()
+    {
+        var platform = Presets.Get(Presets.X86Vtd);
+        var domain = DefaultDomain(platform, DomainType.Unmanaged);
+        domain.Leaves.Add(0x20_0000, new Leaf(0x20_0000, 0x4000_0000, 0x20_0000, Prot.Read | Prot.Write));
+        domain.Leaves.Add(0x40_0000, new Leaf(0x40_0000, 0x4020_0000, 0x1000, Prot.Read | Prot.Write));
+        domain.Leaves.Add(0x1000_0000, new Leaf(0x1000_0000, 0x1234_0000, 0x1000, Prot.Read));
+        var state = new SystemState { Platform = platform };
+        state.Domains.Add(domain);
+        return state;
+    }
+
     [Fact]
-    public void SwMsiWindowIsShownOnArm()
+    public void IommuMappedRangesOfAnUnmanagedDomainAreShownNotFree()
+    {
+        var rows = SpanRows(Render(UnmanagedVtdState()));
+        Assert.Contains(rows, r => Regex.IsMatch(r,
+            @"^    0x200000\s+0x400FFF\s+2052 KiB\s+iommu-map\s+iommu_map'd: phys 0x40000000\.\.0x40200FFF, prot rw; leaves 1 × 2 MiB, 1 × 4 KiB$"));
+        Assert.Contains(rows, r => Regex.IsMatch(r,
+            @"^    0x10000000\s+0x10000FFF\s+4 KiB\s+iommu-map\s+iommu_map'd: phys 0x12340000\.\.0x12340FFF, prot r; leaves 1 × 4 KiB$"));
+        // No free row may cover a mapped byte.
+        foreach (var free in rows.Where(r => Regex.IsMatch(r, @"\sfree$")))
+        {
+            var parts = free.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            ulong start = Convert.ToUInt64(parts[0][2..], 16), last = Convert.ToUInt64(parts[1][2..], 16);
+            Assert.False(start <= 0x40_0FFF && last >= 0x20_0000, free);
+            Assert.False(start <= 0x1000_0FFF && last >= 0x1000_0000, free);
+        }
+    }
+
+    [Fact]
+    public void AnUnmanagedDomainHasNoIovaAllocator()
+    {
+        string text = Render(UnmanagedVtdState());
+        Assert.Contains("  aperture    0x0..0xFFFFFFFFFFFF (256 TiB); no IOVA allocator: the domain's owner picks IOVAs (iommu_map)", text);
+    }
+
+    [Fact]
+    public void LeafSizesAreBrokenDownPerPageSizeOfTheFormat()
+    {
+        string text = Render(UnmanagedVtdState());
+        Assert.Contains("  page table  3 leaves, 2056 KiB mapped;", text);
+        Assert.Contains("  leaf sizes  4 KiB: 2 leaves, 8 KiB; 2 MiB: 1 leaf, 2 MiB; 1 GiB: 0", text);
+        Assert.Contains("  leaf sizes  4 KiB: 2 leaves, 8 KiB; 2 MiB: 0; 1 GiB: 0", Render(VtdState()));
+    }
+
+    [Fact]
+    public void ALeafOfASizeTheFormatLacksIsNamedAsSuch()
+    {
+        var state = UnmanagedVtdState();
+        state.Domains[0].Leaves.Add(0x2000_0000, new Leaf(0x2000_0000, 0x5000_0000, 0x2000, Prot.Read));
+        Assert.Contains("; 8 KiB (not a page size of VtdSecondStage): 1 leaf, 8 KiB", Render(state));
+    }
+
+    private static SystemState ArmState(DomainType type, ulong msiIova)
     {
         var platform = Presets.Get(Presets.ArmSmmu);
+        var domain = DefaultDomain(platform, type);
         var state = new SystemState { Platform = platform };
-        state.Domains.Add(DefaultDomain(platform, DomainType.Dma));
+        state.Domains.Add(domain);
         state.Devices.Add(DeviceFrom(platform, 1, 0));
-        var rows = SpanRows(Render(state));
-        Assert.Contains(rows, r => Regex.IsMatch(r, @"0x8000000\s+0x80FFFFF\s+1 MiB\s+sw-msi\s+SW-MSI window"));
+        domain.Leaves.Add(msiIova, new Leaf(msiIova, 0x2F00_0000, 0x1000, Prot.Write));
+        domain.MsiPages.Add(new MsiPage(0x2F00_0000, msiIova));
+        if (type == DomainType.Unmanaged) domain.MsiBump = msiIova + 0x1000;
+        else domain.Allocations.Add(new IovaAllocation(AddrRange.FromLength(msiIova, 0x1000), AllocationOwner.MsiPage));
+        return state;
+    }
+
+    [Fact]
+    public void InADmaDomainTheSwMsiWindowIsOrdinaryIovaSpace()
+    {
+        // dma-iommu skips IOMMU_RESV_SW_MSI and maps doorbells at IOVAs from its own allocator.
+        var rows = SpanRows(Render(ArmState(DomainType.Dma, 0xFFFF_F000)));
+        var window = Assert.Single(rows, r => r.Contains("0x8000000 "));
+        Assert.Matches(@"0x8000000\s+0x80FFFFF\s+1 MiB\s+sw-msi\s+software-managed MSI window \(IOMMU_RESV_SW_MSI\) of IOMMU 0: " +
+                       @"not reserved in a DMA domain, ordinary IOVA space; dma-iommu maps MSI doorbells itself at IOVAs from its allocator \(1 MSI page in this domain, 0 inside the window\)$", window);
+        Assert.DoesNotContain("mapped here", window);
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0xFFFFF000\s+0xFFFFFFFF\s+4 KiB\s+msi-page\s+MSI page; MSI doorbell page -> phys 0x2F000000"));
+    }
+
+    [Fact]
+    public void InAnUnmanagedDomainTheSwMsiWindowHoldsTheMsiCookiesPages()
+    {
+        var rows = SpanRows(Render(ArmState(DomainType.Unmanaged, 0x800_0000)));
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0x8000000\s+0x80FFFFF\s+1 MiB\s+sw-msi\s+software-managed MSI window \(IOMMU_RESV_SW_MSI\) of IOMMU 0: " +
+                                                   @"the MSI cookie maps doorbell pages here by a bump pointer \(1 page used, next 0x8001000\)$"));
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0x8000000\s+0x8000FFF\s+4 KiB\s+msi-page\s+MSI doorbell page -> phys 0x2F000000$"));
+        Assert.DoesNotContain(rows, r => r.Contains("iommu-map")); // the MSI page's leaf is not an iommu_map
+    }
+
+    [Fact]
+    public void TheHardwareMsiWindowIsNamedByItsKindAndWhatTheDomainDoesWithIt()
+    {
+        var rows = SpanRows(Render(VtdState()));
+        Assert.Contains(rows, r => Regex.IsMatch(r, @"0xFEE00000\s+0xFEEFFFFF\s+1 MiB\s+msi\s+hardware MSI window \(IOMMU_RESV_MSI\) of IOMMU 0: " +
+                                                   @"reserved, doorbell writes pass untranslated \(IOVA = phys\), never mapped; reserved: MSI window$"));
+        var unmanaged = SpanRows(Render(UnmanagedVtdState()));
+        Assert.Contains(unmanaged, r => Regex.IsMatch(r, @"0xFEE00000\s+0xFEEFFFFF\s+1 MiB\s+msi\s+hardware MSI window \(IOMMU_RESV_MSI\) of IOMMU 0: " +
+                                                        @"doorbell writes pass untranslated; not reserved in an unmanaged domain$"));
+        Assert.Contains(unmanaged, r => Regex.IsMatch(r, @"0x7A000000\s+0x7A0FFFFF\s+1 MiB\s+direct\s+direct region \(IOMMU_RESV_DIRECT\) of IOMMU 0: not mapped in this domain$"));
     }
 
     [Fact]

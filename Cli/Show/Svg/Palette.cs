@@ -26,12 +26,14 @@ internal static class Palette
 
     public static readonly Swatch Aperture = new("aperture (IOVA space)", "#eef3f8", "#8da5bd");
     public static readonly Swatch Mapping = new("live mapping", "#3b6ea5", "#24476d", White);
+    public static readonly Swatch IommuMapped = new("iommu_map'd range (unmanaged domain)", "#5b8fc7", "#24476d", White);
+    public static readonly Swatch StrayLeaves = new("page-table leaves outside any allocation", "#333333", "#000000", White);
     public static readonly Swatch MsiPage = new("MSI page (mapped doorbell)", "#7b4f9d", "#4e2f66", White);
     public static readonly Swatch FlushQueue = new("flush-queue entry (unmapped, not yet reusable)", "#f28e2b", "#b35f0f");
     public static readonly Swatch FlushedEntry = new("flush-queue entry (flushed, reusable)", "#fbd3a6", "#b35f0f");
     public static readonly Swatch ReservedRange = new("reserved (never mapped)", "url(#" + SvgCanvas.HatchPattern + ")", "#7f7f7f");
-    public static readonly Swatch Msi = new("MSI window (hardware doorbells)", "#c9a6e0", "#7b4f9d");
-    public static readonly Swatch SwMsi = new("SW-MSI window (MSI pages mapped on demand)", "#e7d5f2", "#7b4f9d");
+    public static readonly Swatch Msi = new("hardware MSI window (IOMMU_RESV_MSI)", "#c9a6e0", "#7b4f9d");
+    public static readonly Swatch SwMsi = new("software-managed MSI window (IOMMU_RESV_SW_MSI)", "#e7d5f2", "#7b4f9d");
     public static readonly Swatch Direct = new("direct region (1:1 for the domain's life)", "#59a89c", "#2f6b62", White);
     public static readonly Swatch DmaMask = new("device DMA mask (addresses it can drive)", "#f2f2f2", "#9a9a9a");
     public static readonly Swatch BusLimit = new("bus DMA limit", "#e3e3e3", "#6f6f6f");
@@ -45,7 +47,7 @@ internal static class Palette
     /// <summary>Every swatch, in the order the legend lists them.</summary>
     public static readonly IReadOnlyList<Swatch> All =
     [
-        Aperture, Mapping, MsiPage, FlushQueue, FlushedEntry, ReservedRange, Msi, SwMsi, Direct,
+        Aperture, Mapping, IommuMapped, StrayLeaves, MsiPage, FlushQueue, FlushedEntry, ReservedRange, Msi, SwMsi, Direct,
         DmaMask, BusLimit, Bypass, GartAperture, TceWindow, DdwWindow, Swiotlb, Violation,
     ];
 
@@ -53,6 +55,8 @@ internal static class Palette
     {
         SpanKind.Mapping => Mapping,
         SpanKind.MsiPage => MsiPage,
+        SpanKind.IommuMapped => IommuMapped,
+        SpanKind.StrayLeaves => StrayLeaves,
         SpanKind.FlushQueue => FlushQueue,
         SpanKind.Msi => Msi,
         SpanKind.SwMsi => SwMsi,

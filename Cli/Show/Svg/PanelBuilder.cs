@@ -33,7 +33,7 @@ internal static class PanelBuilder
 
         var spans = view.Unmerged.Where(s => s.Kind != SpanKind.Free).ToList();
         var regions = SameRangeMerged(spans.Where(s => s.Kind is SpanKind.Reserved or SpanKind.Msi or SpanKind.SwMsi or SpanKind.Direct or SpanKind.DirectRelaxable));
-        var allocations = SameRangeMerged(spans.Where(s => s.Kind is SpanKind.Mapping or SpanKind.MsiPage));
+        var allocations = SameRangeMerged(spans.Where(s => s.Kind is SpanKind.Mapping or SpanKind.MsiPage or SpanKind.IommuMapped or SpanKind.StrayLeaves));
         var queued = SameRangeMerged(spans.Where(s => s.Kind == SpanKind.FlushQueue));
         AddLane(lanes, "regions", regions.Select(s => tags.Next('R', SpanBar(s))));
         AddLane(lanes, "allocations", allocations.Select(s => tags.Next('A', SpanBar(s))));
@@ -109,9 +109,11 @@ internal static class PanelBuilder
         {
             SpanKind.Mapping => "mapping",
             SpanKind.MsiPage => "MSI page",
+            SpanKind.IommuMapped => "iommu_map",
+            SpanKind.StrayLeaves => "stray leaves",
             SpanKind.FlushQueue => "flush queue",
-            SpanKind.Msi => "MSI window",
-            SpanKind.SwMsi => "SW-MSI window",
+            SpanKind.Msi => "hardware MSI window",
+            SpanKind.SwMsi => "SW_MSI window",
             SpanKind.Direct => "direct",
             SpanKind.DirectRelaxable => "direct (relaxable)",
             _ => "reserved",
