@@ -13,6 +13,10 @@ public sealed record ReservedRegion(AddrRange Range, ReservedRegionType Type, Pr
     public bool IsIdentityMapped => Type is ReservedRegionType.Direct or ReservedRegionType.DirectRelaxable;
     /// <summary>Never to appear in a page table (INV-03).</summary>
     public bool MustNeverBeMapped => Type is ReservedRegionType.Msi or ReservedRegionType.Reserved;
+    /// <summary>Closed to user mappings of an unmanaged domain: VFIO type1 and iommufd cut every
+    /// reported region but DirectRelaxable out of the usable IOVA (vfio_iommu_resv_exclude,
+    /// iopt_table_enforce_dev_resv_regions), so a map over one fails.</summary>
+    public bool ClosedToUserMappings => Type != ReservedRegionType.DirectRelaxable;
 
     public override string ToString() => $"{Type} {Range}";
 }

@@ -12,7 +12,11 @@ public sealed partial class ModelSystem
 {
     private const ulong FourGiBLast = 0xFFFF_FFFF;
 
-    private bool ProposalIsExhausted(DmaErrorKind kind) => _proposed is Failed f && f.Kind == kind;
+    /// <summary>True while a multi-allocation op is placed the model's way so that an
+    /// exhaustion failure is judged once, at the end (<see cref="JudgingExhaustionAtTheEnd"/>).</summary>
+    private bool _exhaustionDeferred;
+
+    private bool ProposalIsExhausted(DmaErrorKind kind) => !_exhaustionDeferred && _proposed is Failed f && f.Kind == kind;
 
     private ulong? ProposedDma => _proposed is Mapped m ? m.Dma.Value : null;
     private ulong? ProposedBounce => _proposed is Mapped { Bounce: PhysAddr b } ? b.Value : null;

@@ -27,9 +27,11 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.OutOfRange, $"{iovaRange} is outside the domain's aperture {domain.Aperture}");
         if (physRange.Last > domain.Format.MaxOutput)
             return Fail(DmaErrorKind.OutOfRange, $"{physRange} is beyond the page table's {domain.Format.OutputBits}-bit output");
-        foreach (var region in IommusOf(domain).SelectMany(i => i.Regions).Where(r => r.MustNeverBeMapped))
+        // The op is the user map of VFIO / iommufd (IOMMU_IOAS_MAP), which refuse IOVA over
+        // any reported region but a relaxable direct one; raw in-kernel iommu_map checks none.
+        foreach (var region in IommusOf(domain).SelectMany(i => i.Regions).Where(r => r.ClosedToUserMappings))
             if (region.Range.Overlaps(iovaRange))
-                return Fail(DmaErrorKind.ReservedRange, $"{iovaRange} overlaps the {region.Type} region {region.Range}, which is never mapped");
+                return Fail(DmaErrorKind.ReservedRange, $"{iovaRange} overlaps the {region.Type} region {region.Range}, which is reserved IOVA for user mappings");
         if (LeavesOverlapping(domain, iovaRange).FirstOrDefault() is Leaf live)
             return Fail(DmaErrorKind.AddressInUse, $"{iovaRange} overlaps the live mapping {live}");
         foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, op.Iova.Value, op.Phys.Value, op.Size, op.Prot & (Prot.Read | Prot.Write)))

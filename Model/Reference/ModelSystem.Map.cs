@@ -95,17 +95,23 @@ public sealed partial class ModelSystem
         return null;
     }
 
-    /// <summary>dma-direct: dma = phys when capable, else bounce through swiotlb (and the bounce
-    /// address must be capable too), else an error.</summary>
+    /// <summary>dma-direct: dma = phys when capable and outside every GART aperture, else bounce
+    /// through swiotlb (and the bounce address must qualify too), else an error. The aperture
+    /// is decoded by the northbridge for every bus master, so a 1:1 bus address there would be
+    /// remapped (docs/model-semantics.md, "dma-direct never hands out a bus address in a GART
+    /// aperture").</summary>
     private Outcome MapDirect(DeviceState device, DeviceConfig config, PieceRequest req, ulong busLimit, out MappingPart part)
     {
         part = null!;
-        if (DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        var aperture = OverlapsRemappingAperture(req.Phys, req.Length);
+        if (aperture is null && DmaRules.DmaCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
         {
             part = Bypass(req.Phys, req.Length, req.Phys);
             return Done.Instance;
         }
-        string overflow = $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} overflow (mask {Hex.Format(req.Mask)}, bus limit {Hex.Format(device.BusDmaLimit)})";
+        string overflow = aperture is AddrRange remapped
+            ? $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} lies in the GART aperture {remapped}, where bus addresses are remapped"
+            : $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} overflow (mask {Hex.Format(req.Mask)}, bus limit {Hex.Format(device.BusDmaLimit)})";
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool)
             return Fail(DmaErrorKind.NotCapable, overflow);
         if (req.Length > Swiotlb.MaxMappingSize)

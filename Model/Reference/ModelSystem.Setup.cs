@@ -26,6 +26,7 @@ public sealed partial class ModelSystem
         {
             var config = Platform.Device(device.Id)!;
             if (config.Iommu is not int iommuId || Platform.Iommu(iommuId) is not IommuConfig iommu) continue;
+            if (StaysOutsideTheUnit(config, iommu)) continue;
             var sharer = SharedDefaultPeer(config, iommu);
             if (sharer is not null)
             {
@@ -50,6 +51,13 @@ public sealed partial class ModelSystem
         return peers.Where(id => id != config.Id).Select(id => State.Device(id))
             .FirstOrDefault(d => d?.Domain is not null);
     }
+
+    /// <summary>A virtio device without ACCESS_PLATFORM behind a GART or TCE unit: those units
+    /// have no identity domain, and the virtio host ignores the IOMMU for such a device
+    /// (virtio_ring.c, vring_use_dma_api: "pretend that the IOMMU isn't there"), so it joins no
+    /// domain and uses physical addresses (docs/model-semantics.md).</summary>
+    private static bool StaysOutsideTheUnit(DeviceConfig config, IommuConfig iommu) =>
+        config.BypassesIommu && iommu.Kind is IommuKind.Gart or IommuKind.Tce;
 
     private static DomainType DefaultDomainTypeFor(DeviceConfig config, IommuConfig iommu)
     {

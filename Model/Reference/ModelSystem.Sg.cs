@@ -33,9 +33,34 @@ public sealed partial class ModelSystem
         {
             Route.Blocked or Route.Unmanaged => MapPiece(device, config, route, domain, default, out _),
             Route.Iommu when !config.Untrusted => MapSgMerged(device, config, domain!, op, prot, proposal),
-            Route.Gart => MapSgGart(device, config, domain!, op, prot, proposal),
-            _ => MapSgPerEntry(device, config, route, domain, op, prot, proposal),
+            Route.Gart => JudgingExhaustionAtTheEnd(op, () => MapSgGart(device, config, domain!, op, prot, proposal)),
+            _ => JudgingExhaustionAtTheEnd(op, () => MapSgPerEntry(device, config, route, domain, op, prot, proposal)),
         };
+    }
+
+    /// <summary>
+    /// A list mapped in several allocations (per entry, or GART chunks) that the implementation
+    /// failed for lack of space: the failure belongs to whichever allocation found no room, not
+    /// to the first. So the model places every allocation its own way (as in Apply) and judges
+    /// completeness once: if all of them fit, the implementation's failure is incomplete
+    /// (INV-11); if one does not, the model fails there too and the outcomes are compared.
+    /// </summary>
+    private Outcome JudgingExhaustionAtTheEnd(MapSg op, Func<Outcome> map)
+    {
+        if (_proposed is not Failed { Kind: DmaErrorKind.OutOfIova or DmaErrorKind.NoBounceBuffer } exhausted) return map();
+        _exhaustionDeferred = true;
+        Outcome outcome;
+        try
+        {
+            outcome = map();
+        }
+        finally
+        {
+            _exhaustionDeferred = false;
+        }
+        if (outcome is SgMapped placed)
+            throw Diverge("INV-11", $"the implementation failed with {exhausted.Kind}, but all {op.Segments.Count} entries fit: {string.Join(", ", placed.Segments.Select(seg => $"{Hex.Format(seg.Dma.Value)}+{Hex.Format(seg.Length)}"))}");
+        return outcome;
     }
 
     private Outcome FinishSg(DeviceState device, DeviceConfig config, MapSg op, List<MappingPart> parts, List<DmaSegment> segments, DomainState? limitDomain)

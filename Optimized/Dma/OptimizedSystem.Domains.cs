@@ -22,6 +22,8 @@ public sealed partial class OptimizedSystem
         {
             var config = device.Config;
             if (IommuOf(config) is not IommuConfig iommu) continue;
+            // Virtio without ACCESS_PLATFORM behind GART/TCE: no identity domain there, so none at all.
+            if (config.BypassesIommu && iommu.Kind is IommuKind.Gart or IommuKind.Tce) continue;
             IEnumerable<int> peers = iommu.Kind == IommuKind.Gart
                 ? Platform.Devices.Where(d => d.Iommu == iommu.Id).Select(d => d.Id)
                 : Platform.SharedDefaultDomains.FirstOrDefault(set => set.Contains(config.Id)) ?? [];

@@ -17,7 +17,7 @@ public sealed partial class OptimizedSystem
         if ((op.Prot & (Prot.Read | Prot.Write)) == 0) return Fail(DmaErrorKind.InvalidArgument, "prot grants neither read nor write");
         if (!domain.Aperture.Contains(iovaRange) || iovaRange.Last > domain.Format.MaxInput) return Fail(DmaErrorKind.OutOfRange, "outside the aperture");
         if (physRange.Last > domain.Format.MaxOutput) return Fail(DmaErrorKind.OutOfRange, "beyond the output range");
-        foreach (var region in IommusOf(domain).SelectMany(i => i.Regions).Where(r => r.MustNeverBeMapped))
+        foreach (var region in IommusOf(domain).SelectMany(i => i.Regions).Where(r => r.ClosedToUserMappings))
             if (region.Range.Overlaps(iovaRange)) return Fail(DmaErrorKind.ReservedRange, $"overlaps the {region.Type} region {region.Range}");
         if (MapLeaves(domain, op.Iova.Value, op.Phys.Value, op.Size, op.Prot & (Prot.Read | Prot.Write)) is Failed failed) return failed;
         return Done.Instance;

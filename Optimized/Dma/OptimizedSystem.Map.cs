@@ -113,12 +113,14 @@ public sealed partial class OptimizedSystem
     private Outcome MapDirect(Dev device, Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
-        if (DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
+        // Every bus master's addresses inside a GART aperture are remapped: not directly reachable.
+        bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
+        if (!inAperture && DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
         {
             part = Bypass(req.Phys, req.Length, req.Phys);
             return Done.Instance;
         }
-        const string overflow = "DMA address overflow";
+        string overflow = inAperture ? "DMA address in the GART aperture" : "DMA address overflow";
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NotCapable, overflow);
         if (req.Length > SwiotlbGeometry.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
         ulong slotBytes = Pow2Math.AlignUp(req.Length, SwiotlbGeometry.SlotSize);
