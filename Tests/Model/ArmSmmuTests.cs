@@ -76,8 +76,10 @@ public class ArmSmmuTests
 
         m.Reaches(1, 0x0800_0000 + offset, Doorbell, 4);
         m.Reaches(1, 0x0800_0000 + granule, other, 4);
-        // The MSI page occupies its IOVA: an iommu_map over it is refused.
-        m.Refused(new IommuMap(domain, new Iova(0x0800_0000), new PhysAddr(0x8000_0000), granule, Prot.Read | Prot.Write), DmaErrorKind.AddressInUse);
+        // The SW_MSI window is reserved IOVA for user mappings (VFIO/iommufd): an iommu_map over
+        // the MSI page, or anywhere else in the window, is refused as a reserved range.
+        m.Refused(new IommuMap(domain, new Iova(0x0800_0000), new PhysAddr(0x8000_0000), granule, Prot.Read | Prot.Write), DmaErrorKind.ReservedRange);
+        m.Refused(new IommuMap(domain, new Iova(0x0800_0000 + 4 * granule), new PhysAddr(0x8000_0000), granule, Prot.Read | Prot.Write), DmaErrorKind.ReservedRange);
     }
 
     [Theory]
