@@ -23,54 +23,55 @@ public sealed partial class ModelSystem
 
     /// <summary>dma-iommu's iommu_dma_alloc_iova: PCI devices try below 4 GiB first until that
     /// fails once; then the full limit.</summary>
-    private AddrRange? ChooseIova(DeviceState device, DomainState domain, ulong bytes, ulong limit, ulong boundary, ulong? proposedStart)
+    private AddrRange? ChooseIova(int deviceId, int domainId, ulong bytes, ulong limit, ulong boundary, ulong? proposedStart)
     {
-        var full = IovaSpace.RequestFor(domain, bytes, limit, boundary);
-        bool try32 = domain.Policy == IovaPolicy.SizeAligned && device.Pci32First && limit > FourGiBLast;
+        var domain = Dom(domainId);
+        var full = IovaSpace.RequestFor(domain.Policy, domain.Granule, bytes, limit, boundary);
+        bool try32 = domain.Policy == IovaPolicy.SizeAligned && Dev(deviceId).Pci32First && limit > FourGiBLast;
         if (!try32) return ChooseIova(domain, full, proposedStart);
 
         var low = full with { Limit = FourGiBLast };
-        var lowFit = IovaSpace.DefaultFit(domain, low);
+        var lowFit = Placement.DefaultFit(domain, low);
         if (_proposed is null || (proposedStart is null && !ProposalIsExhausted(DmaErrorKind.OutOfIova)))
         {
             if (lowFit is not null) return lowFit;
-            SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v);
-            return IovaSpace.DefaultFit(domain, full);
+            ClearPci32FirstForGood(deviceId);
+            return Placement.DefaultFit(domain, full);
         }
         if (ProposalIsExhausted(DmaErrorKind.OutOfIova))
         {
-            var fit = lowFit ?? IovaSpace.DefaultFit(domain, full);
+            var fit = lowFit ?? Placement.DefaultFit(domain, full);
             if (fit is not null)
                 throw Diverge("INV-11", $"the implementation ran out of IOVA space, but {fit} fits {full} in domain {domain.Id}");
-            SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v); // its 32-bit pass failed too
+            ClearPci32FirstForGood(deviceId); // its 32-bit pass failed too
             return null;
         }
         var range = ProposedRange(proposedStart!.Value, full);
-        if (IovaSpace.Judge(domain, low, range) is null) return range;
-        if (IovaSpace.Judge(domain, full, range) is IovaSpace.Rejection rejection)
+        if (Placement.Judge(domain, low, range) is null) return range;
+        if (Placement.Judge(domain, full, range) is IovaSpace.Rejection rejection)
             throw Diverge(rejection.Invariant, $"IOVA {range} in domain {domain.Id}: {rejection.Reason}");
         if (lowFit is not null && Options.StrictPci32First)
-            throw Diverge("INV-11", $"device {device.Id} is still 32-bit-first and {lowFit} fits below 4 GiB, but the implementation chose {range}");
-        SetKeptOnFailure(device.Pci32First, false, v => device.Pci32First = v);
+            throw Diverge("INV-11", $"device {deviceId} is still 32-bit-first and {lowFit} fits below 4 GiB, but the implementation chose {range}");
+        ClearPci32FirstForGood(deviceId);
         return range;
     }
 
-    private AddrRange? ChooseIova(DomainState domain, IovaSpace.Request request, ulong? proposedStart)
+    private AddrRange? ChooseIova(ModelDomain domain, IovaSpace.Request request, ulong? proposedStart)
     {
         if (ProposalIsExhausted(DmaErrorKind.OutOfIova))
         {
-            if (IovaSpace.DefaultFit(domain, request) is AddrRange fit)
+            if (Placement.DefaultFit(domain, request) is AddrRange fit)
                 throw Diverge("INV-11", $"the implementation ran out of IOVA space, but {fit} fits {request} in domain {domain.Id}");
             return null;
         }
         if (_proposed is not null && proposedStart is ulong start)
         {
             var range = ProposedRange(start, request);
-            if (IovaSpace.Judge(domain, request, range) is IovaSpace.Rejection rejection)
+            if (Placement.Judge(domain, request, range) is IovaSpace.Rejection rejection)
                 throw Diverge(rejection.Invariant, $"IOVA {range} in domain {domain.Id}: {rejection.Reason}");
             return range;
         }
-        return IovaSpace.DefaultFit(domain, request);
+        return Placement.DefaultFit(domain, request);
     }
 
     private static AddrRange ProposedRange(ulong start, IovaSpace.Request request) =>
@@ -84,7 +85,7 @@ public sealed partial class ModelSystem
     {
         if (ProposalIsExhausted(DmaErrorKind.NoBounceBuffer) || ProposalIsExhausted(DmaErrorKind.NotCapable))
         {
-            if (Swiotlb.LowestFit(pool, State.Bounces, request) is AddrRange fit)
+            if (Placement.LowestBounce(_state, pool, request) is AddrRange fit)
                 throw Diverge("INV-11", $"the implementation found no bounce slot, but {fit} fits in the pool {pool}");
             return null;
         }
@@ -92,10 +93,10 @@ public sealed partial class ModelSystem
         {
             if (!AddrRange.TryFromLength(start, request.Bytes, out var span))
                 throw Diverge("REFINE", $"a bounce slot at {Hex.Format(start)} wraps past 2^64");
-            if (Swiotlb.WhyNotAllowed(pool, State.Bounces, request, span) is string why)
+            if (Placement.WhyBounceNotAllowed(_state, pool, request, span) is string why)
                 throw Diverge(why.Contains("overlaps") ? "INV-01" : "REFINE", why);
             return span;
         }
-        return Swiotlb.LowestFit(pool, State.Bounces, request);
+        return Placement.LowestBounce(_state, pool, request);
     }
 }

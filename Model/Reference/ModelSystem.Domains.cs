@@ -5,32 +5,31 @@ namespace DmaVerify.Model;
 /// <summary>Domains and device configuration: AllocDomain, Attach, SetDomainType, SetMask.</summary>
 public sealed partial class ModelSystem
 {
-    private bool TryDevice(int id, out DeviceState device, out DeviceConfig config, out Failed? error)
+    private bool TryDevice(int id, out ModelDevice device, out DeviceConfig config, out Failed? error)
     {
-        device = State.Device(id)!;
-        config = Platform.Device(id)!;
+        device = _state.Device(id)!;
+        config = _index.Device(id)!;
         error = device is null || config is null ? Fail(DmaErrorKind.UnknownDevice, $"no device {id} on preset {Platform.Preset}") : null;
         return error is null;
     }
 
-    private IommuConfig? IommuOf(DeviceConfig config) => config.Iommu is int i ? Platform.Iommu(i) : null;
+    private IommuConfig? IommuOf(DeviceConfig config) => _index.IommuOf(config);
 
     private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
 
     private Outcome DoAllocDomain(AllocDomain op)
     {
-        if (Platform.Iommu(op.Iommu) is not IommuConfig iommu)
+        if (_index.Iommu(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
         if (!IsPagingIommu(iommu))
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
         if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
             return Fail(DmaErrorKind.InvalidArgument, $"alloc-domain makes unmanaged, blocked or identity domains; DMA domains are default domains (use set-domain-type)");
-        var domain = NewDefaultDomain(iommu, op.Type, isDefault: false);
-        return new DomainAllocated(domain.Id);
+        return new DomainAllocated(NewDomain(iommu, op.Type, isDefault: false));
     }
 
     /// <summary>Policy refusals shared by Attach and SetDomainType.</summary>
-    private Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
+    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
     {
         if (config.BypassesIommu && type != DomainType.Identity)
             return Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} is virtio without ACCESS_PLATFORM: it uses physical addresses, so only an identity domain is safe ({type} refused)");
@@ -46,15 +45,15 @@ public sealed partial class ModelSystem
         if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
         if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
-        if (State.Domain(op.Domain) is not DomainState domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        if (_state.Domain(op.Domain) is not ModelDomain domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (!domain.Format.Equals(iommu.Format))
             return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
         if (device.Domain == domain.Id) return Done.Instance;
-        if (State.MappingsOf(device.Id).Any())
+        if (_state.MappingCountOf(device.Id) > 0)
             return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; unmap them before changing its domain");
         if (RefuseDomainFor(config, iommu, domain.Type) is Failed refused) return refused;
-        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
-        MoveDevice(device, config, domain.Id);
+        if (PrepareDomainForDevice(domain.Id, config) is Failed conflict) return conflict;
+        MoveDevice(device.Id, config, domain.Id);
         return Done.Instance;
     }
 
@@ -66,23 +65,23 @@ public sealed partial class ModelSystem
         if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
             return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
         if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;
-        var current = device.Domain is int id ? State.Domain(id) : null;
+        var current = _state.DomainOf(device);
         if (current is { Type: DomainType.Dma, IsDefault: true } && op.Type == DomainType.DmaFq)
         {
             // DMA → DMA-FQ is done live, in place (the flush queue is set up under running DMA),
             // unless a device in the domain is untrusted.
-            if (State.DevicesIn(current.Id).Any(d => Platform.Device(d.Id)!.Untrusted))
+            if (_state.DevicesIn(current.Id).Any(d => _index.Device(d.Id)!.Untrusted))
                 return Fail(DmaErrorKind.UntrustedPolicy, $"domain {current.Id} serves an untrusted device; it stays strict");
-            Set(current.Type, DomainType.DmaFq, v => current.Type = v);
+            UpdateDomainSettings(current.Id, d => d with { Type = DomainType.DmaFq });
             return Done.Instance;
         }
         if (current is not null && current.Type == op.Type && current.IsDefault) return Done.Instance;
-        if (State.MappingsOf(device.Id).Any())
+        if (_state.MappingCountOf(device.Id) > 0)
             return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings; the group type changes only with no driver bound");
-        var domain = NewDefaultDomain(iommu, op.Type);
+        int domain = NewDomain(iommu, op.Type);
         if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
-        MoveDevice(device, config, domain.Id);
-        return new DomainAllocated(domain.Id);
+        MoveDevice(device.Id, config, domain);
+        return new DomainAllocated(domain);
     }
 
     /// <summary>
@@ -92,14 +91,16 @@ public sealed partial class ModelSystem
     /// frees the id; an entry left behind would translate for the next domain given that id).
     /// Other IOMMUs of the old domain keep their entries.
     /// </summary>
-    private void MoveDevice(DeviceState device, DeviceConfig config, int domain)
+    private void MoveDevice(int deviceId, DeviceConfig config, int domain)
     {
-        var old = device.Domain is int id ? State.Domain(id) : null;
-        Set(device.Domain, domain, v => device.Domain = v);
-        if (old is null || old.Id == domain || config.Iommu is not int unit) return;
-        if (State.DevicesIn(old.Id).Any(d => Platform.Device(d.Id)!.Iommu == unit)) return;
-        foreach (var entry in old.Iotlb.Where(e => e.Iommu == unit).ToList())
-            RemoveFromList(old.Iotlb, entry);
+        var device = Dev(deviceId);
+        int? old = device.Domain;
+        SetDevice(device with { Domain = domain });
+        Footprint.Domain(domain).Settings = true; // its set of devices changed
+        if (old is not int oldId || oldId == domain || config.Iommu is not int unit) return;
+        Footprint.Domain(oldId).Settings = true; // its set of devices changed
+        if (_state.DevicesIn(oldId).Any(d => _index.Device(d.Id)!.Iommu == unit)) return;
+        ForgetIommu(oldId, unit);
     }
 
     private Outcome DoSetMask(SetMask op)
@@ -115,11 +116,9 @@ public sealed partial class ModelSystem
             if (op.Mask < tce.DefaultWindow.Last)
                 return Fail(DmaErrorKind.Unsupported, $"mask {Hex.Format(op.Mask)} cannot reach the default TCE window {tce.DefaultWindow}");
             bool ddw = op.Mask == ulong.MaxValue;
-            Set(device.DdwActive, ddw, v => device.DdwActive = v);
-            Set(device.BusDmaLimit, ddw ? tce.DirectLimit - 1 : config.BusDmaLimit, v => device.BusDmaLimit = v);
+            device = device with { DdwActive = ddw, BusDmaLimit = ddw ? tce.DirectLimit - 1 : config.BusDmaLimit };
         }
-        Set(device.DmaMask, op.Mask, v => device.DmaMask = v);
-        Set(device.CoherentMask, op.CoherentMask, v => device.CoherentMask = v);
+        SetDevice(device with { DmaMask = op.Mask, CoherentMask = op.CoherentMask });
         return Done.Instance;
     }
 }

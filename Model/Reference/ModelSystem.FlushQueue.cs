@@ -14,53 +14,61 @@ public sealed partial class ModelSystem
     public const int FlushQueueCapacity = 255;
     public const ulong FlushQueueTimeoutMs = 10;
 
-    private void QueueForFlush(DomainState domain, IovaAllocation allocation)
+    private void QueueForFlush(int domainId, AddrRange allocation)
     {
-        ReleaseCompletedFlushEntries(domain);
-        if (domain.FlushQueue.Count >= FlushQueueCapacity) FlushDomain(domain);
-        RemoveFromList(domain.Allocations, allocation);
-        AddToList(domain.Allocations, allocation with { Owner = AllocationOwner.FlushQueue });
-        AddToList(domain.FlushQueue, new FlushQueueEntry(allocation.Range, domain.FlushStarted));
-        if (domain.TimerDeadline is null)
-            Set(domain.TimerDeadline, State.NowMs + FlushQueueTimeoutMs, v => domain.TimerDeadline = v);
+        ReleaseCompletedFlushEntries(domainId);
+        if (Dom(domainId).FlushQueueCount >= FlushQueueCapacity) FlushDomain(domainId);
+        SetAllocationOwner(domainId, allocation, AllocationOwner.FlushQueue);
+        var domain = Dom(domainId);
+        SetFlushQueue(domainId, domain.FlushQueue.Enqueue(new FlushQueueEntry(allocation, domain.FlushStarted)), domain.FlushQueueCount + 1);
+        if (Dom(domainId).TimerDeadline is null)
+            SetTimer(domainId, _state.NowMs + FlushQueueTimeoutMs);
     }
 
-    /// <summary>Frees the entries a finished flush covers (counter &lt; finish count).</summary>
-    private void ReleaseCompletedFlushEntries(DomainState domain)
+    /// <summary>Frees the entries a finished flush covers (counter &lt; finish count). Counters
+    /// never decrease along the queue, so they are a prefix of it.</summary>
+    private void ReleaseCompletedFlushEntries(int domainId)
     {
-        foreach (var entry in domain.FlushQueue.Where(e => e.Counter < domain.FlushFinished).ToList())
+        var domain = Dom(domainId);
+        var queue = domain.FlushQueue;
+        int count = domain.FlushQueueCount;
+        while (!queue.IsEmpty && queue.Peek().Counter < domain.FlushFinished)
         {
-            RemoveFromList(domain.FlushQueue, entry);
-            var held = domain.Allocations.FirstOrDefault(a => a.Owner == AllocationOwner.FlushQueue && a.Range == entry.Iova);
-            if (held is not null) RemoveFromList(domain.Allocations, held);
+            var entry = queue.Peek();
+            queue = queue.Dequeue();
+            count--;
+            if (Dom(domainId).Occupied.TryGet(entry.Iova.Start, out var held) && held.Last == entry.Iova.Last && held.Value == AllocationOwner.FlushQueue)
+                RemoveAllocation(domainId, entry.Iova);
         }
-        if (domain.FlushQueue.Count == 0 && domain.TimerDeadline is not null)
-            Set(domain.TimerDeadline, null, v => domain.TimerDeadline = v);
+        if (count != domain.FlushQueueCount) SetFlushQueue(domainId, queue, count);
+        if (count == 0 && Dom(domainId).TimerDeadline is not null)
+            SetTimer(domainId, null);
     }
 
     /// <summary>flush_iotlb_all with the start/finish counters, then free what it covered.</summary>
-    private void FlushDomain(DomainState domain)
+    private void FlushDomain(int domainId)
     {
-        Set(domain.FlushStarted, domain.FlushStarted + 1, v => domain.FlushStarted = v);
-        InvalidateIotlb(domain, null);
-        Set(domain.FlushFinished, domain.FlushFinished + 1, v => domain.FlushFinished = v);
-        ReleaseCompletedFlushEntries(domain);
+        UpdateDomainSettings(domainId, d => d with { FlushStarted = d.FlushStarted + 1 });
+        InvalidateIotlb(domainId, null);
+        UpdateDomainSettings(domainId, d => d with { FlushFinished = d.FlushFinished + 1 });
+        ReleaseCompletedFlushEntries(domainId);
     }
 
     private Outcome DoFlush(Flush op)
     {
-        if (State.Domain(op.Domain) is not DomainState domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
-        FlushDomain(domain);
+        if (_state.Domain(op.Domain) is null) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        FlushDomain(op.Domain);
         return Done.Instance;
     }
 
     private Outcome DoTick(Tick op)
     {
-        if (op.Milliseconds > ulong.MaxValue - State.NowMs)
-            return Fail(DmaErrorKind.Overflow, $"time would pass 2^64 ms (now {State.NowMs} ms, +{op.Milliseconds})");
-        Set(State.NowMs, State.NowMs + op.Milliseconds, v => State.NowMs = v);
-        foreach (var domain in State.Domains.Where(d => d.TimerDeadline <= State.NowMs).ToList())
-            FlushDomain(domain);
+        if (op.Milliseconds > ulong.MaxValue - _state.NowMs)
+            return Fail(DmaErrorKind.Overflow, $"time would pass 2^64 ms (now {_state.NowMs} ms, +{op.Milliseconds})");
+        if (op.Milliseconds != 0) SetNow(_state.NowMs + op.Milliseconds);
+        foreach (int id in _state.ArmedTimers.ToList())
+            if (Dom(id).TimerDeadline <= _state.NowMs)
+                FlushDomain(id);
         return Done.Instance;
     }
 }

@@ -6,13 +6,13 @@ namespace DmaVerify.Model;
 public sealed partial class ModelSystem
 {
     /// <summary>The IOMMUs whose regions bind a domain: its own and those of attached devices.</summary>
-    private IEnumerable<IommuConfig> IommusOf(DomainState domain) =>
-        State.DevicesIn(domain.Id).Select(d => Platform.Device(d.Id)!.Iommu).OfType<int>().Append(domain.Iommu)
-            .Distinct().Select(id => Platform.Iommu(id)).OfType<IommuConfig>();
+    private IEnumerable<IommuConfig> IommusOf(ModelDomain domain) =>
+        _state.DevicesIn(domain.Id).Select(d => _index.Device(d.Id)!.Iommu).OfType<int>().Append(domain.Iommu)
+            .Distinct().Select(id => _index.Iommu(id)).OfType<IommuConfig>();
 
     private Outcome DoIommuMap(IommuMap op)
     {
-        if (State.Domain(op.Domain) is not DomainState domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        if (_state.Domain(op.Domain) is not ModelDomain domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (domain.Type != DomainType.Unmanaged)
             return Fail(DmaErrorKind.WrongDomainType, $"domain {domain.Id} is {domain.Type}; iommu_map is for unmanaged domains (DMA domains belong to the DMA API)");
         ulong granule = domain.Granule;
@@ -32,10 +32,9 @@ public sealed partial class ModelSystem
         foreach (var region in IommusOf(domain).SelectMany(i => i.Regions).Where(r => r.ClosedToUserMappings))
             if (region.Range.Overlaps(iovaRange))
                 return Fail(DmaErrorKind.ReservedRange, $"{iovaRange} overlaps the {region.Type} region {region.Range}, which is reserved IOVA for user mappings");
-        if (LeavesOverlapping(domain, iovaRange).FirstOrDefault() is Leaf live)
-            return Fail(DmaErrorKind.AddressInUse, $"{iovaRange} overlaps the live mapping {live}");
-        foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, op.Iova.Value, op.Phys.Value, op.Size, op.Prot & (Prot.Read | Prot.Write)))
-            AddLeaf(domain, leaf);
+        if (domain.RunsOverlapping(iovaRange).FirstOrDefault() is PageRun live)
+            return Fail(DmaErrorKind.AddressInUse, $"{iovaRange} overlaps the live mapping {live.LeafAt(Math.Max(iovaRange.Start, live.Iova))}");
+        MapLeaves(domain.Id, op.Iova.Value, op.Phys.Value, op.Size, op.Prot & (Prot.Read | Prot.Write));
         return Done.Instance;
     }
 
@@ -44,19 +43,26 @@ public sealed partial class ModelSystem
     /// counts its full size). Unaligned requests unmap nothing. The IOTLB is synced at once.</summary>
     private Outcome DoIommuUnmap(IommuUnmap op)
     {
-        if (State.Domain(op.Domain) is not DomainState domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
+        if (_state.Domain(op.Domain) is not ModelDomain domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (domain.Type != DomainType.Unmanaged)
             return Fail(DmaErrorKind.WrongDomainType, $"domain {domain.Id} is {domain.Type}; iommu_unmap is for unmanaged domains");
         if (op.Size == 0 || ((op.Iova.Value | op.Size) & (domain.Granule - 1)) != 0) return new Unmapped(0);
         ulong unmapped = 0, cursor = op.Iova.Value;
         while (unmapped < op.Size)
         {
-            if (LeafAt(domain, cursor) is not Leaf leaf) break;
-            RemoveLeaf(domain, leaf);
-            InvalidateIotlb(domain, leaf.Range);
-            unmapped = leaf.Size > ulong.MaxValue - unmapped ? ulong.MaxValue : unmapped + leaf.Size;
-            if (leaf.Range.Last == ulong.MaxValue) break;
-            cursor = leaf.Range.Last + 1;
+            if (Dom(domain.Id).RunAt(cursor) is not PageRun run) break;
+            // Whole leaves, one after the other, until enough bytes are gone: as many pages of
+            // this run as it takes (at least the one holding the cursor).
+            ulong first = run.PageIndex(cursor);
+            ulong wanted = (op.Size - unmapped + run.PageSize - 1) / run.PageSize;
+            ulong pages = Math.Min(run.Count - first, Math.Max(1, wanted));
+            var gone = run.Slice(first, pages);
+            ClearLeaves(domain.Id, gone.Range);
+            InvalidateIotlb(domain.Id, gone.Range);
+            UInt128 total = (UInt128)unmapped + (UInt128)pages * run.PageSize;
+            unmapped = total > ulong.MaxValue ? ulong.MaxValue : (ulong)total;
+            if (gone.Last == ulong.MaxValue) break;
+            cursor = gone.Last + 1;
         }
         return new Unmapped(unmapped);
     }

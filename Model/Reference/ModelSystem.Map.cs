@@ -8,9 +8,9 @@ public sealed partial class ModelSystem
     /// <summary>How a device's DMA reaches memory right now.</summary>
     private enum Route { Direct, Blocked, Unmanaged, Iommu, Gart, Tce, VirtioBypass }
 
-    private Route RouteOf(DeviceState device, DeviceConfig config, out DomainState? domain)
+    private Route RouteOf(ModelDevice device, DeviceConfig config, out ModelDomain? domain)
     {
-        domain = device.Domain is int id ? State.Domain(id) : null;
+        domain = _state.DomainOf(device);
         if (config.BypassesIommu) return Route.VirtioBypass;
         var iommu = IommuOf(config);
         if (iommu is null || domain is null) return Route.Direct;
@@ -27,7 +27,7 @@ public sealed partial class ModelSystem
 
     /// <summary>The DMA limit of a device for a mask: min_not_zero(mask, bus limit), clamped to
     /// the aperture end when the domain forces it.</summary>
-    private static ulong DmaLimit(DeviceState device, ulong mask, DomainState? domain)
+    private static ulong DmaLimit(ModelDevice device, ulong mask, ModelDomain? domain)
     {
         ulong limit = DmaRules.MinNotZero(mask, device.BusDmaLimit);
         if (domain is { ForceAperture: true, IsDmaApi: true }) limit = Math.Min(limit, domain.Aperture.Last);
@@ -42,7 +42,7 @@ public sealed partial class ModelSystem
         if (!AddrRange.TryFromLength(phys, length, out buffer))
             return Fail(DmaErrorKind.Overflow, $"buffer {Hex.Format(phys)}+{Hex.Format(length)} wraps past 2^64");
         if (direction == DmaDirection.None) return Fail(DmaErrorKind.InvalidArgument, "direction none (DMA_NONE) is not a mapping direction");
-        if (mmio ? !Platform.IsMmio(buffer) : !Platform.IsRam(buffer))
+        if (mmio ? !_index.IsMmio(buffer) : !_index.IsRam(buffer))
             return mmio
                 ? Fail(DmaErrorKind.NotMmio, $"{buffer} is not inside one MMIO range of {Platform.Preset}")
                 : Fail(DmaErrorKind.NotRam, $"{buffer} is not inside one RAM range of {Platform.Preset}");
@@ -54,9 +54,9 @@ public sealed partial class ModelSystem
     /// <summary>
     /// Maps one physically contiguous buffer along the device's route and returns the piece the
     /// device will use: bypass (dma = phys, or phys + DDW offset), a bounce slot, or an IOVA
-    /// range with leaves. All state changes are undo-logged.
+    /// range with leaves.
     /// </summary>
-    private Outcome MapPiece(DeviceState device, DeviceConfig config, Route route, DomainState? domain, PieceRequest req, out MappingPart part)
+    private Outcome MapPiece(ModelDevice device, DeviceConfig config, Route route, ModelDomain? domain, PieceRequest req, out MappingPart part)
     {
         part = null!;
         ulong busLimit = DmaRules.MinNotZero(req.Mask, device.BusDmaLimit);
@@ -90,8 +90,8 @@ public sealed partial class ModelSystem
     private AddrRange? OverlapsRemappingAperture(ulong phys, ulong length)
     {
         var buffer = AddrRange.FromLength(phys, length);
-        foreach (var iommu in Platform.Iommus)
-            if (iommu.Gart is GartConfig gart && gart.Aperture.Overlaps(buffer)) return gart.Aperture;
+        foreach (var aperture in _index.Apertures)
+            if (aperture.Overlaps(buffer)) return aperture;
         return null;
     }
 
@@ -100,7 +100,7 @@ public sealed partial class ModelSystem
     /// is decoded by the northbridge for every bus master, so a 1:1 bus address there would be
     /// remapped (docs/model-semantics.md, "dma-direct never hands out a bus address in a GART
     /// aperture").</summary>
-    private Outcome MapDirect(DeviceState device, DeviceConfig config, PieceRequest req, ulong busLimit, out MappingPart part)
+    private Outcome MapDirect(ModelDevice device, DeviceConfig config, PieceRequest req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         var aperture = OverlapsRemappingAperture(req.Phys, req.Length);
@@ -109,31 +109,31 @@ public sealed partial class ModelSystem
             part = Bypass(req.Phys, req.Length, req.Phys);
             return Done.Instance;
         }
-        string overflow = aperture is AddrRange remapped
-            ? $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} lies in the GART aperture {remapped}, where bus addresses are remapped"
-            : $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} overflow (mask {Hex.Format(req.Mask)}, bus limit {Hex.Format(device.BusDmaLimit)})";
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool)
-            return Fail(DmaErrorKind.NotCapable, overflow);
+            return Fail(DmaErrorKind.NotCapable, DirectOverflow(device, req, aperture));
         if (req.Length > Swiotlb.MaxMappingSize)
-            return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; {Hex.Format(req.Length)} bytes exceed the swiotlb maximum mapping size {Hex.Format(Swiotlb.MaxMappingSize)}");
+            return Fail(DmaErrorKind.NoBounceBuffer, $"{DirectOverflow(device, req, aperture)}; {Hex.Format(req.Length)} bytes exceed the swiotlb maximum mapping size {Hex.Format(Swiotlb.MaxMappingSize)}");
         var request = new Swiotlb.Request(IovaSpace.AlignUp(req.Length, Swiotlb.SlotSize, out _), Swiotlb.SlotSize, busLimit, config.SegmentBoundaryMask);
         var span = ChooseBounce(pool, request, req.ProposedBounce);
         if (span is null)
         {
-            bool anyIgnoringLimit = Swiotlb.LowestFit(pool, State.Bounces, request with { Limit = ulong.MaxValue }) is not null;
+            bool anyIgnoringLimit = Placement.LowestBounce(_state, pool, request with { Limit = ulong.MaxValue }) is not null;
             return anyIgnoringLimit || pool.Start > busLimit
-                ? Fail(DmaErrorKind.NotCapable, $"{overflow}; no bounce slot below the limit either")
-                : Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; the swiotlb pool {pool} has no room for {Hex.Format(request.Bytes)} bytes");
+                ? Fail(DmaErrorKind.NotCapable, $"{DirectOverflow(device, req, aperture)}; no bounce slot below the limit either")
+                : Fail(DmaErrorKind.NoBounceBuffer, $"{DirectOverflow(device, req, aperture)}; the swiotlb pool {pool} has no room for {Hex.Format(request.Bytes)} bytes");
         }
-        var slot = new BounceSlot(NewBounceId(), device.Id, span.Value, req.Phys, span.Value.Start, req.Length, PaddingZeroed: false);
-        AddToList(State.Bounces, slot);
+        var slot = AddBounce(new BounceSlot(NewBounceId(), device.Id, span.Value, req.Phys, span.Value.Start, req.Length, PaddingZeroed: false));
         part = Bypass(slot.BufferPhys, req.Length, slot.BufferPhys, slot.Id);
         return Done.Instance;
     }
 
+    private static string DirectOverflow(ModelDevice device, PieceRequest req, AddrRange? aperture) => aperture is AddrRange remapped
+        ? $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} lies in the GART aperture {remapped}, where bus addresses are remapped"
+        : $"DMA addr {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} overflow (mask {Hex.Format(req.Mask)}, bus limit {Hex.Format(device.BusDmaLimit)})";
+
     /// <summary>K8 GART: bypass when capable and outside the aperture, else remap through the
     /// aperture (bitmap allocation honouring the segment boundary; 40-bit physical addresses).</summary>
-    private Outcome MapGart(DeviceState device, DeviceConfig config, DomainState domain, PieceRequest req, ulong busLimit, out MappingPart part)
+    private Outcome MapGart(ModelDevice device, DeviceConfig config, ModelDomain domain, PieceRequest req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
@@ -146,15 +146,15 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.NotCapable, $"buffer {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is beyond the GART's 40-bit physical reach and the device's DMA limit");
         if (domain.Aperture.Start > busLimit)
             return Fail(DmaErrorKind.NotCapable, $"the GART aperture {domain.Aperture} is beyond device {device.Id}'s DMA limit {Hex.Format(busLimit)}");
-        return MapThroughTable(device, domain, req, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask, Prot.Read | Prot.Write, out part);
+        return MapThroughTable(device, config, domain, req, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask, Prot.Read | Prot.Write, out part);
     }
 
     /// <summary>PowerPC: direct through the DDW when the buffer's end is below its limit, else
     /// through the default window's TCE table.</summary>
-    private Outcome MapTce(DeviceState device, DomainState domain, PieceRequest req, out MappingPart part)
+    private Outcome MapTce(ModelDevice device, ModelDomain domain, PieceRequest req, out MappingPart part)
     {
         part = null!;
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = _index.Iommu(domain.Iommu)!.Tce!;
         if (device.DdwActive && !req.Mmio && !req.NoBypass && req.Phys <= ulong.MaxValue - tce.DdwOffset &&
             DmaRules.DmaCapable(req.Phys + tce.DdwOffset, req.Length, req.Mask, device.BusDmaLimit))
         {
@@ -166,11 +166,12 @@ public sealed partial class ModelSystem
         // The bus limit binds TCE mappings too (INV-05 records min_not_zero(mask, bus limit)):
         // an address the interconnect cannot carry is no better in a TCE window than anywhere.
         ulong limit = Math.Min(DmaRules.MinNotZero(req.Mask, device.BusDmaLimit), domain.Aperture.Last);
-        return MapThroughTable(device, domain, req, limit, Platform.Device(device.Id)!.SegmentBoundaryMask, req.Prot, out part);
+        var config = _index.Device(device.Id)!;
+        return MapThroughTable(device, config, domain, req, limit, config.SegmentBoundaryMask, req.Prot, out part);
     }
 
     /// <summary>The bitmap-allocator path shared by GART and TCE: page-granular IOVA, 4 KiB leaves.</summary>
-    private Outcome MapThroughTable(DeviceState device, DomainState domain, PieceRequest req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
+    private Outcome MapThroughTable(ModelDevice device, DeviceConfig config, ModelDomain domain, PieceRequest req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule;
@@ -178,20 +179,20 @@ public sealed partial class ModelSystem
         // GART and TCE have no bounce path: an untrusted device's unaligned buffer would expose
         // its neighbours in the shared pages (INV-12), so it is refused, as dma-iommu refuses it
         // when bounce buffers are inactive.
-        if (Platform.Device(device.Id)!.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
+        if (config.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
             return Fail(DmaErrorKind.NoBounceBuffer, $"device {device.Id} is untrusted and {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is not granule aligned; {domain.Format.Format} has no bounce buffers");
         ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
-        var range = ChooseIova(device, domain, bytes, limit, boundary, req.ProposedDma is ulong d ? d - offset : null);
+        var range = ChooseIova(device.Id, domain.Id, bytes, limit, boundary, req.ProposedDma is ulong d ? d - offset : null);
         if (range is null)
             return Fail(DmaErrorKind.OutOfIova, $"no room for {Hex.Format(bytes)} bytes in {domain.Aperture} below {Hex.Format(limit)} (domain {domain.Id})");
-        InstallMapping(domain, range.Value, range.Value.Start, req.Phys - offset, bytes, prot);
+        InstallMapping(domain.Id, range.Value, range.Value.Start, req.Phys - offset, bytes, prot);
         part = new MappingPart { Dma = range.Value.Start + offset, Length = req.Length, Phys = req.Phys, Domain = domain.Id, Allocation = range };
         return Done.Instance;
     }
 
     /// <summary>dma-iommu: in-page offset kept, length rounded to granules, sub-granule buffers of
     /// untrusted devices bounced into whole zeroed granules first.</summary>
-    private Outcome MapIommu(DeviceState device, DeviceConfig config, DomainState domain, PieceRequest req, out MappingPart part)
+    private Outcome MapIommu(ModelDevice device, DeviceConfig config, ModelDomain domain, PieceRequest req, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule;
@@ -212,8 +213,7 @@ public sealed partial class ModelSystem
             var span = ChooseBounce(pool, request, req.ProposedBounce is ulong b ? b - offset : null);
             if (span is null)
                 return Fail(DmaErrorKind.NoBounceBuffer, $"the swiotlb pool {pool} has no room for {Hex.Format(bytes)} bytes");
-            var slot = new BounceSlot(NewBounceId(), device.Id, span.Value, req.Phys, span.Value.Start + offset, req.Length, PaddingZeroed: true);
-            AddToList(State.Bounces, slot);
+            var slot = AddBounce(new BounceSlot(NewBounceId(), device.Id, span.Value, req.Phys, span.Value.Start + offset, req.Length, PaddingZeroed: true));
             bounceId = slot.Id;
             mappedPhys = span.Value.Start;
             reachedPhys = slot.BufferPhys;
@@ -221,24 +221,23 @@ public sealed partial class ModelSystem
         if (mappedPhys + (bytes - 1) > domain.Format.MaxOutput)
             return Fail(DmaErrorKind.OutOfRange, $"physical {Hex.Format(mappedPhys)}+{Hex.Format(bytes)} is beyond the page table's {domain.Format.OutputBits}-bit output");
         ulong limit = DmaLimit(device, req.Mask, domain);
-        var range = ChooseIova(device, domain, bytes, limit, ulong.MaxValue, req.ProposedDma is ulong d ? d - offset : null);
+        var range = ChooseIova(device.Id, domain.Id, bytes, limit, ulong.MaxValue, req.ProposedDma is ulong d ? d - offset : null);
         if (range is null)
             return Fail(DmaErrorKind.OutOfIova, $"no IOVA for {Hex.Format(bytes)} bytes below {Hex.Format(limit)} in domain {domain.Id}");
-        InstallMapping(domain, range.Value, range.Value.Start, mappedPhys, bytes, req.Prot);
+        InstallMapping(domain.Id, range.Value, range.Value.Start, mappedPhys, bytes, req.Prot);
         part = new MappingPart { Dma = range.Value.Start + offset, Length = req.Length, Phys = reachedPhys, Domain = domain.Id, Allocation = range, Bounce = bounceId };
         return Done.Instance;
     }
 
     /// <summary>Records the IOVA allocation and installs leaves for [iova, iova+bytes) → phys.</summary>
-    private void InstallMapping(DomainState domain, AddrRange allocation, ulong iova, ulong phys, ulong bytes, Prot prot)
+    private void InstallMapping(int domainId, AddrRange allocation, ulong iova, ulong phys, ulong bytes, Prot prot)
     {
-        if (!domain.Allocations.Any(a => a.Range == allocation))
-            AddToList(domain.Allocations, new IovaAllocation(allocation, AllocationOwner.Mapping));
-        foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, iova, phys, bytes, prot))
-            AddLeaf(domain, leaf);
+        if (Dom(domainId).AllocationAt(allocation) is null)
+            AddAllocation(domainId, allocation, AllocationOwner.Mapping);
+        MapLeaves(domainId, iova, phys, bytes, prot);
     }
 
-    private DmaMapping Record(DeviceState device, DeviceConfig config, MappingKind kind, ulong phys, ulong size, DmaDirection direction, ulong limit, List<MappingPart> parts,
+    private DmaMapping Record(ModelDevice device, DeviceConfig config, MappingKind kind, ulong phys, ulong size, DmaDirection direction, ulong limit, List<MappingPart> parts,
         ValueList<SgEntry>? inputs = null, ValueList<DmaSegment>? segments = null)
     {
         var mapping = new DmaMapping
@@ -248,7 +247,7 @@ public sealed partial class ModelSystem
             UntrustedDevice = config.Untrusted, Inputs = inputs ?? ValueList<SgEntry>.Empty, Segments = segments ?? ValueList<DmaSegment>.Empty,
             Parts = parts, MaxSegmentSize = config.MaxSegmentSize, SegmentBoundaryMask = config.SegmentBoundaryMask,
         };
-        AddToList(State.Mappings, mapping);
+        AddMapping(mapping);
         ForgetUnmapped(device.Id, mapping.Dma.Value);
         return mapping;
     }
@@ -265,8 +264,9 @@ public sealed partial class ModelSystem
         var req = new PieceRequest(phys, length, DmaRules.ProtFor(direction), mask, MayBounce: kind == MappingKind.Single, mmio, ProposedDma, ProposedBounce);
         var outcome = MapPiece(device, config, route, domain, req, out var part);
         if (!outcome.IsSuccess) return outcome;
+        device = Dev(deviceId); // the map may have left 32-bit-first mode
         var mapping = Record(device, config, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);
-        var bounce = part.Bounce is int id ? State.Bounces.First(b => b.Id == id) : null;
+        var bounce = part.Bounce is int id ? _state.Bounces[id] : null;
         return new Mapped(mapping.Dma, bounce is null ? null : new PhysAddr(bounce.BufferPhys));
     }
 
@@ -279,17 +279,19 @@ public sealed partial class ModelSystem
 
     /// <summary>
     /// The live mapping an unmap names. Several mappings may share a DMA address (bypassed
-    /// buffers mapped twice); like dma-debug, the best match wins: the mapping a live handle
-    /// names, else the one agreeing on most of kind, size, sg count and direction, oldest first.
+    /// buffers mapped twice); like dma-debug, the best match wins: the one agreeing on most of
+    /// kind, size, sg count and direction, oldest first; the mapping a live handle names only
+    /// breaks a tie.
     /// </summary>
     private DmaMapping? FindUnmapTarget(int device, AddressRef handle, ulong address, MappingKind kind, ulong? size, DmaDirection? direction, int? nents)
     {
-        var candidates = State.MappingsOf(device).Where(m => m.Dma.Value == address).ToList();
-        if (candidates.Count <= 1) return candidates.FirstOrDefault();
+        var ids = _state.MappingsAt(device, address);
+        if (ids.IsEmpty) return null;
+        if (ids.Length == 1) return _state.Mapping(ids[0]);
         // dma-debug's hash lookup sees only (device, address) and takes the entry that matches
         // best (type, size, nents, direction); the handle the op names only breaks a tie.
-        var named = handle is LiveRef { Offset: 0 } live ? State.MappingsOf(device).ElementAtOrDefault(live.Index) : null;
-        return candidates.OrderByDescending(m =>
+        var named = handle is LiveRef { Offset: 0 } live ? _state.LiveMapping(device, live.Index) : null;
+        return ids.Order().Select(id => _state.Mapping(id)!).OrderByDescending(m =>
             (m.Kind == kind ? 16 : 0) + (size is null || size == m.Size ? 8 : 0) + (nents is null || nents == m.Nents ? 4 : 0) +
             (direction is null || direction == m.Direction ? 2 : 0) + (m == named ? 1 : 0)).First();
     }
@@ -306,7 +308,7 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.InvalidDmaAddress, "tries to free an invalid DMA memory address (DMA_MAPPING_ERROR)");
         var mapping = FindUnmapTarget(device.Id, handle, address, kind, size, direction, nents);
         if (mapping is null)
-            return _unmappedHandles.TryGetValue(device.Id, out var gone) && gone.Contains(address)
+            return _state.Unmapped.TryGetValue(device.Id, out var gone) && gone.Contains(address)
                 ? Fail(DmaErrorKind.DoubleUnmap, $"device {device.Id} already unmapped {Hex.Format(address)}")
                 : Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} frees DMA memory it has not allocated at {Hex.Format(address)}");
         if (mapping.Kind != kind)
@@ -318,23 +320,24 @@ public sealed partial class ModelSystem
         if (direction is DmaDirection dir && dir != mapping.Direction)
             return Fail(DmaErrorKind.WrongDirection, $"frees DMA memory with different direction [mapped {mapping.Direction}] [unmapped {dir}]");
 
-        foreach (var (domainId, allocation) in mapping.Parts.Where(p => !p.IsBypass && p.Allocation is not null)
-                     .Select(p => (p.Domain!.Value, p.Allocation!.Value)).Distinct().ToList())
+        var released = new List<(int Domain, AddrRange Allocation)>();
+        foreach (var p in mapping.Parts)
+            if (!p.IsBypass && p.Allocation is AddrRange a && !released.Contains((p.Domain!.Value, a)))
+                released.Add((p.Domain!.Value, a));
+        foreach (var (domainId, allocation) in released)
         {
-            var domain = State.Domain(domainId)!;
-            ClearLeaves(domain, allocation);
-            var owned = domain.Allocations.First(a => a.Range == allocation);
-            if (domain.Type == DomainType.DmaFq && !config.Untrusted)
-                QueueForFlush(domain, owned);
+            ClearLeaves(domainId, allocation);
+            if (Dom(domainId).Type == DomainType.DmaFq && !config.Untrusted)
+                QueueForFlush(domainId, allocation);
             else
             {
-                InvalidateIotlb(domain, allocation);
-                RemoveFromList(domain.Allocations, owned);
+                InvalidateIotlb(domainId, allocation);
+                RemoveAllocation(domainId, allocation);
             }
         }
-        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>().ToList())
-            RemoveFromList(State.Bounces, State.Bounces.First(b => b.Id == bounceId));
-        RemoveFromList(State.Mappings, mapping);
+        foreach (var p in mapping.Parts)
+            if (p.Bounce is int bounceId) RemoveBounce(bounceId);
+        RemoveMapping(mapping);
         RememberUnmapped(device.Id, address);
         return Done.Instance;
     }

@@ -16,7 +16,7 @@ public sealed partial class ModelSystem
     {
         if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
         ulong doorbell = op.Doorbell.Value;
-        if (!Platform.IsMmio(new AddrRange(doorbell, doorbell)))
+        if (!_index.IsMmio(new AddrRange(doorbell, doorbell)))
             return Fail(DmaErrorKind.NotMmio, $"doorbell {op.Doorbell} is not an MMIO address on {Platform.Preset}");
         var route = RouteOf(device, config, out var domain);
         if (route == Route.Blocked) return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in blocked domain {domain!.Id}");
@@ -31,7 +31,7 @@ public sealed partial class ModelSystem
         if (route == Route.Unmanaged && swMsi is null) return new Mapped(new DmaAddr(doorbell));
 
         ulong granule = domain!.Granule, page = IovaSpace.AlignDown(doorbell, granule), offset = doorbell - page;
-        if (domain.MsiPages.FirstOrDefault(p => p.DoorbellPage == page) is MsiPage existing)
+        if (domain.MsiPages.Find(p => p.DoorbellPage == page) is MsiPage existing)
             return new Mapped(new DmaAddr(existing.Iova + offset));
 
         ulong iova;
@@ -41,21 +41,21 @@ public sealed partial class ModelSystem
             iova = domain.MsiBump;
             if (iova < swMsi.Range.Start || iova > swMsi.Range.Last || swMsi.Range.Last - iova < granule - 1)
                 return Fail(DmaErrorKind.OutOfIova, $"the software MSI window {swMsi.Range} is full");
-            if (LeavesOverlapping(domain, AddrRange.FromLength(iova, granule)).FirstOrDefault() is Leaf taken)
-                return Fail(DmaErrorKind.AddressInUse, $"the next MSI slot {Hex.Format(iova)} is already mapped by {taken}");
-            Set(domain.MsiBump, iova + granule, v => domain.MsiBump = v);
+            if (domain.RunsOverlapping(AddrRange.FromLength(iova, granule)).FirstOrDefault() is PageRun taken)
+                return Fail(DmaErrorKind.AddressInUse, $"the next MSI slot {Hex.Format(iova)} is already mapped by {taken.LeafAt(Math.Max(iova, taken.Iova))}");
+            UpdateDomainSettings(domain.Id, d => d with { MsiBump = iova + granule });
         }
         else
         {
             ulong limit = DmaLimit(device, device.DmaMask, domain);
             ulong? hint = ProposedDma is ulong d ? d - offset : null;
-            var range = ChooseIova(device, domain, granule, limit, ulong.MaxValue, hint);
+            var range = ChooseIova(device.Id, domain.Id, granule, limit, ulong.MaxValue, hint);
             if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for an MSI page below {Hex.Format(limit)} in domain {domain.Id}");
-            AddToList(domain.Allocations, new IovaAllocation(range.Value, AllocationOwner.MsiPage));
+            AddAllocation(domain.Id, range.Value, AllocationOwner.MsiPage);
             iova = range.Value.Start;
         }
-        AddLeaf(domain, new Leaf(iova, page, granule, Prot.Write));
-        AddToList(domain.MsiPages, new MsiPage(page, iova));
+        AddLeaves(domain.Id, [new PageRun(iova, page, granule, 1, Prot.Write)]);
+        AddMsiPage(domain.Id, new MsiPage(page, iova));
         return new Mapped(new DmaAddr(iova + offset));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using DmaVerify.Contracts;
 
 namespace DmaVerify.Model;
@@ -6,49 +7,38 @@ namespace DmaVerify.Model;
 /// reserved ranges and the 1:1 mappings of direct regions.</summary>
 public sealed partial class ModelSystem
 {
-    private void BuildInitialState()
+    private ModelState BuildInitialState()
     {
-        _undo = new UndoLog();
-        foreach (var config in Platform.Devices.OrderBy(d => d.Id))
+        var devices = ImmutableArray.CreateBuilder<ModelDevice>(_index.DeviceIds.Length);
+        foreach (int id in _index.DeviceIds)
         {
-            var iommu = config.Iommu is int i ? Platform.Iommu(i) : null;
-            State.Devices.Add(new DeviceState
-            {
-                Id = config.Id,
-                DmaMask = config.DmaMask,
-                CoherentMask = config.CoherentMask,
-                BusDmaLimit = config.BusDmaLimit,
-                Pci32First = config.IsPci && iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu },
-            });
+            var config = _index.Device(id)!;
+            var iommu = _index.IommuOf(config);
+            devices.Add(new ModelDevice(id, config.DmaMask, config.CoherentMask, config.BusDmaLimit, Domain: null,
+                Pci32First: config.IsPci && iommu is not null && IsPagingIommu(iommu), DdwActive: false));
         }
+        _state = new ModelState { Platform = _index, Devices = devices.MoveToImmutable() };
 
-        foreach (var device in State.Devices)
+        foreach (int id in _index.DeviceIds)
         {
-            var config = Platform.Device(device.Id)!;
-            if (config.Iommu is not int iommuId || Platform.Iommu(iommuId) is not IommuConfig iommu) continue;
+            var config = _index.Device(id)!;
+            if (_index.IommuOf(config) is not IommuConfig iommu) continue;
             if (StaysOutsideTheUnit(config, iommu)) continue;
-            var sharer = SharedDefaultPeer(config, iommu);
-            if (sharer is not null)
-            {
-                device.Domain = sharer.Domain;
-                PrepareDomainForDevice(State.Domain(sharer.Domain!.Value)!, config);
-                continue;
-            }
-            var domain = NewDefaultDomain(iommu, DefaultDomainTypeFor(config, iommu));
-            device.Domain = domain.Id;
+            int domain = SharedDefaultPeer(config, iommu)?.Domain ?? NewDomain(iommu, DefaultDomainTypeFor(config, iommu));
+            SetDevice(Dev(id) with { Domain = domain });
             PrepareDomainForDevice(domain, config);
         }
-        _undo = new UndoLog(); // probe-time state is the starting point, never rolled back
+        return _state;
     }
 
     /// <summary>An already-probed device whose default domain this device shares: a GART has one
     /// domain for every device; presets may declare VCM-style shared page tables.</summary>
-    private DeviceState? SharedDefaultPeer(DeviceConfig config, IommuConfig iommu)
+    private ModelDevice? SharedDefaultPeer(DeviceConfig config, IommuConfig iommu)
     {
         IEnumerable<int> peers = iommu.Kind == IommuKind.Gart
             ? Platform.Devices.Where(d => d.Iommu == iommu.Id).Select(d => d.Id)
             : Platform.SharedDefaultDomains.FirstOrDefault(set => set.Contains(config.Id)) ?? [];
-        return peers.Where(id => id != config.Id).Select(id => State.Device(id))
+        return peers.Where(id => id != config.Id).Select(id => _state.Device(id))
             .FirstOrDefault(d => d?.Domain is not null);
     }
 
@@ -67,17 +57,15 @@ public sealed partial class ModelSystem
         return iommu.DefaultDomainType;
     }
 
-    private int NextDomainId() => State.Domains.Count == 0 ? 0 : State.Domains.Max(d => d.Id) + 1;
-
-    /// <summary>A fresh domain of an IOMMU. GART and TCE domains use a bitmap allocator over
-    /// their window; paging domains start allocating at max(granule, aperture start).</summary>
-    private DomainState NewDefaultDomain(IommuConfig iommu, DomainType type, bool isDefault = true)
+    /// <summary>A fresh domain of an IOMMU; returns its id. GART and TCE domains use a bitmap
+    /// allocator over their window; paging domains start allocating at max(granule, aperture start).</summary>
+    private int NewDomain(IommuConfig iommu, DomainType type, bool isDefault = true)
     {
         var format = iommu.Format;
         bool bitmap = iommu.Kind is IommuKind.Gart or IommuKind.Tce;
-        var domain = new DomainState
+        var domain = new ModelDomain
         {
-            Id = NextDomainId(),
+            Id = _state.NextDomainId,
             Iommu = iommu.Id,
             Type = type,
             Format = format,
@@ -88,18 +76,18 @@ public sealed partial class ModelSystem
             IsDefault = isDefault,
             MsiBump = iommu.Regions.FirstOrDefault(r => r.Type == ReservedRegionType.SwMsi)?.Range.Start ?? 0,
         };
-        AddDomain(domain);
-        return domain;
+        PutDomain(domain, created: true);
+        return domain.Id;
     }
 
     /// <summary>What joining a DMA domain brings (dma-iommu's iova_reserve_iommu_regions and the
     /// core's direct mappings): the device's IOMMU regions reserved in IOVA space, the PCI host
     /// windows for PCI devices, and direct regions mapped 1:1. Returns an error when existing
     /// allocations or leaves conflict with them; the caller rolls back.</summary>
-    private Failed? PrepareDomainForDevice(DomainState domain, DeviceConfig config)
+    private Failed? PrepareDomainForDevice(int domainId, DeviceConfig config)
     {
-        if (!domain.IsDmaApi || config.Iommu is not int iommuId || Platform.Iommu(iommuId) is not IommuConfig iommu)
-            return null;
+        var domain = Dom(domainId);
+        if (!domain.IsDmaApi || _index.IommuOf(config) is not IommuConfig iommu) return null;
         if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
         ulong granule = domain.Granule;
         var wanted = new List<ReservedIova>();
@@ -110,25 +98,44 @@ public sealed partial class ModelSystem
                 wanted.Add(new ReservedIova(AlignOutward(window, granule), $"PCI host window of IOMMU {iommu.Id}"));
         foreach (var r in wanted)
         {
-            if (domain.Reserved.Any(x => x.Range == r.Range)) continue;
-            var clash = domain.Allocations.FirstOrDefault(a => a.Range.Overlaps(r.Range));
-            if (clash is not null)
-                return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} has {clash.Owner} allocation {clash.Range} inside {r.Reason} {r.Range}");
-            AddToList(domain.Reserved, r);
+            if (Dom(domainId).Reserved.Any(x => x.Range == r.Range)) continue;
+            var clash = Dom(domainId).Occupied.Overlapping(r.Range).FirstOrDefault(e => e.Value is not null);
+            if (clash.Value is AllocationOwner owner)
+                return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domainId} has {owner} allocation {clash.Range} inside {r.Reason} {r.Range}");
+            AddReserved(domainId, r);
         }
         foreach (var region in iommu.Regions.Where(r => r.IsIdentityMapped))
         {
             var range = AlignOutward(region.Range, granule);
-            foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, range.Start, range.Start, (ulong)range.Size, region.Prot & (Prot.Read | Prot.Write)))
+            var wantedRuns = PageRun.For(domain.Format.PageSizes, range.Start, range.Start, (ulong)range.Size, region.Prot & (Prot.Read | Prot.Write));
+            foreach (var run in wantedRuns)
+                if (MapIdentityRun(domainId, run, region.Range) is Failed conflict) return conflict;
+        }
+        return null;
+    }
+
+    /// <summary>Maps the leaves of a direct region's run that are not mapped yet; a leaf already
+    /// there must translate 1:1 (another device's copy of the region), anything else conflicts.</summary>
+    private Failed? MapIdentityRun(int domainId, PageRun run, AddrRange region)
+    {
+        ulong page = 0;
+        while (page < run.Count)
+        {
+            ulong iova = run.Iova + page * run.PageSize;
+            var existing = Dom(domainId).LeafAt(iova);
+            if (existing is not null)
             {
-                var existing = LeafAt(domain, leaf.Iova);
-                if (existing is not null)
-                {
-                    if (existing.Iova == existing.Phys) continue; // already translates 1:1
-                    return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} maps {existing} over the direct region {region.Range}");
-                }
-                AddLeaf(domain, leaf);
+                if (existing.Iova != existing.Phys)
+                    return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domainId} maps {existing} over the direct region {region}");
+                page++; // already translates 1:1
+                continue;
             }
+            // The free pages up to the next mapped leaf go in as one run.
+            ulong free = run.Count - page;
+            if (Dom(domainId).Leaves.TryCeiling(iova, out var next) && next.Start <= run.Last)
+                free = Math.Min(free, (next.Start - iova + run.PageSize - 1) / run.PageSize);
+            AddLeaves(domainId, [run.Slice(page, free)]);
+            page += free;
         }
         return null;
     }

@@ -63,7 +63,7 @@ public sealed partial class ModelSystem
         return outcome;
     }
 
-    private Outcome FinishSg(DeviceState device, DeviceConfig config, MapSg op, List<MappingPart> parts, List<DmaSegment> segments, DomainState? limitDomain)
+    private Outcome FinishSg(int deviceId, DeviceConfig config, MapSg op, List<MappingPart> parts, List<DmaSegment> segments, ModelDomain? limitDomain)
     {
         foreach (var segment in segments)
         {
@@ -73,13 +73,14 @@ public sealed partial class ModelSystem
         }
         ulong size = op.Segments.Aggregate(0UL, (sum, s) => sum + s.Length);
         var segs = segments.ToValueList();
+        var device = Dev(deviceId);
         Record(device, config, MappingKind.Sg, op.Segments[0].Phys.Value, size, op.Direction, DmaLimit(device, device.DmaMask, limitDomain), parts, op.Segments, segs);
         var bounces = parts.Where(p => p.Bounce is not null).Select(p => new PhysAddr(p.Phys)).ToValueList();
         return new SgMapped(segs, bounces.Count > 0 ? bounces : null);
     }
 
     /// <summary>One piece per entry; output segment i is entry i.</summary>
-    private Outcome MapSgPerEntry(DeviceState device, DeviceConfig config, Route route, DomainState? domain, MapSg op, Prot prot, SgMapped? proposal)
+    private Outcome MapSgPerEntry(ModelDevice device, DeviceConfig config, Route route, ModelDomain? domain, MapSg op, Prot prot, SgMapped? proposal)
     {
         bool noBypass = route == Route.Tce && !op.Segments.All(s => TceDirectPossible(device, domain!, s));
         var parts = new List<MappingPart>();
@@ -90,18 +91,18 @@ public sealed partial class ModelSystem
             var req = new PieceRequest(seg.Phys.Value, seg.Length, prot, device.DmaMask, MayBounce: true, Mmio: false,
                 proposal?.Segments.ElementAtOrDefault(i)?.Dma.Value,
                 proposal?.Bounces is { } proposedBounces && bounced < proposedBounces.Count ? proposedBounces[bounced].Value : null, noBypass);
-            var outcome = MapPiece(device, config, route, domain, req, out var part);
+            var outcome = MapPiece(Dev(device.Id), config, route, domain is null ? null : Dom(domain.Id), req, out var part);
             if (!outcome.IsSuccess) return outcome is Failed f ? f with { Error = f.Error with { Message = $"entry {i}: {f.Error.Message}" } } : outcome;
             if (part.Bounce is not null) bounced++;
             parts.Add(part);
         }
         var segments = parts.Select(p => new DmaSegment(new DmaAddr(p.Dma), p.Length)).ToList();
-        return FinishSg(device, config, op, parts, segments, route == Route.Iommu ? domain : null);
+        return FinishSg(device.Id, config, op, parts, segments, route == Route.Iommu ? domain : null);
     }
 
-    private bool TceDirectPossible(DeviceState device, DomainState domain, SgEntry seg)
+    private bool TceDirectPossible(ModelDevice device, ModelDomain domain, SgEntry seg)
     {
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = _index.Iommu(domain.Iommu)!.Tce!;
         return device.DdwActive && seg.Phys.Value <= ulong.MaxValue - tce.DdwOffset &&
                DmaRules.DmaCapable(seg.Phys.Value + tce.DdwOffset, seg.Length, device.DmaMask, device.BusDmaLimit);
     }
@@ -109,7 +110,7 @@ public sealed partial class ModelSystem
     /// <summary>iommu_dma_map_sg: layout with boundary padding (the padding extends the previous
     /// entry's mapping), one IOVA allocation, physically contiguous runs mapped together, then
     /// __finalise_sg's merge rules.</summary>
-    private Outcome MapSgMerged(DeviceState device, DeviceConfig config, DomainState domain, MapSg op, Prot prot, SgMapped? proposal)
+    private Outcome MapSgMerged(ModelDevice device, DeviceConfig config, ModelDomain domain, MapSg op, Prot prot, SgMapped? proposal)
     {
         ulong granule = domain.Granule, mask = config.SegmentBoundaryMask;
         int n = op.Segments.Count;
@@ -137,14 +138,14 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.OutOfRange, $"a scatterlist entry is beyond the page table's {domain.Format.OutputBits}-bit output");
         ulong limit = DmaLimit(device, device.DmaMask, domain);
         ulong? hint = proposal?.Segments.Count > 0 ? proposal.Segments[0].Dma.Value - offsets[0] : null;
-        var range = ChooseIova(device, domain, iovaLen, limit, ulong.MaxValue, hint);
+        var range = ChooseIova(device.Id, domain.Id, iovaLen, limit, ulong.MaxValue, hint);
         if (range is null)
             return Fail(DmaErrorKind.OutOfIova, $"no IOVA for a {Hex.Format(iovaLen)}-byte scatterlist below {Hex.Format(limit)} in domain {domain.Id}");
         ulong iova = range.Value.Start;
 
         // iommu_map_sg: runs of physically contiguous entries are mapped as one.
-        if (!domain.Allocations.Any(a => a.Range == range.Value))
-            AddToList(domain.Allocations, new IovaAllocation(range.Value, AllocationOwner.Mapping));
+        if (Dom(domain.Id).AllocationAt(range.Value) is null)
+            AddAllocation(domain.Id, range.Value, AllocationOwner.Mapping);
         int runStart = 0;
         for (int i = 1; i <= n; i++)
         {
@@ -152,8 +153,7 @@ public sealed partial class ModelSystem
             if (contiguous) continue;
             ulong runPhys = op.Segments[runStart].Phys.Value - offsets[runStart];
             ulong runLen = iovaOffset[i - 1] + mapped[i - 1] - iovaOffset[runStart];
-            foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, iova + iovaOffset[runStart], runPhys, runLen, prot))
-                AddLeaf(domain, leaf);
+            MapLeaves(domain.Id, iova + iovaOffset[runStart], runPhys, runLen, prot);
             runStart = i;
         }
         _ = mappedEnd;
@@ -180,13 +180,13 @@ public sealed partial class ModelSystem
             dma += sIovaLen;
             if (sLength + sOff < sIovaLen) curLen = 0;
         }
-        return FinishSg(device, config, op, parts, segments, domain);
+        return FinishSg(device.Id, config, op, parts, segments, domain);
     }
 
     /// <summary>gart_map_sg: entries that need the IOMMU are merged into one aperture chunk while
     /// the previous one ends on a page boundary, the next starts at offset 0, and the chunk stays
     /// within max_segment_size; the rest are bypassed 1:1.</summary>
-    private Outcome MapSgGart(DeviceState device, DeviceConfig config, DomainState domain, MapSg op, Prot prot, SgMapped? proposal)
+    private Outcome MapSgGart(ModelDevice device, DeviceConfig config, ModelDomain domain, MapSg op, Prot prot, SgMapped? proposal)
     {
         const ulong page = 4096;
         int n = op.Segments.Count;
@@ -231,17 +231,16 @@ public sealed partial class ModelSystem
             var pageCounts = members.Select(k => IovaSpace.AlignUp(op.Segments[k].Phys.Value % page + op.Segments[k].Length, page, out _)).ToList();
             ulong bytes = pageCounts.Aggregate(0UL, (a, b) => a + b);
             ulong? hint = proposal?.Segments.ElementAtOrDefault(item)?.Dma.Value - firstOffset;
-            var range = ChooseIova(device, domain, bytes, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask, hint);
+            var range = ChooseIova(device.Id, domain.Id, bytes, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask, hint);
             if (range is null)
                 return Fail(DmaErrorKind.OutOfIova, $"no room for {Hex.Format(bytes)} bytes in the GART aperture {domain.Aperture}");
-            AddToList(domain.Allocations, new IovaAllocation(range.Value, AllocationOwner.Mapping));
+            AddAllocation(domain.Id, range.Value, AllocationOwner.Mapping);
             ulong cursor = range.Value.Start, chunkLen = 0;
             for (int m = 0; m < members.Count; m++)
             {
                 var seg = op.Segments[members[m]];
                 ulong offset = seg.Phys.Value % page;
-                foreach (var leaf in DmaRules.LeavesFor(domain.Format.PageSizes, cursor, seg.Phys.Value - offset, pageCounts[m], Prot.Read | Prot.Write))
-                    AddLeaf(domain, leaf);
+                MapLeaves(domain.Id, cursor, seg.Phys.Value - offset, pageCounts[m], Prot.Read | Prot.Write);
                 parts[members[m]] = new MappingPart { Dma = cursor + offset, Length = seg.Length, Phys = seg.Phys.Value, Domain = domain.Id, Allocation = range };
                 cursor += pageCounts[m];
                 chunkLen += seg.Length;
@@ -249,6 +248,6 @@ public sealed partial class ModelSystem
             segments.Add(new DmaSegment(new DmaAddr(range.Value.Start + firstOffset), chunkLen));
         }
         _ = prot;
-        return FinishSg(device, config, op, parts.ToList(), segments, null);
+        return FinishSg(device.Id, config, op, parts.ToList(), segments, null);
     }
 }

@@ -25,46 +25,93 @@ public sealed record StepResult(Outcome Outcome, Divergence? Divergence)
     public bool Agrees => Divergence is null;
 }
 
+/// <summary>A saved model state: restoring it is O(1) and it can be restored any number of
+/// times, into any model built over the same platform object.</summary>
+public sealed class ModelSnapshot
+{
+    internal ModelSnapshot(ModelState state) => State = state;
+    internal ModelState State { get; }
+    public PlatformConfig Platform => State.Platform.Config;
+}
+
 /// <summary>
-/// The reference model: executable, obviously-right semantics of every op on every
-/// preset. It keeps its state in a <see cref="SystemState"/> and changes it only through the
-/// undo-logged helpers in ModelSystem.Mutations.cs, so a failing op leaves nothing behind but
-/// what Linux keeps on failure (a PCI device's cleared 32-bit-first flag).
-/// <see cref="Apply"/> runs an op with the model's default choices (highest fitting IOVA,
-/// lowest bitmap slot, lowest bounce slot). <see cref="Check"/> judges an implementation's
-/// outcome for the same op: when its choices are allowed the model adopts them; otherwise it
-/// reports a <see cref="Divergence"/> and leaves its state as it was before the op.
+/// The reference model: executable, obviously-right semantics of every op on every preset.
+/// Its state is one immutable <see cref="ModelState"/> on persistent structures; an op computes
+/// the next state from the current one, so a failing or diverging op is undone by keeping the
+/// old state (INV-15 by construction), a snapshot is a reference, and every lookup is O(log n).
+/// The one effect Linux keeps when an op fails (a PCI device's cleared 32-bit-first flag) is
+/// re-applied after such a rollback. <see cref="Apply"/> runs an op with the model's default
+/// choices (highest fitting IOVA, lowest bitmap slot, lowest bounce slot). <see cref="Check"/>
+/// judges an implementation's outcome for the same op: when its choices are allowed the model
+/// adopts them; otherwise it reports a <see cref="Divergence"/> and keeps its state.
 /// </summary>
 public sealed partial class ModelSystem
 {
-    public PlatformConfig Platform { get; }
-    public ModelOptions Options { get; }
-    public SystemState State { get; }
-
-    /// <summary>Handles each device has unmapped and not been handed again (double-unmap detection).</summary>
-    private readonly Dictionary<int, HashSet<ulong>> _unmappedHandles = [];
-    private int _nextMappingId, _nextBounceId;
+    private readonly PlatformIndex _index;
+    private ModelState _state;
     /// <summary>The implementation's outcome while <see cref="Check"/> runs; null in <see cref="Apply"/>.</summary>
     private Outcome? _proposed;
+    /// <summary>Devices whose 32-bit-first flag this op cleared: kept even when the op fails.</summary>
+    private readonly List<int> _keptPci32Cleared = [];
+    private SystemState? _exported;
+    private ModelState? _exportedFrom;
 
     public ModelSystem(PlatformConfig platform, ModelOptions? options = null)
     {
         Platform = platform;
         Options = options ?? new ModelOptions();
-        State = new SystemState { Platform = platform };
-        BuildInitialState();
+        _index = new PlatformIndex(platform);
+        _state = BuildInitialState();
+        Footprint.Clear();
     }
 
     public static ModelSystem FromScenario(Scenario scenario, ModelOptions? options = null) =>
         new(scenario.BuildPlatform(), options);
 
+    public PlatformConfig Platform { get; }
+    public ModelOptions Options { get; }
+
+    /// <summary>The current state as a persistent value (O(1); what engines read to make the next op).</summary>
+    public ModelState View => _state;
+
+    /// <summary>The current state in the shape every system exports (built on first use after
+    /// each change; a fresh copy callers may keep).</summary>
+    public SystemState State
+    {
+        get
+        {
+            if (_exported is null || !ReferenceEquals(_exportedFrom, _state))
+            {
+                _exported = _state.Export();
+                _exportedFrom = _state;
+            }
+            return _exported;
+        }
+    }
+
+    /// <summary>What the last op touched (cleared at the start of every op).</summary>
+    public Footprint Footprint { get; } = new();
+
+    public ModelSnapshot Snapshot() => new(_state);
+
+    /// <summary>Returns to a saved state. Throws <see cref="ArgumentException"/> for a snapshot of
+    /// a model over another platform object.</summary>
+    public void Restore(ModelSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (!ReferenceEquals(snapshot.State.Platform.Config, Platform))
+            throw new ArgumentException($"the snapshot is of a model over another platform ({snapshot.Platform.Preset})", nameof(snapshot));
+        _state = snapshot.State;
+        Footprint.Clear();
+    }
+
     /// <summary>Runs <paramref name="op"/> with the model's own choices.</summary>
     public Outcome Apply(Op op)
     {
         _proposed = null;
-        var undo = BeginOp();
+        var before = BeginOp();
         var outcome = Dispatch(op);
-        if (!outcome.IsSuccess) undo.RollbackFailure();
+        if (!outcome.IsSuccess) RollbackFailure(before);
         return outcome;
     }
 
@@ -73,10 +120,13 @@ public sealed partial class ModelSystem
     public StepResult Check(Op op, Outcome proposed)
     {
         if (proposed is Failed { Kind: DmaErrorKind.OutOfMemory } && Options.AllowResourceFailures && CanFailForMemory(op))
+        {
+            Footprint.Clear();
             return new StepResult(proposed, null);
+        }
 
         _proposed = proposed;
-        var undo = BeginOp();
+        var before = BeginOp();
         Outcome outcome;
         try
         {
@@ -84,7 +134,7 @@ public sealed partial class ModelSystem
         }
         catch (DivergenceException e)
         {
-            undo.Rollback();
+            Rollback(before);
             _proposed = null;
             var modelOutcome = DryRun(op);
             return new StepResult(modelOutcome, new Divergence(e.Invariant, e.Message, modelOutcome, proposed));
@@ -96,10 +146,10 @@ public sealed partial class ModelSystem
         if (OutcomesAgree(outcome, proposed, out string invariant, out string why))
         {
             // A fault may have dropped a stale IOTLB entry the implementation did not hold.
-            if (!outcome.IsSuccess && op is not DeviceAccess) undo.RollbackFailure();
+            if (!outcome.IsSuccess && op is not DeviceAccess) RollbackFailure(before);
             return new StepResult(outcome, null);
         }
-        undo.Rollback();
+        Rollback(before);
         return new StepResult(outcome, new Divergence(invariant, why, outcome, proposed));
     }
 
@@ -107,10 +157,34 @@ public sealed partial class ModelSystem
     public Outcome DryRun(Op op)
     {
         _proposed = null;
-        var undo = BeginOp();
+        var before = BeginOp();
         var outcome = Dispatch(op);
-        undo.Rollback();
+        Rollback(before);
         return outcome;
+    }
+
+    private ModelState BeginOp()
+    {
+        _keptPci32Cleared.Clear();
+        Footprint.Clear();
+        return _state;
+    }
+
+    /// <summary>Undo everything: the state is as before the op (divergences, dry runs).</summary>
+    private void Rollback(ModelState before)
+    {
+        _state = before;
+        _keptPci32Cleared.Clear();
+        Footprint.Clear();
+    }
+
+    /// <summary>Undo an op that failed, then redo what Linux keeps on that failure.</summary>
+    private void RollbackFailure(ModelState before)
+    {
+        var kept = _keptPci32Cleared.ToList();
+        Rollback(before);
+        foreach (int device in kept)
+            SetDevice(Dev(device) with { Pci32First = false });
     }
 
     private Outcome Dispatch(Op op) => op switch
@@ -133,7 +207,7 @@ public sealed partial class ModelSystem
         SetupMsi o => DoSetupMsi(o),
         Flush o => DoFlush(o),
         Tick o => DoTick(o),
-        _ => Fail(DmaErrorKind.InvalidArgument, $"unknown op {op.GetType().Name}"),
+        _ => Fail(DmaErrorKind.InvalidArgument, $"unknown op {op?.GetType().Name}"),
     };
 
     /// <summary>Ops that allocate memory (IOVA nodes, page-table pages, domains) and so may fail
@@ -163,9 +237,7 @@ public sealed partial class ModelSystem
         return false;
     }
 
-    private static bool IsMisuse(DmaErrorKind kind) => kind is DmaErrorKind.InvalidDmaAddress or DmaErrorKind.UnknownHandle
-        or DmaErrorKind.DoubleUnmap or DmaErrorKind.WrongSize or DmaErrorKind.WrongDirection or DmaErrorKind.WrongFunction
-        or DmaErrorKind.SgCountMismatch;
+    private static bool IsMisuse(DmaErrorKind kind) => InvariantChecker.IsMisuseKind(kind);
 
     private static Failed Fail(DmaErrorKind kind, string message) => new(kind, message);
 
@@ -177,8 +249,7 @@ public sealed partial class ModelSystem
         {
             case RawRef raw: address = raw.Address; return true;
             case LiveRef live:
-                var mapping = State.MappingsOf(device).ElementAtOrDefault(live.Index);
-                if (mapping is null) return false;
+                if (live.Index < 0 || _state.LiveMapping(device, live.Index) is not DmaMapping mapping) return false;
                 address = unchecked(mapping.Dma.Value + live.Offset);
                 return true;
             default: return false;

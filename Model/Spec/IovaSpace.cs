@@ -25,11 +25,14 @@ public static class IovaSpace
 
     /// <summary>The request a mapping of <paramref name="length"/> granule-aligned bytes makes
     /// in this domain, below <paramref name="limit"/> (inclusive).</summary>
-    public static Request RequestFor(DomainState domain, ulong length, ulong limit, ulong boundaryMask)
+    public static Request RequestFor(DomainState domain, ulong length, ulong limit, ulong boundaryMask) =>
+        RequestFor(domain.Policy, domain.Granule, length, limit, boundaryMask);
+
+    /// <summary>The request for a domain of this policy and granule.</summary>
+    public static Request RequestFor(IovaPolicy policy, ulong granule, ulong length, ulong limit, ulong boundaryMask)
     {
-        ulong granule = domain.Granule;
         ulong granules = length / granule;
-        if (domain.Policy == IovaPolicy.PageGranular)
+        if (policy == IovaPolicy.PageGranular)
             return new Request(length, granule, limit, boundaryMask);
         ulong pow2 = RoundUpPow2(granules);
         ulong sizeGranules = granules < RoundUpBelowGranules ? pow2 : granules;
@@ -55,24 +58,32 @@ public static class IovaSpace
     /// and overlaps nothing occupied. Returns why it does not, or null.</summary>
     public static Rejection? Judge(DomainState domain, Request request, AddrRange range)
     {
-        if (range.Size != request.Bytes)
-            return new("ALLOC", $"size {Hex.Format(range.Size)} differs from the required {Hex.Format(request.Bytes)}");
-        if (range.Start % request.Alignment != 0)
-            return new("ALLOC", $"start {Hex.Format(range.Start)} is not aligned to {Hex.Format(request.Alignment)}");
-        if (range.Start < domain.AllocStart)
-            return new("INV-05", $"start {Hex.Format(range.Start)} is below the lowest allocatable IOVA {Hex.Format(domain.AllocStart)}");
-        if (range.Last > request.Limit)
-            return new("INV-05", $"end {Hex.Format(range.Last)} is above the limit {Hex.Format(request.Limit)}");
-        if (!domain.Aperture.Contains(range))
-            return new("INV-05", $"{range} is outside the aperture {domain.Aperture}");
-        if (CrossesBoundary(range, request.BoundaryMask))
-            return new("INV-09", $"{range} crosses a segment boundary (mask {Hex.Format(request.BoundaryMask)})");
+        if (JudgeShape(domain.AllocStart, domain.Aperture, request, range) is Rejection shape) return shape;
         foreach (var a in domain.Allocations)
             if (a.Range.Overlaps(range))
                 return new(a.Owner == AllocationOwner.FlushQueue ? "INV-08" : "INV-01", $"{range} overlaps the {a.Owner} allocation {a.Range}");
         foreach (var r in domain.Reserved)
             if (r.Range.Overlaps(range))
                 return new("INV-02", $"{range} overlaps reserved {r.Range} ({r.Reason})");
+        return null;
+    }
+
+    /// <summary>The rules of <see cref="Judge"/> that do not look at what else is occupied:
+    /// size, alignment, lowest IOVA, limit, aperture, segment boundary.</summary>
+    public static Rejection? JudgeShape(ulong allocStart, AddrRange aperture, Request request, AddrRange range)
+    {
+        if (range.Size != request.Bytes)
+            return new("ALLOC", $"size {Hex.Format(range.Size)} differs from the required {Hex.Format(request.Bytes)}");
+        if (range.Start % request.Alignment != 0)
+            return new("ALLOC", $"start {Hex.Format(range.Start)} is not aligned to {Hex.Format(request.Alignment)}");
+        if (range.Start < allocStart)
+            return new("INV-05", $"start {Hex.Format(range.Start)} is below the lowest allocatable IOVA {Hex.Format(allocStart)}");
+        if (range.Last > request.Limit)
+            return new("INV-05", $"end {Hex.Format(range.Last)} is above the limit {Hex.Format(request.Limit)}");
+        if (!aperture.Contains(range))
+            return new("INV-05", $"{range} is outside the aperture {aperture}");
+        if (CrossesBoundary(range, request.BoundaryMask))
+            return new("INV-09", $"{range} crosses a segment boundary (mask {Hex.Format(request.BoundaryMask)})");
         return null;
     }
 
@@ -123,7 +134,8 @@ public static class IovaSpace
         return null;
     }
 
-    private static AddrRange? HighestInGap(AddrRange gap, Request request)
+    /// <summary>The highest allowed range inside one free gap.</summary>
+    public static AddrRange? HighestInGap(AddrRange gap, Request request)
     {
         if (gap.Size < request.Bytes) return null;
         ulong start = AlignDown(gap.Last - (request.Bytes - 1), request.Alignment);
@@ -139,7 +151,8 @@ public static class IovaSpace
         return null;
     }
 
-    private static AddrRange? LowestInGap(AddrRange gap, Request request)
+    /// <summary>The lowest allowed range inside one free gap.</summary>
+    public static AddrRange? LowestInGap(AddrRange gap, Request request)
     {
         ulong start = AlignUp(gap.Start, request.Alignment, out bool overflow);
         while (!overflow && start >= gap.Start && (UInt128)start + request.Bytes - 1 <= gap.Last)

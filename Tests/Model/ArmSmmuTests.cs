@@ -31,6 +31,7 @@ public class ArmSmmuTests
         var first = m.Ok<Mapped>(new SetupMsi(1, new PhysAddr(Doorbell)));
         Assert.Equal(expected, first.Dma.Value);
         Assert.NotEqual(Doorbell, first.Dma.Value);
+        domain = m.DomainOf(1); // the state read before the op is a snapshot of that moment
         Assert.Single(domain.MsiPages);
         Assert.Single(domain.Allocations, a => a.Owner == AllocationOwner.MsiPage);
 

@@ -44,6 +44,7 @@ public class FlushQueueTests
         // 10 ms: it fires, flushes, and the access faults.
         m.Ok<Done>(new Tick(1));
         m.Faults(0, First);
+        domain = m.DomainOf(0);
         Assert.Empty(domain.FlushQueue);
         Assert.Null(domain.TimerDeadline);
         Assert.DoesNotContain(domain.Allocations, a => a.Range.Contains(First));
@@ -97,6 +98,7 @@ public class FlushQueueTests
         var domain = m.DomainOf(0);
         Assert.Equal(DomainType.Dma, domain.Type);
         m.Faults(0, First);
+        domain = m.DomainOf(0);
         Assert.Empty(domain.FlushQueue);
         Assert.Empty(domain.Iotlb);
         Assert.Null(domain.TimerDeadline);
@@ -116,11 +118,13 @@ public class FlushQueueTests
             Assert.Equal(First - (ulong)i * K4, m.MapOk(0, Phys + (ulong)i * K4, K4).Dma.Value);
             m.Ok<Done>(new Unmap(0, new LiveRef(0), K4, Bidi));
         }
+        domain = m.DomainOf(0);
         Assert.Equal(255, domain.FlushQueue.Count);
         Assert.Equal(0UL, domain.FlushFinished);
         // The 256th unmap finds the queue full: one synchronous flush frees all 255, then it is queued.
         m.MapOk(0, Phys, K4);
         m.Ok<Done>(new Unmap(0, new LiveRef(0), K4, Bidi));
+        domain = m.DomainOf(0);
         Assert.Equal(1UL, domain.FlushFinished);
         Assert.Single(domain.FlushQueue);
         Assert.Single(domain.Allocations, a => a.Owner == AllocationOwner.FlushQueue);
