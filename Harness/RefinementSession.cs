@@ -8,8 +8,17 @@ public sealed record RefinementOptions
 {
     /// <summary>Check the implementation's exported state against every invariant after every
     /// n-th step (1 = every step, 0 = only when asked). Exporting costs O(state), so long runs
-    /// check less often.</summary>
+    /// check less often (see <see cref="InvariantCheckpoints"/>).</summary>
     public int InvariantEvery { get; init; } = 1;
+
+    /// <summary>Instead of every n-th step, check the implementation's state after steps 1, 2, 4,
+    /// 8, … (and when asked): O(1) amortised per step whatever the state's size, while the model's
+    /// own state is judged incrementally after every step.</summary>
+    public bool InvariantCheckpoints { get; init; }
+
+    /// <summary>Judge the model's state after every step on what the step touched
+    /// (<see cref="IncrementalChecker"/>): the invariants hold of the choices the model adopted.</summary>
+    public bool CheckModelSteps { get; init; } = true;
 
     /// <summary>The model's options. Fault-injection runs set AllowResourceFailures.</summary>
     public ModelOptions Model { get; init; } = new();
@@ -26,7 +35,7 @@ public sealed record RefinementOptions
 /// model allows and adopts its choices; the implementation's state is checked against the
 /// invariants. The first problem is kept as <see cref="Finding"/> and later steps are refused,
 /// so what a session reports is always a prefix of ops that ends in the failure.
-/// Generators read <see cref="ModelState"/> to make the next op. Nothing here throws for a
+/// Generators read <see cref="ModelView"/> to make the next op. Nothing here throws for a
 /// problem in the model or the implementation: crashes become findings.
 /// </summary>
 public sealed class RefinementSession
@@ -54,7 +63,11 @@ public sealed class RefinementSession
     }
 
     public PlatformConfig Platform { get; }
+    /// <summary>The model's state in the exported shape (O(state) per change: for reports and tests).</summary>
     public SystemState ModelState => _model.State;
+
+    /// <summary>The model's state as a persistent value (O(1): what generators read).</summary>
+    public ModelState ModelView => _model.View;
     public ISystemUnderTest Implementation => _impl;
 
     /// <summary>The ops run so far with the implementation's outcomes (the failing op last).</summary>
@@ -89,6 +102,7 @@ public sealed class RefinementSession
 
         try
         {
+            var before = _model.View;
             var result = _model.Check(op, outcome);
             if (result.Divergence is { } d)
             {
@@ -97,15 +111,22 @@ public sealed class RefinementSession
                 // failed op changed nothing the model sees: the two sides are still in step.
                 _known.Add(new KnownDeviation(index, op, reason, d));
             }
+            else if (_options.CheckModelSteps)
+            {
+                var violations = IncrementalChecker.CheckStep(before, op, result.Outcome, _model.View, _model.Footprint);
+                if (violations.Count > 0) return Finding = Finding.From(index, violations);
+            }
         }
         catch (Exception e)
         {
             return Finding = Finding.Crash(FindingKind.ToolCrash, index, "the model", e);
         }
 
-        if (_options.InvariantEvery > 0 && (index + 1) % _options.InvariantEvery == 0)
-            return CheckInvariants();
-        return null;
+        int done = index + 1;
+        bool due = _options.InvariantCheckpoints
+            ? (done & (done - 1)) == 0
+            : _options.InvariantEvery > 0 && done % _options.InvariantEvery == 0;
+        return due ? CheckInvariants() : null;
     }
 
     /// <summary>The implementation's reason when this divergence is its documented incompleteness:

@@ -18,14 +18,15 @@ public static partial class InvariantChecker
     {
         foreach (var m in c.Mappings)
             if (m.Kind == MappingKind.Sg)
-                CheckSgMapping(c, m, output);
+                CheckSgMapping(c.Bounce, m, output);
     }
 
-    private static void CheckSgMapping(CheckContext c, DmaMapping m, List<Violation> output)
+    /// <summary>INV-09 for one sg mapping; <paramref name="bounce"/> finds a bounce slot by id.</summary>
+    internal static void CheckSgMapping(Func<int?, BounceSlot?> bounce, DmaMapping m, List<Violation> output)
     {
         var inputs = CheckContext.NonNull(m.Inputs);
         var segments = CheckContext.NonNull(m.Segments);
-        var parts = c.PartsOf(m);
+        var parts = CheckContext.NonNull(m.Parts);
         void Report(AddrRange? range, string text) => output.Add(new Violation(Inv09, m.Device, range, $"sg mapping {m.Id}: {text}"));
 
         if (inputs.Count == 0) Report(null, "has no input segments");
@@ -53,7 +54,7 @@ public static partial class InvariantChecker
                 Report(r, $"output segment {i} {r} crosses a segment boundary (mask {Hex.Format(m.SegmentBoundaryMask)})");
         }
 
-        CheckSgInputOrder(c, m, inputs, parts, Report);
+        CheckSgInputOrder(bounce, m, inputs, parts, Report);
         CheckSgTiling(segmentRanges, parts, Report);
 
         foreach (var group in parts.Where(p => p.Allocation is not null).GroupBy(p => (p.Domain, p.Allocation)))
@@ -70,7 +71,7 @@ public static partial class InvariantChecker
     }
 
     /// <summary>The parts, read in order, carry the inputs' bytes in order.</summary>
-    private static void CheckSgInputOrder(CheckContext c, DmaMapping m, IReadOnlyList<SgEntry> inputs,
+    private static void CheckSgInputOrder(Func<int?, BounceSlot?> bounce, DmaMapping m, IReadOnlyList<SgEntry> inputs,
         IReadOnlyList<MappingPart> parts, Action<AddrRange?, string> report)
     {
         int input = 0;
@@ -85,7 +86,7 @@ public static partial class InvariantChecker
                 report(range, $"part {k} carries bytes beyond the end of the inputs");
                 return;
             }
-            ulong source = SourcePhys(c, part);
+            ulong source = SourcePhys(bounce, part);
             var expected = inputs[input];
             ulong remaining = expected.Length - consumed;
             if (source != unchecked(expected.Phys.Value + consumed) || part.Length > remaining || part.Length == 0)
@@ -130,6 +131,6 @@ public static partial class InvariantChecker
 
     /// <summary>Where a part's bytes came from: its phys, or for a bounced part the matching
     /// byte of the slot's original buffer.</summary>
-    private static ulong SourcePhys(CheckContext c, MappingPart part) =>
-        c.Bounce(part.Bounce) is { } slot ? unchecked(slot.OrigPhys + (part.Phys - slot.BufferPhys)) : part.Phys;
+    private static ulong SourcePhys(Func<int?, BounceSlot?> bounce, MappingPart part) =>
+        bounce(part.Bounce) is { } slot ? unchecked(slot.OrigPhys + (part.Phys - slot.BufferPhys)) : part.Phys;
 }

@@ -99,7 +99,7 @@ public sealed partial class ModelSystem
         Footprint.Domain(domain).Settings = true; // its set of devices changed
         if (old is not int oldId || oldId == domain || config.Iommu is not int unit) return;
         Footprint.Domain(oldId).Settings = true; // its set of devices changed
-        if (_state.DevicesIn(oldId).Any(d => _index.Device(d.Id)!.Iommu == unit)) return;
+        if (_state.DevicesIn(oldId).Any(d => _index.Device(d.Id)!.Iommu == unit) || Planted(ModelPlant.DetachKeepsIotlb)) return;
         ForgetIommu(oldId, unit);
     }
 

@@ -165,7 +165,7 @@ public sealed partial class ModelSystem
             return Fail(DmaErrorKind.NotCapable, $"buffer {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is beyond the TCE real page number range");
         // The bus limit binds TCE mappings too (INV-05 records min_not_zero(mask, bus limit)):
         // an address the interconnect cannot carry is no better in a TCE window than anywhere.
-        ulong limit = Math.Min(DmaRules.MinNotZero(req.Mask, device.BusDmaLimit), domain.Aperture.Last);
+        ulong limit = Math.Min(Planted(ModelPlant.TceIgnoresBusLimit) ? req.Mask : DmaRules.MinNotZero(req.Mask, device.BusDmaLimit), domain.Aperture.Last);
         var config = _index.Device(device.Id)!;
         return MapThroughTable(device, config, domain, req, limit, config.SegmentBoundaryMask, req.Prot, out part);
     }
@@ -179,7 +179,7 @@ public sealed partial class ModelSystem
         // GART and TCE have no bounce path: an untrusted device's unaligned buffer would expose
         // its neighbours in the shared pages (INV-12), so it is refused, as dma-iommu refuses it
         // when bounce buffers are inactive.
-        if (config.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0)
+        if (config.Untrusted && ((req.Phys | req.Length) & (granule - 1)) != 0 && !Planted(ModelPlant.UntrustedUnalignedThroughTable))
             return Fail(DmaErrorKind.NoBounceBuffer, $"device {device.Id} is untrusted and {Hex.Format(req.Phys)}+{Hex.Format(req.Length)} is not granule aligned; {domain.Format.Format} has no bounce buffers");
         ulong bytes = IovaSpace.AlignUp(offset + req.Length, granule, out _);
         var range = ChooseIova(device.Id, domain.Id, bytes, limit, boundary, req.ProposedDma is ulong d ? d - offset : null);
@@ -224,7 +224,7 @@ public sealed partial class ModelSystem
         var range = ChooseIova(device.Id, domain.Id, bytes, limit, ulong.MaxValue, req.ProposedDma is ulong d ? d - offset : null);
         if (range is null)
             return Fail(DmaErrorKind.OutOfIova, $"no IOVA for {Hex.Format(bytes)} bytes below {Hex.Format(limit)} in domain {domain.Id}");
-        InstallMapping(domain.Id, range.Value, range.Value.Start, mappedPhys, bytes, req.Prot);
+        InstallMapping(domain.Id, range.Value, range.Value.Start, mappedPhys + (Planted(ModelPlant.LeavesOffByOneGranule) ? granule : 0), bytes, req.Prot);
         part = new MappingPart { Dma = range.Value.Start + offset, Length = req.Length, Phys = reachedPhys, Domain = domain.Id, Allocation = range, Bounce = bounceId };
         return Done.Instance;
     }
@@ -313,30 +313,27 @@ public sealed partial class ModelSystem
                 : Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} frees DMA memory it has not allocated at {Hex.Format(address)}");
         if (mapping.Kind != kind)
             return Fail(DmaErrorKind.WrongFunction, $"frees DMA memory with wrong function [mapped as {mapping.Kind}] [unmapped as {kind}]");
-        if (size is ulong s && s != mapping.Size)
+        if (size is ulong s && s != mapping.Size && !Planted(ModelPlant.WrongSizeUnmapAccepted))
             return Fail(DmaErrorKind.WrongSize, $"frees DMA memory with different size [mapped {Hex.Format(mapping.Size)}] [unmapped {Hex.Format(s)}]");
         if (nents is int n && n != mapping.Nents)
             return Fail(DmaErrorKind.SgCountMismatch, $"unmaps a scatterlist with {n} entries; it was mapped with {mapping.Nents}");
         if (direction is DmaDirection dir && dir != mapping.Direction)
             return Fail(DmaErrorKind.WrongDirection, $"frees DMA memory with different direction [mapped {mapping.Direction}] [unmapped {dir}]");
 
-        var released = new List<(int Domain, AddrRange Allocation)>();
-        foreach (var p in mapping.Parts)
-            if (!p.IsBypass && p.Allocation is AddrRange a && !released.Contains((p.Domain!.Value, a)))
-                released.Add((p.Domain!.Value, a));
-        foreach (var (domainId, allocation) in released)
+        foreach (var (domainId, allocation) in AllocationsOf(mapping))
         {
-            ClearLeaves(domainId, allocation);
-            if (Dom(domainId).Type == DomainType.DmaFq && !config.Untrusted)
+            if (!Planted(ModelPlant.UnmapKeepsLeaves)) ClearLeaves(domainId, allocation);
+            if (Dom(domainId).Type == DomainType.DmaFq && !config.Untrusted && !Planted(ModelPlant.LazyUnmapFreesIova))
                 QueueForFlush(domainId, allocation);
             else
             {
-                InvalidateIotlb(domainId, allocation);
+                bool lazy = Dom(domainId).Type == DomainType.DmaFq && !config.Untrusted; // planted: freed without the flush
+                if (!Planted(ModelPlant.StrictUnmapKeepsIotlb) && !lazy) InvalidateIotlb(domainId, allocation);
                 RemoveAllocation(domainId, allocation);
             }
         }
         foreach (var p in mapping.Parts)
-            if (p.Bounce is int bounceId) RemoveBounce(bounceId);
+            if (p.Bounce is int bounceId && !Planted(ModelPlant.UnmapLeaksBounce)) RemoveBounce(bounceId);
         RemoveMapping(mapping);
         RememberUnmapped(device.Id, address);
         return Done.Instance;

@@ -91,7 +91,9 @@ public sealed partial class ModelSystem
             start = Math.Min(start, piece.Start);
             last = Math.Max(last, piece.Last);
         }
-        PutDomain(d with { Reserved = d.Reserved.Add(reserved), Occupied = occupied.Add(start, last, null) });
+        PutDomain(Planted(ModelPlant.ReservedNotOccupied)
+            ? d with { Reserved = d.Reserved.Add(reserved) }
+            : d with { Reserved = d.Reserved.Add(reserved), Occupied = occupied.Add(start, last, null) });
         var touch = Footprint.Domain(domainId);
         touch.Reserved = true;
         touch.AllocationRanges.Add(reserved.Range);
@@ -261,8 +263,23 @@ public sealed partial class ModelSystem
             MappingsByHandle = _state.MappingsByHandle.SetItem(key, sameHandle.Add(mapping.Id)),
             NextMappingId = Math.Max(_state.NextMappingId, mapping.Id + 1),
         };
+        foreach (var (domainId, allocation) in AllocationsOf(mapping))
+        {
+            var d = Dom(domainId);
+            PutDomain(d with { Users = d.Users.Add(allocation, mapping.Id) });
+        }
         Footprint.MappingsAdded.Add(mapping.Id);
         return mapping;
+    }
+
+    /// <summary>The (domain, allocation) pairs a mapping's translated parts live in, each once.</summary>
+    private static List<(int Domain, AddrRange Allocation)> AllocationsOf(DmaMapping mapping)
+    {
+        var result = new List<(int, AddrRange)>();
+        foreach (var p in mapping.Parts)
+            if (p.Domain is int d && p.Allocation is AddrRange a && !result.Contains((d, a)))
+                result.Add((d, a));
+        return result;
     }
 
     private void RemoveMapping(DmaMapping mapping)
@@ -277,6 +294,11 @@ public sealed partial class ModelSystem
             MappingsByDevice = byDevice.IsEmpty ? _state.MappingsByDevice.Remove(mapping.Device) : _state.MappingsByDevice.SetItem(mapping.Device, byDevice),
             MappingsByHandle = sameHandle.IsEmpty ? _state.MappingsByHandle.Remove(key) : _state.MappingsByHandle.SetItem(key, sameHandle),
         };
+        foreach (var (domainId, allocation) in AllocationsOf(mapping))
+        {
+            var d = Dom(domainId);
+            PutDomain(d with { Users = d.Users.Remove(allocation.Start) });
+        }
         if (!Footprint.MappingsAdded.Remove(mapping.Id)) Footprint.MappingsRemoved.Add(mapping.Id);
     }
 

@@ -165,7 +165,7 @@ public sealed partial class ModelSystem
         for (int i = 0; i < n; i++)
         {
             ulong sOff = offsets[i], sLength = op.Segments[i].Length, sIovaLen = mapped[i];
-            if (curLen != 0 && sOff == 0 && (dma & mask) != 0 && maxLen - curLen >= sLength)
+            if (curLen != 0 && sOff == 0 && (dma & mask) != 0 && (maxLen - curLen >= sLength || Planted(ModelPlant.SgMergeIgnoresMaxSegment)))
             {
                 curLen += sLength;
                 segments[^1] = new DmaSegment(new DmaAddr(curStart), curLen);

@@ -12,6 +12,9 @@ public sealed record ModelOptions
     /// <summary>Accept an implementation's OutOfMemory failure of any op that allocates (fault
     /// injection); the op must then change nothing (INV-15).</summary>
     public bool AllowResourceFailures { get; init; }
+
+    /// <summary>Bugs switched on for tests (see <see cref="ModelPlant"/>); none in real runs.</summary>
+    internal ModelPlant Plants { get; init; }
 }
 
 /// <summary>Where an implementation's answer left what the model allows.</summary>
@@ -181,6 +184,7 @@ public sealed partial class ModelSystem
     /// <summary>Undo an op that failed, then redo what Linux keeps on that failure.</summary>
     private void RollbackFailure(ModelState before)
     {
+        if (Planted(ModelPlant.FailedOpKeepsChanges)) return;
         var kept = _keptPci32Cleared.ToList();
         Rollback(before);
         foreach (int device in kept)
@@ -240,6 +244,8 @@ public sealed partial class ModelSystem
     private static bool IsMisuse(DmaErrorKind kind) => InvariantChecker.IsMisuseKind(kind);
 
     private static Failed Fail(DmaErrorKind kind, string message) => new(kind, message);
+
+    private bool Planted(ModelPlant plant) => (Options.Plants & plant) != 0;
 
     /// <summary>Resolves an address reference against the device's live mappings.</summary>
     public bool TryResolve(int device, AddressRef reference, out ulong address)

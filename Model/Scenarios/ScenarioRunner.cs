@@ -45,6 +45,10 @@ public sealed record StepRecord(
     public bool IsClean => Crash is null && Violations.Count == 0 && Mismatch is null;
 }
 
+/// <summary>Counts of a streamed replay (steps seen, completed, violations incl. the initial
+/// state's, expected-outcome mismatches).</summary>
+public sealed record StreamTotals(int Steps, int Completed, int Violations, int Mismatches);
+
 /// <summary>How a replay ended, from best to worst in the order a caller usually tests them.</summary>
 public enum ReplayStatus
 {
@@ -75,11 +79,14 @@ public sealed record ReplayReport
     /// null when no system could be built.</summary>
     public SystemState? FinalState { get; init; }
 
-    public int StepCount => Scenario.Steps?.Count ?? 0;
-    public int StepsCompleted => Steps.Count(s => s.Crash is null);
-    public int StepsNotRun => StepCount - Steps.Count;
-    public int ViolationCount => InitialViolations.Count + Steps.Sum(s => s.Violations.Count);
-    public int MismatchCount => Steps.Count(s => s.Mismatch is not null);
+    /// <summary>Totals of a streamed run, whose steps were handed out one by one and not kept.</summary>
+    public StreamTotals? Streamed { get; init; }
+
+    public int StepCount => Streamed?.Steps ?? Scenario.Steps?.Count ?? 0;
+    public int StepsCompleted => Streamed?.Completed ?? Steps.Count(s => s.Crash is null);
+    public int StepsNotRun => Streamed is null ? StepCount - Steps.Count : 0;
+    public int ViolationCount => Streamed?.Violations ?? InitialViolations.Count + Steps.Sum(s => s.Violations.Count);
+    public int MismatchCount => Streamed?.Mismatches ?? Steps.Count(s => s.Mismatch is not null);
 
     public ReplayStatus Status =>
         Error is not null ? ReplayStatus.Invalid :
@@ -90,41 +97,74 @@ public sealed record ReplayReport
     public static ReplayReport Invalid(Scenario scenario, string error) => new() { Scenario = scenario, Error = error };
 }
 
-/// <summary>What the runner needs of a system: apply an op, export the state. The model is the
-/// only one today; the seam lets tests drive the runner with a system that misbehaves.</summary>
+/// <summary>What the runner needs of a system: apply an op, export the state. The model also
+/// judges each op on what it touched (<see cref="LastStepViolations"/>), so its replays never
+/// copy or re-check the whole state per step; the seam lets tests drive the runner with a system
+/// that misbehaves, which the runner then judges with the full checker at every step.</summary>
 internal interface IReplayTarget
 {
     SystemState State { get; }
     Outcome Apply(Op op);
+
+    /// <summary>The violations the last op introduced, judged incrementally; null when the
+    /// target cannot judge itself (the runner then runs the full checker on every step).</summary>
+    IReadOnlyList<Violation>? LastStepViolations => null;
+
+    /// <summary>The state before the last op, for a report after that op crashed; null when the
+    /// target keeps none (the runner then copies the state before every step).</summary>
+    SystemState? StateBeforeLastOp => null;
 }
 
 /// <summary>
 /// Runs a <see cref="Scenario"/> on a fresh <see cref="ModelSystem"/> and judges every step with
-/// the invariant checker and, where the scenario recorded one, the expected outcome. Never
-/// throws on bad input: an unusable scenario gives a report with <see cref="ReplayReport.Error"/>,
-/// and an exception from the model or the checker gives a report with a
-/// <see cref="ReplayReport.Crash"/> at the step where it happened.
+/// the invariant checker and, where the scenario recorded one, the expected outcome. The model's
+/// steps are judged incrementally (on what each op touched) and the final state by the full
+/// checker, which is the specification of the incremental one; anything only the full checker
+/// finds is reported at the last step. Never throws on bad input: an unusable scenario gives a
+/// report with <see cref="ReplayReport.Error"/>, and an exception from the model or the checker
+/// gives a report with a <see cref="ReplayReport.Crash"/> at the step where it happened.
 /// </summary>
 public static class ScenarioRunner
 {
     public static ReplayReport Run(Scenario scenario, ModelOptions? options = null) =>
         Run(scenario, platform => new ModelTarget(new ModelSystem(platform, options)));
 
+    /// <summary>Runs the scenario's steps as they come, calling <paramref name="onStep"/> after each
+    /// one; the report keeps no step records (memory stays O(live state) whatever the length).</summary>
+    public static ReplayReport Stream(Scenario header, IEnumerable<ScenarioStep> steps, Action<StepRecord> onStep, ModelOptions? options = null) =>
+        Run(header, platform => new ModelTarget(new ModelSystem(platform, options)), steps, onStep);
+
     private sealed class ModelTarget(ModelSystem model) : IReplayTarget
     {
+        private ModelState? _before;
         public SystemState State => model.State;
-        public Outcome Apply(Op op) => model.Apply(op);
+
+        public Outcome Apply(Op op)
+        {
+            _before = model.View;
+            LastStepViolations = null;
+            var outcome = model.Apply(op);
+            LastStepViolations = IncrementalChecker.CheckStep(_before, op, outcome, model.View, model.Footprint);
+            return outcome;
+        }
+
+        public IReadOnlyList<Violation>? LastStepViolations { get; private set; }
+        public SystemState? StateBeforeLastOp => _before?.Export();
     }
 
     /// <summary>Runs on the system <paramref name="create"/> builds for the scenario's platform.</summary>
-    internal static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create)
+    internal static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create) =>
+        Run(scenario, create, scenario.Steps, onStep: null);
+
+    private static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create, IEnumerable<ScenarioStep>? steps, Action<StepRecord>? onStep)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        if (scenario.Preset is null || scenario.Devices is null || scenario.Steps is null)
+        if (scenario.Preset is null || scenario.Devices is null || steps is null)
             return ReplayReport.Invalid(scenario, "scenario is incomplete (no preset, device list or step list)");
-        for (int i = 0; i < scenario.Steps.Count; i++)
-            if (scenario.Steps[i]?.Op is null)
-                return ReplayReport.Invalid(scenario, $"step {i} has no op");
+        if (onStep is null)
+            for (int i = 0; i < scenario.Steps.Count; i++)
+                if (scenario.Steps[i]?.Op is null)
+                    return ReplayReport.Invalid(scenario, $"step {i} has no op");
 
         PlatformConfig platform;
         string error;
@@ -164,26 +204,59 @@ public static class ScenarioRunner
             return new ReplayReport { Scenario = scenario, Crash = ToolCrash.From(null, "invariant checker", e), FinalState = system.State };
         }
 
-        var records = new List<StepRecord>(scenario.Steps.Count);
+        var records = new List<StepRecord>();
         var present = new HashSet<Violation>(initial);
-        SystemState lastGood = system.State;
+        SystemState? lastGood = null;
         ToolCrash? crash = null;
+        StepRecord? last = null;
+        int index = 0, completed = 0, violationCount = 0, mismatches = 0;
 
-        for (int i = 0; i < scenario.Steps.Count && crash is null; i++)
+        foreach (var step in steps)
         {
-            var step = scenario.Steps[i];
-            var record = RunStep(system, i, step, present, out var before);
-            records.Add(record);
+            var record = step?.Op is null
+                ? new StepRecord(index, null!, null, [], null, null, ToolCrash.From(index, "scenario", new InvalidDataException($"step {index} has no op")))
+                : RunStep(system, index, step, present, out lastGood);
+            last = record;
+            index++;
+            if (onStep is null) records.Add(record);
+            else onStep(record);
             if (record.Crash is not null)
             {
                 crash = record.Crash;
-                // The system may be half-way through the op; the copy taken before it is the
-                // last state known to be whole (when the copy itself did not fail).
-                lastGood = before ?? lastGood;
+                break;
             }
-            else
+            completed++;
+            violationCount += record.Violations.Count;
+            if (record.Mismatch is not null) mismatches++;
+        }
+
+        // The full checker on the final state: the specification of the incremental checks.
+        SystemState final;
+        try
+        {
+            final = crash is null ? system.State : lastGood ?? system.StateBeforeLastOp ?? system.State;
+        }
+        catch (Exception e)
+        {
+            return new ReplayReport { Scenario = scenario, InitialViolations = initial, Steps = records, Crash = crash ?? ToolCrash.From(index, "state export", e) };
+        }
+        IReadOnlyList<Violation> missed = [];
+        if (crash is null && system.LastStepViolations is not null && last is not null)
+        {
+            try
             {
-                lastGood = system.State;
+                missed = Distinct(InvariantChecker.Check(final)).Where(v => !present.Contains(v)).ToList();
+            }
+            catch (Exception e)
+            {
+                crash = ToolCrash.From(index - 1, "invariant checker", e);
+            }
+            if (missed.Count > 0)
+            {
+                var amended = last with { Violations = [.. last.Violations, .. missed] };
+                violationCount += missed.Count;
+                if (onStep is null) records[^1] = amended;
+                else onStep(amended with { Index = last.Index });
             }
         }
 
@@ -193,7 +266,8 @@ public static class ScenarioRunner
             InitialViolations = initial,
             Steps = records,
             Crash = crash,
-            FinalState = lastGood,
+            FinalState = final,
+            Streamed = onStep is null ? null : new StreamTotals(index, completed, violationCount + initial.Count, mismatches),
         };
     }
 
@@ -203,13 +277,17 @@ public static class ScenarioRunner
         StepRecord Crashed(string component, Exception e, Outcome? outcome = null) =>
             new(index, step.Op, outcome, [], step.Expected, null, ToolCrash.From(index, component, e));
 
-        try
+        bool incremental = system.LastStepViolations is not null || system is ModelTarget;
+        if (!incremental)
         {
-            before = system.State.Clone();
-        }
-        catch (Exception e)
-        {
-            return Crashed("state copy (SystemState.Clone)", e);
+            try
+            {
+                before = system.State.Clone();
+            }
+            catch (Exception e)
+            {
+                return Crashed("state copy (SystemState.Clone)", e);
+            }
         }
 
         Outcome outcome;
@@ -219,17 +297,35 @@ public static class ScenarioRunner
         }
         catch (Exception e)
         {
+            // The system may be half-way through the op; the state before it is the last one
+            // known to be whole.
+            try
+            {
+                before ??= system.StateBeforeLastOp;
+            }
+            catch (Exception)
+            {
+                before = null;
+            }
             return Crashed("model", e);
         }
 
         var violations = new List<Violation>();
         try
         {
-            violations.AddRange(InvariantChecker.CheckStep(before, step.Op, outcome, system.State));
-            var now = Distinct(InvariantChecker.Check(system.State));
-            violations.AddRange(now.Where(v => !present.Contains(v)));
-            present.Clear();
-            present.UnionWith(now);
+            if (system.LastStepViolations is { } judged)
+            {
+                foreach (var v in judged)
+                    if (present.Add(v)) violations.Add(v);
+            }
+            else
+            {
+                violations.AddRange(InvariantChecker.CheckStep(before!, step.Op, outcome, system.State));
+                var now = Distinct(InvariantChecker.Check(system.State));
+                violations.AddRange(now.Where(v => !present.Contains(v)));
+                present.Clear();
+                present.UnionWith(now);
+            }
         }
         catch (Exception e)
         {

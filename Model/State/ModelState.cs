@@ -41,6 +41,9 @@ public sealed record ModelDomain
     public ulong? TimerDeadline { get; init; }
     public ImmutableList<MsiPage> MsiPages { get; init; } = [];
     public ulong MsiBump { get; init; }
+    /// <summary>Which live mapping uses each allocation (keyed by the allocation's start): the
+    /// way from a changed IOVA range back to the mappings whose translation it carries.</summary>
+    public IntervalTree<int> Users { get; init; } = IntervalTree<int>.Empty;
 
     public ulong Granule => Format.Granule;
     public bool IsPaging => Type is DomainType.Dma or DomainType.DmaFq or DomainType.Unmanaged;

@@ -45,7 +45,7 @@ public class RebuildTests
                         UnmapResource u => u.Handle, DeviceAccess a => a.Address, _ => null,
                     };
                     var live = Assert.IsType<LiveRef>(handle);
-                    Assert.Same(target, sim.State.MappingsOf(target!.Device).ElementAt(live.Index));
+                    Assert.Equal(target!.Id, sim.View.LiveMapping(target.Device, live.Index)?.Id);
                     checkedHandles++;
                 }
                 sim.Apply(op.Op, i);

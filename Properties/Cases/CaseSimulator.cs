@@ -13,6 +13,7 @@ public sealed class CaseSimulator
 {
     private readonly ModelSystem _model;
     private readonly Dictionary<int, int> _creatorStep = [];
+    private readonly Dictionary<int, int> _madeBy = [];
     private readonly List<DmaMapping> _recentlyUnmapped = [];
 
     /// <summary>The last few mappings unmapped (newest last): what stale-handle misuse and
@@ -21,6 +22,10 @@ public sealed class CaseSimulator
 
     public CaseSimulator(PlatformConfig platform) => _model = new ModelSystem(platform);
 
+    /// <summary>The model's state now (persistent: O(1) to read, lookups O(log n)).</summary>
+    public ModelState View => _model.View;
+
+    /// <summary>The model's state in the exported shape (O(state) to build: for tests and reports).</summary>
     public SystemState State => _model.State;
     public PlatformConfig Platform => _model.Platform;
 
@@ -29,7 +34,7 @@ public sealed class CaseSimulator
 
     /// <summary>The live mapping a step created, if it is still live.</summary>
     public DmaMapping? MappingMadeBy(int step) =>
-        State.Mappings.FirstOrDefault(m => _creatorStep.TryGetValue(m.Id, out int s) && s == step);
+        _madeBy.TryGetValue(step, out int id) ? View.Mapping(id) : null;
 
     /// <summary>The op with its handle pointing at the target's mapping as of now; null when the
     /// target mapping is gone or belongs to another device (the op has lost its meaning).</summary>
@@ -38,28 +43,20 @@ public sealed class CaseSimulator
         if (op.Target is not int target) return op.Op;
         var mapping = MappingMadeBy(target);
         if (mapping is null || DeviceOf(op.Op) != mapping.Device) return null;
-        int index = 0;
-        foreach (var m in State.Mappings)
-        {
-            if (m == mapping) break;
-            if (m.Device == mapping.Device) index++;
-        }
-        return WithIndex(op.Op, index);
+        return WithIndex(op.Op, View.LiveIndexOf(mapping));
     }
 
     /// <summary>Runs an op on the model as step <paramref name="step"/> and records the mappings it created.</summary>
     public Outcome Apply(Op op, int step)
     {
-        var before = op is Unmap or UnmapSg or FreeCoherent or UnmapResource ? State.Mappings.ToList() : null;
+        var before = View;
         var outcome = _model.Apply(op);
-        if (before is not null && outcome.IsSuccess)
-        {
-            _recentlyUnmapped.AddRange(before.Where(m => !State.Mappings.Contains(m)));
-            if (_recentlyUnmapped.Count > 8) _recentlyUnmapped.RemoveRange(0, _recentlyUnmapped.Count - 8);
-        }
-        if (outcome.IsSuccess && op is Map or MapSg or AllocCoherent or MapResource)
-            foreach (var m in State.Mappings)
-                _creatorStep.TryAdd(m.Id, step);
+        if (!outcome.IsSuccess) return outcome;
+        foreach (int id in _model.Footprint.MappingsRemoved)
+            if (before.Mapping(id) is { } gone) _recentlyUnmapped.Add(gone);
+        if (_recentlyUnmapped.Count > 8) _recentlyUnmapped.RemoveRange(0, _recentlyUnmapped.Count - 8);
+        foreach (int id in _model.Footprint.MappingsAdded)
+            if (_creatorStep.TryAdd(id, step)) _madeBy.TryAdd(step, id);
         return outcome;
     }
 

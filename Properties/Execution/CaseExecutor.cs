@@ -36,6 +36,8 @@ public static class CaseExecutor
     private static Func<PlatformConfig, ISystemUnderTest> Require(Func<PlatformConfig, ISystemUnderTest>? implementation) =>
         implementation ?? throw new ArgumentException("this engine needs an implementation");
 
+    /// <summary>The model alone: every step judged on what it touched (incremental), the final
+    /// state by the full checker (the specification of the incremental one).</summary>
     private static Finding? ModelAlone(PlatformConfig platform, List<Op> ops, int every)
     {
         ModelSystem model;
@@ -51,12 +53,10 @@ public static class CaseExecutor
         {
             try
             {
-                bool full = every <= 1 || (i + 1) % every == 0 || i == ops.Count - 1;
-                var before = full ? model.State.Clone() : null;
+                var before = model.View;
                 var outcome = model.Apply(ops[i]);
-                if (before is null) continue;
-                var violations = InvariantChecker.CheckStep(before, ops[i], outcome, model.State)
-                    .Concat(InvariantChecker.Check(model.State)).ToList();
+                var violations = IncrementalChecker.CheckStep(before, ops[i], outcome, model.View, model.Footprint);
+                if (violations.Count == 0 && i == ops.Count - 1) violations = InvariantChecker.Check(model.State);
                 if (violations.Count > 0)
                     return new Finding(FindingKind.InvariantViolation, i, violations[0].Invariant, string.Join("; ", violations));
             }
@@ -65,11 +65,26 @@ public static class CaseExecutor
                 return Crashes.Of(FindingKind.ToolCrash, i, "the model or the checker", e);
             }
         }
+        _ = every;
         return null;
     }
 
+    /// <summary>The implementation alone, judged by the full checker on its exported state: with
+    /// <paramref name="every"/> = 1 after steps 1, 2, 4, 8, … and the last (O(1) amortised per
+    /// step); a larger value checks every n-th step instead. A violation found at a checkpoint is
+    /// pinned to its step by replaying from the last clean checkpoint one step at a time.</summary>
     private static Finding? ImplementationAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every)
     {
+        var found = RunAlone(platform, ops, factory, every, checkAll: false, out int lastClean);
+        if (found is not { Kind: FindingKind.InvariantViolation } || found.Step <= lastClean + 1) return found;
+        // Pin it: run again, checking every step after the last clean checkpoint.
+        var pinned = RunAlone(platform, ops.Take(found.Step + 1).ToList(), factory, every, checkAll: true, out _, from: lastClean + 1);
+        return pinned ?? found;
+    }
+
+    private static Finding? RunAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, bool checkAll, out int lastClean, int from = 0)
+    {
+        lastClean = -1;
         ISystemUnderTest impl;
         try
         {
@@ -83,8 +98,9 @@ public static class CaseExecutor
         {
             try
             {
-                bool full = every <= 1 || (i + 1) % every == 0 || i == ops.Count - 1;
-                var before = full ? impl.ExportState() : null;
+                int done = i + 1;
+                bool due = (checkAll && i >= from) || i == ops.Count - 1 || (every <= 1 ? (done & (done - 1)) == 0 : done % every == 0);
+                var before = due ? impl.ExportState() : null;
                 var outcome = impl.Apply(ops[i]);
                 if (outcome is Failed f && f.Error.Message.StartsWith("internal error", StringComparison.Ordinal))
                     return new Finding(FindingKind.ImplementationCrash, i, "CRASH", $"{impl.Name} reported {f.Error.Message}");
@@ -94,6 +110,7 @@ public static class CaseExecutor
                     .Concat(InvariantChecker.Check(after)).ToList();
                 if (violations.Count > 0)
                     return new Finding(FindingKind.InvariantViolation, i, violations[0].Invariant, string.Join("; ", violations));
+                lastClean = i;
             }
             catch (Exception e)
             {
@@ -103,8 +120,11 @@ public static class CaseExecutor
         return null;
     }
 
+    /// <summary>Model and implementation in step: every outcome refined, the model's state judged
+    /// incrementally after every step, the implementation's exported state after steps 1, 2, 4,
+    /// … (every n-th with <paramref name="every"/> &gt; 1) and at the end.</summary>
     private static Finding? Refine(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every) =>
-        RefinementSession.Run(platform, ops, factory, new RefinementOptions { InvariantEvery = every }).Finding;
+        RefinementSession.Run(platform, ops, factory, new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1 }).Finding;
 
     /// <summary>
     /// iommufd's fail_nth: run the case once to count the implementation's internal allocations,

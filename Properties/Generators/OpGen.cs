@@ -21,15 +21,15 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
 
     public Gen<CaseOp> Next(CaseSimulator sim, OpKinds swarm)
     {
-        var state = sim.State;
-        var live = state.Mappings;
+        var state = sim.View;
+        int live = state.MappingCount;
         bool has(OpKinds k) => (swarm & k) != 0;
         var choices = new List<(int, Gen<CaseOp>)>();
         if (has(OpKinds.Map)) choices.Add((20, MapOp()));
         if (has(OpKinds.MapSg)) choices.Add((10, MapSgOp()));
         if (has(OpKinds.Coherent)) choices.Add((5, CoherentOp()));
         if (has(OpKinds.Resource) && platform.Mmio.Count > 0) choices.Add((4, ResourceOp()));
-        if (live.Count > 0)
+        if (live > 0)
         {
             if (has(OpKinds.Unmap)) choices.Add((16, OnLive(sim, UnmapOf)));
             if (has(OpKinds.Access)) choices.Add((14, OnLive(sim, AccessOf)));
@@ -39,7 +39,7 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
         if (has(OpKinds.Access) && sim.RecentlyUnmapped.Count > 0) choices.Add((6, AfterUnmap(sim.RecentlyUnmapped)));
         if (has(OpKinds.Misuse) && sim.RecentlyUnmapped.Count > 0) choices.Add((1, DoubleUnmap(sim.RecentlyUnmapped)));
         if (has(OpKinds.Msi) && _doorbells.Length > 0) choices.Add((2, MsiOp()));
-        if (has(OpKinds.Flush) && state.Domains.Count > 0) choices.Add((3, Gen.Elements(state.Domains.Select(d => d.Id).ToArray()).Select(d => new CaseOp(new Flush(d)))));
+        if (has(OpKinds.Flush) && !state.Domains.IsEmpty) choices.Add((3, Gen.Elements(state.AllDomains().Select(d => d.Id).ToArray()).Select(d => new CaseOp(new Flush(d)))));
         if (has(OpKinds.Tick)) choices.Add((3, Gen.Choose(0, 15).Select(ms => new CaseOp(new Tick((ulong)ms)))));
         if (has(OpKinds.SetMask)) choices.Add((2, SetMaskOp()));
         if (has(OpKinds.Domains)) choices.AddRange(DomainOps(state));
@@ -149,8 +149,12 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
     /// <summary>An op on a live mapping, named by the step that made it.</summary>
     private Gen<CaseOp> OnLive(CaseSimulator sim, Func<DmaMapping, int, Gen<CaseOp>> make)
     {
-        var live = sim.State.Mappings;
-        return Gen.Choose(0, live.Count - 1).SelectMany(i => make(live[i], sim.CreatorOf(live[i])));
+        var live = sim.View.Mappings;
+        return Gen.Choose(0, live.Count - 1).SelectMany(i =>
+        {
+            live.TryElementAt(i, out var entry);
+            return make(entry.Value, sim.CreatorOf(entry.Value));
+        });
     }
 
     private Gen<CaseOp> UnmapOf(DmaMapping m, int creator)
@@ -208,12 +212,12 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
 
     /// <summary>Unmanaged (VFIO-like) domains: allocate, iommu-map, iommu-unmap, attach, and
     /// default-domain type changes.</summary>
-    private IEnumerable<(int, Gen<CaseOp>)> DomainOps(SystemState state)
+    private IEnumerable<(int, Gen<CaseOp>)> DomainOps(ModelState state)
     {
         var paging = platform.Iommus.Where(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu).Select(i => i.Id).ToArray();
         if (paging.Length == 0) yield break;
         yield return (1, Gen.Elements(paging).Select(i => new CaseOp(new AllocDomain(i, DomainType.Unmanaged))));
-        var unmanaged = state.Domains.Where(d => d.Type == DomainType.Unmanaged).ToArray();
+        var unmanaged = state.AllDomains().Where(d => d.Type == DomainType.Unmanaged).ToArray();
         if (unmanaged.Length > 0)
         {
             yield return (3, from d in Gen.Elements(unmanaged)
@@ -222,9 +226,13 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
                              let size = (ulong)pages * d.Granule
                              from phys in BufferGen.Ram(platform, _edges, size)
                              select new CaseOp(new IommuMap(d.Id, new Iova(0x1000_0000 + (ulong)slot * d.Granule), new PhysAddr(phys.Value & ~(d.Granule - 1)), size, Prot.Read | Prot.Write)));
-            var leaves = unmanaged.SelectMany(d => d.Leaves.Values.Select(l => (d.Id, l))).ToArray();
-            if (leaves.Length > 0)
-                yield return (2, Gen.Elements(leaves).Select(x => new CaseOp(new IommuUnmap(x.Id, new Iova(x.l.Iova), x.l.Size))));
+            var mapped = unmanaged.Where(d => !d.Leaves.IsEmpty).ToArray();
+            if (mapped.Length > 0)
+                yield return (2, from d in Gen.Elements(mapped)
+                                 from run in Gen.Choose(0, d.Leaves.Count - 1)
+                                 from page in Gen.Choose(0, int.MaxValue)
+                                 let leaf = LeafOf(d, run, page)
+                                 select new CaseOp(new IommuUnmap(d.Id, new Iova(leaf.Iova), leaf.Size)));
             yield return (1, from dev in Device
                              from d in Gen.Elements(unmanaged)
                              select new CaseOp(new Attach(dev, d.Id)));
@@ -232,6 +240,14 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
         yield return (1, from dev in Device
                          from type in Gen.Elements(DomainType.Identity, DomainType.Dma, DomainType.DmaFq)
                          select new CaseOp(new SetDomainType(dev, type)));
+    }
+
+    /// <summary>A leaf of an unmanaged domain: the <paramref name="page"/>-th (modulo) of its <paramref name="run"/>-th run.</summary>
+    private static Leaf LeafOf(ModelDomain domain, int run, int page)
+    {
+        domain.Leaves.TryElementAt(run, out var entry);
+        var r = entry.Value;
+        return r.LeafAt(r.Iova + (ulong)page % r.Count * r.PageSize);
     }
 
     private static ulong[] Doorbells(PlatformConfig platform) =>
