@@ -180,6 +180,8 @@ public sealed class RefinementSession
         public SystemState ExportState() => throw new InvalidOperationException("the implementation could not be built", e);
         public void FailNthAllocation(int n) { }
         public long AllocationAttempts => 0;
+        public SystemSnapshot Snapshot() => throw new InvalidOperationException("the implementation could not be built", e);
+        public void Restore(SystemSnapshot snapshot) => throw new InvalidOperationException("the implementation could not be built", e);
     }
 }
 

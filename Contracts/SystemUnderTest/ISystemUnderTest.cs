@@ -20,4 +20,16 @@ public interface ISystemUnderTest
 
     /// <summary>Internal allocations attempted so far (the bound for fault-injection sweeps).</summary>
     long AllocationAttempts { get; }
+
+    /// <summary>Saves everything <see cref="Apply"/>, <see cref="ExportState"/> and
+    /// <see cref="AllocationAttempts"/> depend on. The snapshot never changes afterwards, whatever
+    /// this system does next.</summary>
+    SystemSnapshot Snapshot();
+
+    /// <summary>Puts the system back in the state <paramref name="snapshot"/> saved: every later
+    /// op behaves as it would have then. A snapshot may be restored many times, and into another
+    /// instance of the same kind built over the same platform object. Cancels an armed
+    /// <see cref="FailNthAllocation"/>. Throws <see cref="ArgumentException"/> (and changes
+    /// nothing) for a snapshot of another kind of system or of another platform.</summary>
+    void Restore(SystemSnapshot snapshot);
 }

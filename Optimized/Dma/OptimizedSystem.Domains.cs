@@ -84,9 +84,15 @@ public sealed partial class OptimizedSystem
         return new SpanAllocator(first, aperture.Last, format.GranuleShift);
     }
 
-    private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift) =>
-        Options.IovaAllocator(startPfn, granuleShift)
-        ?? throw new InvalidOperationException($"the IOVA allocator factory of '{Options.Name}' returned null");
+    /// <summary>The domain's allocator from the options' factory; one that cannot copy itself is
+    /// wrapped so snapshots can rebuild it by replaying its calls.</summary>
+    private IIovaAllocator NewIovaAllocator(ulong startPfn, int granuleShift)
+    {
+        var factory = Options.IovaAllocator;
+        var allocator = factory(startPfn, granuleShift)
+            ?? throw new InvalidOperationException($"the IOVA allocator factory of '{Options.Name}' returned null");
+        return allocator as ICloneableIovaAllocator ?? new ReplayedIovaAllocator(() => factory(startPfn, granuleShift), allocator);
+    }
 
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
         new(Pow2Math.AlignDown(range.Start, granule), range.Last | (granule - 1));

@@ -10,7 +10,7 @@ public sealed partial class OptimizedSystem
 {
     private enum Route { Direct, Blocked, Unmanaged, Iommu, Gart, Tce, VirtioBypass }
 
-    private readonly SortedDictionary<int, BounceSlot> _bounces = [];
+    private SortedDictionary<int, BounceSlot> _bounces = [];
     private SpanAllocator? _swiotlbSlots;
 
     /// <summary>The swiotlb pool in 2 KiB slots (<see cref="SpanAllocator"/>, O(log n)).</summary>

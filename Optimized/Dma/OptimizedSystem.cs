@@ -18,9 +18,9 @@ namespace DmaVerify.Optimized.Dma;
 public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncompleteness
 {
     public PlatformConfig Platform { get; }
-    private readonly TablePageAllocator _tablePages = new();
-    private readonly Dictionary<int, Dev> _devices = [];
-    private readonly SortedDictionary<int, Dom> _domains = [];
+    private TablePageAllocator _tablePages = new();
+    private Dictionary<int, Dev> _devices = [];
+    private SortedDictionary<int, Dom> _domains = [];
     private ulong _nowMs;
     private int _nextMappingId, _nextBounceId, _nextDomainId;
     private List<Action> _undo = [];
@@ -42,6 +42,22 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
 
     /// <summary>Allocations LinuxStyle's max32 shortcut refused (zero with the augmented allocator).</summary>
     public Max32ShortcutLog Max32Shortcut { get; } = new();
+
+    /// <summary>Test-only planted snapshot bugs (the snapshot tests show each is caught).</summary>
+    internal enum SnapshotPlant
+    {
+        None,
+        /// <summary>The copy shares the page tables with the original.</summary>
+        SharedPageTables,
+        /// <summary>The copy shares the IOVA allocators with the original.</summary>
+        SharedAllocators,
+        /// <summary>A foreign allocator is rebuilt from its factory without replaying its calls.</summary>
+        ForeignNotReplayed,
+        /// <summary>A restore leaves an armed FailNthTablePage armed.</summary>
+        KeepsArmedFailure,
+    }
+
+    internal SnapshotPlant PlantedSnapshotBug { get; set; }
 
     /// <summary>Test-only planted bug: ops run without the system lock (the concurrency stress
     /// test shows that it then fails).</summary>
@@ -133,11 +149,22 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public int? Domain;
         public bool Pci32First, DdwActive;
         /// <summary>Live mappings in creation order (LiveRef indexes this list).</summary>
-        public readonly List<DmaMapping> Mappings = [];
+        public List<DmaMapping> Mappings = [];
         /// <summary>dma-debug: live mappings by handle.</summary>
-        public readonly Dictionary<ulong, List<DmaMapping>> ByDma = [];
-        public readonly HashSet<ulong> Unmapped = [];
+        public Dictionary<ulong, List<DmaMapping>> ByDma = [];
+        public HashSet<ulong> Unmapped = [];
         public int Id => Config.Id;
+
+        /// <summary>An independent copy (the mapping records themselves never change).</summary>
+        public Dev Clone()
+        {
+            var copy = (Dev)MemberwiseClone();
+            copy.Mappings = [.. Mappings];
+            copy.ByDma = new Dictionary<ulong, List<DmaMapping>>(ByDma.Count);
+            foreach (var (dma, list) in ByDma) copy.ByDma[dma] = [.. list];
+            copy.Unmapped = [.. Unmapped];
+            return copy;
+        }
     }
 
     /// <summary>One translation context.</summary>
@@ -152,22 +179,45 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public ulong AllocStart;
         public required IPageTable Table;
         /// <summary>Table pages a lazy unmap detached; freed after the next IOTLB flush.</summary>
-        public readonly TableFreeList PendingFree = new();
+        public TableFreeList PendingFree = new();
         /// <summary>SizeAligned domains: the augmented tree (PFN units).</summary>
         public IIovaAllocator? Iova;
         /// <summary>PageGranular domains (GART aperture, TCE window): granule spans of the window.</summary>
         public SpanAllocator? Window;
         /// <summary>Every allocation by start (mapping, MSI page, flush-queue owner).</summary>
-        public readonly SortedDictionary<ulong, IovaAllocation> Allocations = [];
-        public readonly List<ReservedIova> Reserved = [];
-        public readonly Dictionary<(int Iommu, ulong Iova), IotlbEntry> Iotlb = [];
-        public readonly Queue<FlushQueueEntry> FlushQueue = new();
+        public SortedDictionary<ulong, IovaAllocation> Allocations = [];
+        public List<ReservedIova> Reserved = [];
+        public Dictionary<(int Iommu, ulong Iova), IotlbEntry> Iotlb = [];
+        public Queue<FlushQueueEntry> FlushQueue = new();
         public ulong FlushStarted, FlushFinished;
         public ulong? TimerDeadline;
-        public readonly Dictionary<ulong, MsiPage> MsiPages = [];
+        public Dictionary<ulong, MsiPage> MsiPages = [];
         public ulong MsiBump;
         public ulong Granule => Format.Granule;
         public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+
+        /// <summary>An independent copy whose page table lives in <paramref name="pages"/>
+        /// (a clone of the system's table-page allocator).</summary>
+        public Dom CloneOnto(TablePageAllocator pages, SnapshotPlant plant)
+        {
+            var copy = (Dom)MemberwiseClone();
+            copy.Table = plant == SnapshotPlant.SharedPageTables ? Table : Table.CloneOnto(pages);
+            copy.PendingFree = PendingFree.CloneOnto(pages);
+            copy.Iova = Iova switch
+            {
+                null => null,
+                _ when plant == SnapshotPlant.SharedAllocators => Iova,
+                ReplayedIovaAllocator foreign when plant == SnapshotPlant.ForeignNotReplayed => foreign.RebuiltWithoutReplayForTest(),
+                _ => ((ICloneableIovaAllocator)Iova).Clone(),
+            };
+            copy.Window = plant == SnapshotPlant.SharedAllocators ? Window : Window?.Clone();
+            copy.Allocations = new SortedDictionary<ulong, IovaAllocation>(Allocations);
+            copy.Reserved = [.. Reserved];
+            copy.Iotlb = new Dictionary<(int, ulong), IotlbEntry>(Iotlb);
+            copy.FlushQueue = new Queue<FlushQueueEntry>(FlushQueue);
+            copy.MsiPages = new Dictionary<ulong, MsiPage>(MsiPages);
+            return copy;
+        }
     }
 
     private bool TryDevice(int id, out Dev device, out Failed? error)

@@ -24,15 +24,25 @@ namespace DmaVerify.Optimized.Iova;
 /// </summary>
 public sealed class AugmentedIovaAllocator : CachedIovaAllocator
 {
-    private readonly RbTree<GapAugment> _tree = new();
-    private readonly IovaNode _anchor = new(ulong.MaxValue, ulong.MaxValue, reserved: true);
+    private readonly RbTree<GapAugment> _tree;
+    private readonly IovaNode _anchor;
 
     public AugmentedIovaAllocator(ulong startPfn = 1, int granuleShift = 12, int cacheSlots = 0, int depotKeep = -1)
         : base(startPfn, granuleShift, cacheSlots, depotKeep)
     {
+        _tree = new();
+        _anchor = new(ulong.MaxValue, ulong.MaxValue, reserved: true);
         _tree.Insert(_anchor);
         GapAugment.Refresh(_anchor, StartPfn);
     }
+
+    private AugmentedIovaAllocator(AugmentedIovaAllocator source) : base(source)
+    {
+        _tree = source._tree.Clone();
+        _anchor = _tree.FindContaining(ulong.MaxValue)!;
+    }
+
+    private protected override CachedIovaAllocator CloneLocked() => new AugmentedIovaAllocator(this);
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {

@@ -5,7 +5,7 @@ namespace DmaVerify.Optimized.Iova;
 /// free_iova_fast front end over a <see cref="RangeCache"/> (the same magazines and depot for
 /// both). Subclasses supply the tree operations, called with the tree lock held.
 /// </summary>
-public abstract class CachedIovaAllocator : IIovaAllocator
+public abstract class CachedIovaAllocator : ICloneableIovaAllocator
 {
     /// <summary>The tree lock (Linux's iova_rbtree_lock). Never taken while a cache lock is held.</summary>
     private protected readonly Lock TreeLock = new();
@@ -29,6 +29,26 @@ public abstract class CachedIovaAllocator : IIovaAllocator
         int slots = cacheSlots > 0 ? cacheSlots : Environment.ProcessorCount;
         Cache = new RangeCache(slots, depotKeep >= 0 ? depotKeep : slots);
     }
+
+    /// <summary>A copy of <paramref name="source"/>'s parameters and caches; the subclass
+    /// copies its tree (under <paramref name="source"/>'s tree lock, see <see cref="Clone"/>).</summary>
+    private protected CachedIovaAllocator(CachedIovaAllocator source)
+    {
+        GranuleShift = source.GranuleShift;
+        MaxPfn = source.MaxPfn;
+        StartPfn = source.StartPfn;
+        Cache = source.Cache.Clone();
+    }
+
+    /// <summary>An independent allocator in this one's state: tree, cached nodes, hints and
+    /// every magazine. Callers must not run other operations on it meanwhile (the DMA layer
+    /// clones under its own lock).</summary>
+    public IIovaAllocator Clone()
+    {
+        lock (TreeLock) return CloneLocked();
+    }
+
+    private protected abstract CachedIovaAllocator CloneLocked();
 
     // ---- tree operations, tree lock held ----
 
@@ -74,7 +94,7 @@ public abstract class CachedIovaAllocator : IIovaAllocator
         if (!Cache.TryInsert(pfn, size, out var trimmed)) return Free(pfn);
         if (trimmed is not null)
             lock (TreeLock)
-                for (int i = 0; i < trimmed.Size; i++) FreeLocked(trimmed.Pfns[i]);
+                for (int i = 0; i < trimmed.Size; i++) FreeLocked(trimmed[i]);
         return true;
     }
 

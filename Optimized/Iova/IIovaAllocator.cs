@@ -63,3 +63,16 @@ public interface IIovaAllocator
     /// <summary>The tree's ranges in address order (a snapshot, anchor excluded).</summary>
     IReadOnlyList<IovaRange> Ranges();
 }
+
+/// <summary>
+/// An allocator that can copy itself, so a system holding it can be snapshotted and restored
+/// in O(size of the allocator). Optional: a system restores an allocator without this
+/// capability by building a fresh one from its factory and replaying the calls made since
+/// (see <c>OptimizedSystem.Snapshot</c>).
+/// </summary>
+public interface ICloneableIovaAllocator : IIovaAllocator
+{
+    /// <summary>An independent allocator in this one's exact state, caches included: every
+    /// later call sequence gives the same results on both.</summary>
+    IIovaAllocator Clone();
+}

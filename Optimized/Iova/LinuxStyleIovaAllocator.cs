@@ -45,8 +45,8 @@ namespace DmaVerify.Optimized.Iova;
 /// </summary>
 public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
 {
-    private readonly RbTree<NoAugment> _tree = new();
-    private readonly IovaNode _anchor = new(ulong.MaxValue, ulong.MaxValue);
+    private readonly RbTree<NoAugment> _tree;
+    private readonly IovaNode _anchor;
     private IovaNode _cachedNode;
     private IovaNode _cached32Node;
     private ulong _max32AllocSize;
@@ -59,9 +59,24 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     {
         Dma32BitPfn = 1UL << (32 - granuleShift);
         _max32AllocSize = Dma32BitPfn;
+        _tree = new();
+        _anchor = new(ulong.MaxValue, ulong.MaxValue);
         _tree.Insert(_anchor);
         _cachedNode = _cached32Node = _anchor;
     }
+
+    private LinuxStyleIovaAllocator(LinuxStyleIovaAllocator source) : base(source)
+    {
+        Dma32BitPfn = source.Dma32BitPfn;
+        _max32AllocSize = source._max32AllocSize;
+        _tree = source._tree.Clone();
+        _anchor = _tree.FindContaining(ulong.MaxValue)!;
+        // The cached nodes are tree nodes; a node is found again by its first PFN.
+        _cachedNode = _tree.FindContaining(source._cachedNode.Lo)!;
+        _cached32Node = _tree.FindContaining(source._cached32Node.Lo)!;
+    }
+
+    private protected override CachedIovaAllocator CloneLocked() => new LinuxStyleIovaAllocator(this);
 
     /// <summary>The current max32_alloc_size hint (tests).</summary>
     internal ulong Max32AllocSize { get { lock (TreeLock) return _max32AllocSize; } }

@@ -44,6 +44,42 @@ internal sealed class RangeCache
 
     public int Slots => _slots.Length;
 
+    private RangeCache(RangeCache source)
+    {
+        _depotKeep = source._depotKeep;
+        _slots = new Slot[source._slots.Length];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var from = source._slots[i];
+            var to = _slots[i] = new Slot();
+            lock (from)
+                for (int c = 0; c < MagazineRules.Classes; c++)
+                {
+                    to.Loaded[c] = from.Loaded[c].Clone();
+                    to.Prev[c] = from.Prev[c].Clone();
+                }
+        }
+        for (int c = 0; c < _depots.Length; c++)
+        {
+            var from = source._depots[c];
+            var to = _depots[c] = new Depot();
+            lock (from)
+            {
+                to.Count = from.Count;
+                Magazine? tail = null;
+                for (var m = from.Head; m is not null; m = m.Next)
+                {
+                    var copy = m.Clone();
+                    if (tail is null) to.Head = copy; else tail.Next = copy;
+                    tail = copy;
+                }
+            }
+        }
+    }
+
+    /// <summary>Every slot's magazines and every depot, PFN for PFN and in the same order.</summary>
+    public RangeCache Clone() => new(this);
+
     private Slot CurrentSlot() => _slots[(uint)Environment.CurrentManagedThreadId % (uint)_slots.Length];
 
     /// <summary>Caches the range [pfn, pfn + pages − 1] (iova_rcache_insert). Returns false when
@@ -154,7 +190,7 @@ internal sealed class RangeCache
 
     private static void Drain(Magazine m, List<ulong> into)
     {
-        for (int i = 0; i < m.Size; i++) into.Add(m.Pfns[i]);
+        for (int i = 0; i < m.Size; i++) into.Add(m[i]);
         m.Size = 0;
     }
 

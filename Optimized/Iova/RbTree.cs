@@ -286,6 +286,29 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
         TAug.Recompute(y);
     }
 
+    // ---- copying ----
+
+    /// <summary>A node-for-node copy (colours, annotations and shape kept, so the copy behaves
+    /// exactly like the original from here on). O(n).</summary>
+    public RbTree<TAug> Clone()
+    {
+        var copy = new RbTree<TAug> { Count = Count };
+        copy.Root = CopySubtree(Root, null);
+        return copy;
+    }
+
+    private static IovaNode? CopySubtree(IovaNode? n, IovaNode? parent)
+    {
+        if (n is null) return null;
+        var c = new IovaNode(n.Lo, n.Hi, n.Reserved)
+        {
+            Red = n.Red, Parent = parent, GapSize = n.GapSize, GapCap = n.GapCap, SubGap = n.SubGap, SubCap = n.SubCap,
+        };
+        c.Left = CopySubtree(n.Left, c);
+        c.Right = CopySubtree(n.Right, c);
+        return c;
+    }
+
     // ---- checking (tests) ----
 
     /// <summary>Checks the red-black, ordering and parent-link properties; returns the first

@@ -33,6 +33,16 @@ public sealed class SpanAllocator
         if (_lastPfn < _tree.MaxPfn) _tree.Reserve(_lastPfn + 1, _tree.MaxPfn);
     }
 
+    private SpanAllocator(SpanAllocator source)
+    {
+        _shift = source._shift;
+        _lastPfn = source._lastPfn;
+        _tree = (AugmentedIovaAllocator)source._tree.Clone();
+    }
+
+    /// <summary>An independent allocator with the same spans taken.</summary>
+    public SpanAllocator Clone() => new(this);
+
     public int Count => _tree.Count - (_lastPfn < _tree.MaxPfn ? 1 : 0);
 
     /// <summary>Finds (and with <paramref name="claim"/> takes) a span of <paramref name="bytes"/>

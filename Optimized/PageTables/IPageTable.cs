@@ -52,6 +52,10 @@ public interface IPageTable
 
     PageTableStats Stats();
 
+    /// <summary>An independent copy of this table whose pages are those of
+    /// <paramref name="pages"/>, a <see cref="TablePageAllocator.Clone"/> of <see cref="Allocator"/>.</summary>
+    IPageTable CloneOnto(TablePageAllocator pages);
+
     /// <summary>INV-14 self check: every leaf canonical and inside the format's ranges, every
     /// table's use count right, no empty table below the top, the leaf-page array in step with
     /// the tree. Returns the problems found (empty when sound).</summary>

@@ -3,26 +3,28 @@ namespace DmaVerify.Optimized.PageTables;
 /// <summary>
 /// The "leaf-page array" fast PTE lookup for DMA domains: for every 2^shift-byte slice of IOVA
 /// space (2 MiB on AMD v1) a reference to the level-0 table that maps it, so the PTE of a 4 KiB
-/// IOVA is found with two array indexings instead of a walk. Stored as lazily allocated chunks
-/// of 512 references (one chunk per 1 GiB), so an IOVA space of 2^48 costs a 2 MB directory
-/// plus the chunks in use. The page table updates it whenever a level-0 table is installed in
-/// or removed from a level-1 entry, so it always agrees with the tree.
+/// IOVA is found with three array indexings instead of a walk. A three-level radix of 512-way
+/// arrays, each allocated on first use: an empty 2^48 window costs one 4 KiB directory (not a
+/// 2 MB one), so building and copying a domain stays cheap. The page table updates it whenever
+/// a level-0 table is installed in or removed from a level-1 entry, so it always agrees with
+/// the tree.
 /// </summary>
 internal sealed class LeafPageArray
 {
-    private const int ChunkBits = 9;
+    private const int Bits = 9;
+    private const int Fan = 1 << Bits;
+    private const ulong Mask = Fan - 1;
     private readonly int _shift;
     private readonly ulong _last;
-    private readonly TablePage?[]?[] _chunks;
+    private readonly TablePage?[]?[]?[] _directory;
 
     public LeafPageArray(int shift, ulong last)
     {
         _shift = shift;
         _last = last;
         ulong slices = (last >> shift) + 1;
-        ulong chunks = (slices + (1UL << ChunkBits) - 1) >> ChunkBits;
-        if (chunks > 1UL << 24) throw new ArgumentOutOfRangeException(nameof(last), last, "leaf-page array window too large");
-        _chunks = new TablePage?[]?[chunks];
+        if (slices > 1UL << (3 * Bits)) throw new ArgumentOutOfRangeException(nameof(last), last, "leaf-page array window too large");
+        _directory = new TablePage?[]?[]?[(int)((slices + (1UL << (2 * Bits)) - 1) >> (2 * Bits))];
     }
 
     /// <summary>Level-0 tables recorded.</summary>
@@ -33,15 +35,16 @@ internal sealed class LeafPageArray
     {
         if (iova > _last) return null;
         ulong slice = iova >> _shift;
-        return _chunks[slice >> ChunkBits]?[slice & ((1UL << ChunkBits) - 1)];
+        return _directory[slice >> (2 * Bits)]?[(slice >> Bits) & Mask]?[slice & Mask];
     }
 
     public void Set(ulong iova, TablePage table)
     {
         if (iova > _last) return;
         ulong slice = iova >> _shift;
-        var chunk = _chunks[slice >> ChunkBits] ??= new TablePage?[1 << ChunkBits];
-        ref var slot = ref chunk[slice & ((1UL << ChunkBits) - 1)];
+        var middle = _directory[slice >> (2 * Bits)] ??= new TablePage?[]?[Fan];
+        var chunk = middle[(slice >> Bits) & Mask] ??= new TablePage?[Fan];
+        ref var slot = ref chunk[slice & Mask];
         if (slot is null) Count++;
         slot = table;
     }
@@ -50,10 +53,30 @@ internal sealed class LeafPageArray
     {
         if (iova > _last) return;
         ulong slice = iova >> _shift;
-        var chunk = _chunks[slice >> ChunkBits];
+        var chunk = _directory[slice >> (2 * Bits)]?[(slice >> Bits) & Mask];
         if (chunk is null) return;
-        ref var slot = ref chunk[slice & ((1UL << ChunkBits) - 1)];
+        ref var slot = ref chunk[slice & Mask];
         if (slot is not null) Count--;
         slot = null;
+    }
+
+    /// <summary>The same references, each page replaced by the page of the same frame in
+    /// <paramref name="pages"/> (a copied allocator).</summary>
+    public LeafPageArray CloneOnto(TablePageAllocator pages)
+    {
+        var copy = new LeafPageArray(_shift, _last) { Count = Count };
+        for (int d = 0; d < _directory.Length; d++)
+        {
+            if (_directory[d] is not { } middle) continue;
+            var toMiddle = copy._directory[d] = new TablePage?[]?[Fan];
+            for (int m = 0; m < Fan; m++)
+            {
+                if (middle[m] is not { } chunk) continue;
+                var toChunk = toMiddle[m] = new TablePage?[Fan];
+                for (int i = 0; i < Fan; i++)
+                    if (chunk[i] is TablePage page) toChunk[i] = pages.PageAt(page.Frame);
+            }
+        }
+        return copy;
     }
 }

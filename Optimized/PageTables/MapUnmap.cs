@@ -53,7 +53,7 @@ public sealed partial class PageTable<TFormat>
             int index = _f.LevelIndex(iova, level, _levels);
             _pathTable[level] = table;
             _pathIndex[level] = index;
-            ulong pte = table.Entries[index];
+            ulong pte = table[index];
             switch (_f.Classify(pte, level))
             {
                 case PteKind.Table:
@@ -83,7 +83,7 @@ public sealed partial class PageTable<TFormat>
         int slots = (int)(size >> shift);
         for (int s = 0; s < slots; s++)
         {
-            ulong pte = table.Entries[first + s];
+            ulong pte = table[first + s];
             PteKind kind = _f.Classify(pte, leafLevel);
             if (kind == PteKind.Leaf || (kind == PteKind.Table && Resolve(pte, leafLevel).Used != 0))
             {
@@ -94,7 +94,7 @@ public sealed partial class PageTable<TFormat>
         ulong leaf = _f.EncodeLeaf(pa, size, leafLevel, prot);
         for (int s = 0; s < slots; s++)
         {
-            ulong pte = table.Entries[first + s];
+            ulong pte = table[first + s];
             if (_f.Classify(pte, leafLevel) == PteKind.Table)
             {
                 // A block over an empty table: the table goes, the slot stays in use.
@@ -116,7 +116,7 @@ public sealed partial class PageTable<TFormat>
         int first = _f.LevelIndex(iova, 0, _levels);
         int slots = (int)(size >> _f.LevelShift(0));
         for (int s = 0; s < slots; s++)
-            if (_f.Classify(table.Entries[first + s], 0) != PteKind.Empty)
+            if (_f.Classify(table[first + s], 0) != PteKind.Empty)
             {
                 result = DmaErrorKind.AddressInUse;
                 return true;
@@ -154,7 +154,7 @@ public sealed partial class PageTable<TFormat>
         if (known is not null)
         {
             int index = _f.LevelIndex(cursor, 0, _levels);
-            ulong pte = known.Entries[index];
+            ulong pte = known[index];
             if (_f.Classify(pte, 0) != PteKind.Leaf) return 0;
             ulong size = _f.LeafSize(pte, 0);
             int slots = (int)(size >> _f.LevelShift(0));
@@ -174,7 +174,7 @@ public sealed partial class PageTable<TFormat>
             int index = _f.LevelIndex(cursor, level, _levels);
             _pathTable[level] = table;
             _pathIndex[level] = index;
-            ulong pte = table.Entries[index];
+            ulong pte = table[index];
             PteKind kind = _f.Classify(pte, level);
             if (kind == PteKind.Empty) return 0;
             if (kind == PteKind.Table)

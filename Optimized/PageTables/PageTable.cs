@@ -17,7 +17,7 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
 {
     private readonly TFormat _f;
     private readonly TablePageAllocator _alloc;
-    private readonly LeafPageArray? _leafArray;
+    private LeafPageArray? _leafArray;
     private readonly ulong _granule;
     // The current walk: _pathTable[l] holds the level-l entries, _pathIndex[l] the slot used.
     private readonly TablePage[] _pathTable;
@@ -44,6 +44,24 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
             _leafArray = new LeafPageArray(format.LevelShift(1), Math.Min(options.LeafPageArrayLast, format.IovaLast));
         }
     }
+
+    private PageTable(PageTable<TFormat> source, TablePageAllocator pages)
+    {
+        _f = source._f;
+        _alloc = pages;
+        _root = pages.PageAt(source._root.Frame);
+        _levels = source._levels;
+        _tablePages = source._tablePages;
+        _pendingFree = source._pendingFree;
+        _granule = source._granule;
+        _pathTable = new TablePage[_f.MaxLevels];
+        _pathIndex = new int[_f.MaxLevels];
+        _leafArray = source._leafArray?.CloneOnto(pages);
+    }
+
+    /// <summary>This table over <paramref name="pages"/>, a <see cref="TablePageAllocator.Clone"/>
+    /// of its allocator: the copied pages of the same frames.</summary>
+    public IPageTable CloneOnto(TablePageAllocator pages) => new PageTable<TFormat>(this, pages);
 
     /// <summary>A new empty table, or null when the allocator refuses the top table.</summary>
     public static PageTable<TFormat>? TryCreate(TFormat format, PageTableOptions? options = null)
@@ -143,7 +161,7 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
     {
         int levels = _levels + 1;
         int entries = 1 << _f.TableIndexBits(_levels, levels);
-        if (_root.Used == 0 && _root.Entries.Length == entries)
+        if (_root.Used == 0 && _root.Length == entries)
         {
             _levels = levels;
             return true;
@@ -166,13 +184,13 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
         while (_levels > levels)
         {
             int lower = _levels - 1;
-            if (_root.Used == 0 && _root.Entries.Length == 1 << _f.TableIndexBits(lower - 1, lower))
+            if (_root.Used == 0 && _root.Length == 1 << _f.TableIndexBits(lower - 1, lower))
             {
                 _levels = lower;
                 continue;
             }
             if (_root.Used != 1) return;
-            ulong pte = _root.Entries[0];
+            ulong pte = _root[0];
             if (_f.Classify(pte, _levels - 1) != PteKind.Table) return;
             var child = Resolve(pte, _levels - 1);
             _root.Clear(0, _f.EmptyEntry);

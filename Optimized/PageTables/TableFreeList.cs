@@ -11,4 +11,12 @@ public sealed class TableFreeList
     internal List<TablePage> Pages { get; } = [];
 
     public int Count => Pages.Count;
+
+    /// <summary>The same pages in <paramref name="pages"/>, a copy of their allocator.</summary>
+    public TableFreeList CloneOnto(TablePageAllocator pages)
+    {
+        var copy = new TableFreeList();
+        foreach (var page in Pages) copy.Pages.Add(pages.PageAt(page.Frame));
+        return copy;
+    }
 }

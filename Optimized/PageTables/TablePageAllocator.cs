@@ -5,7 +5,7 @@ namespace DmaVerify.Optimized.PageTables;
 /// (64 KiB covers the largest radix table: a 64K-granule table or a concatenated stage-2 top),
 /// so a table PTE's address resolves back to its page in O(1). Counts live pages (the leak
 /// check) and supports fault injection: <see cref="FailNth"/> makes the n-th allocation from now
-/// fail, as Linux's fail-nth does. Freed entry arrays are recycled.
+/// fail, as Linux's fail-nth does. Freed pages keep their frame and are reused, and their entry chunks recycled.
 /// Not thread-safe; a domain's lock covers it.
 /// </summary>
 public sealed class TablePageAllocator
@@ -15,9 +15,13 @@ public sealed class TablePageAllocator
     public const int FrameShift = 16;
     private const int MaxSpareArrays = 256;
 
-    private readonly List<TablePage?> _frames = [];
+    private const int MaxSpareChunks = 4096;
+
+    /// <summary>Every frame ever handed out, live or pooled: a freed page keeps its frame and
+    /// goes back to <see cref="_freeFrames"/>, so steady-state map/unmap allocates nothing.</summary>
+    private readonly List<TablePage> _frames = [];
     private readonly Stack<int> _freeFrames = new();
-    private readonly Dictionary<int, Stack<(ulong[] Entries, ulong[] Occupied)>> _spare = [];
+    private readonly Stack<ulong[]> _spareChunks = new();
     private long _failAt;
 
     public TablePageAllocator(ulong poolBase = DefaultPoolBase)
@@ -37,6 +41,9 @@ public sealed class TablePageAllocator
     public long InjectedFailures { get; private set; }
     public bool FailurePending => _failAt != 0;
 
+    /// <summary>The n an armed <see cref="FailNth"/> would now be called with, 0 when none is armed.</summary>
+    public int PendingFailureIn => _failAt == 0 ? 0 : (int)(_failAt - Attempts);
+
     /// <summary>Make the n-th allocation from now fail (1 = the next one); n ≤ 0 cancels.
     /// The failure fires once.</summary>
     public void FailNth(int n) => _failAt = n <= 0 ? 0 : Attempts + n;
@@ -50,19 +57,16 @@ public sealed class TablePageAllocator
             InjectedFailures++;
             return null;
         }
-        int frame;
-        if (_freeFrames.Count > 0) frame = _freeFrames.Pop();
+        TablePage page;
+        if (_freeFrames.Count > 0) page = _frames[_freeFrames.Pop()];
         else
         {
-            frame = _frames.Count;
-            _frames.Add(null);
+            int frame = _frames.Count;
+            page = new TablePage(this, frame, PoolBase + ((ulong)frame << FrameShift));
+            _frames.Add(page);
         }
-        var (array, occupied) = _spare.TryGetValue(entries, out var stack) && stack.Count > 0
-            ? stack.Pop()
-            : (new ulong[entries], new ulong[TablePage.OccupancyWords(entries)]);
-        if (fill != 0) Array.Fill(array, fill);
-        var page = new TablePage(frame, PoolBase + ((ulong)frame << FrameShift), array, occupied);
-        _frames[frame] = page;
+        page.Reset(entries, fill);
+        page.Live = true;
         LivePages++;
         if (LivePages > PeakPages) PeakPages = LivePages;
         return page;
@@ -70,20 +74,48 @@ public sealed class TablePageAllocator
 
     internal void Free(TablePage page)
     {
-        if (!ReferenceEquals(_frames[page.Frame], page))
+        if (!page.Live || !ReferenceEquals(_frames[page.Frame], page))
             throw new InvalidOperationException($"table page at {page.Pa:X} freed twice");
-        _frames[page.Frame] = null;
+        page.Live = false;
+        page.ReleaseChunks();
         _freeFrames.Push(page.Frame);
         LivePages--;
-        if (!_spare.TryGetValue(page.Entries.Length, out var stack)) _spare[page.Entries.Length] = stack = new();
-        if (stack.Count < MaxSpareArrays)
-        {
-            Array.Clear(page.Entries);
-            Array.Clear(page.Occupied);
-            stack.Push((page.Entries, page.Occupied));
-        }
     }
 
-    internal TablePage Resolve(ulong pa) =>
-        _frames[(int)((pa - PoolBase) >> FrameShift)] ?? throw new InvalidOperationException($"no table page at {pa:X}");
+    internal TablePage Resolve(ulong pa)
+    {
+        var page = _frames[(int)((pa - PoolBase) >> FrameShift)];
+        return page.Live ? page : throw new InvalidOperationException($"no table page at {pa:X}");
+    }
+
+    /// <summary>The page of <paramref name="frame"/> (for copies: a page table names its pages by frame).</summary>
+    internal TablePage PageAt(int frame) => _frames[frame];
+
+    internal ulong[] TakeChunk() => _spareChunks.Count > 0 ? _spareChunks.Pop() : TablePage.NewChunk();
+
+    internal void ReturnChunk(ulong[] chunk)
+    {
+        if (_spareChunks.Count >= MaxSpareChunks) return;
+        Array.Clear(chunk);
+        _spareChunks.Push(chunk);
+    }
+
+    /// <summary>An independent allocator in the same state: every live page copied to the same
+    /// frame (so table PTEs resolve the same way), the same free frames in the same order, the
+    /// same counters. An armed <see cref="FailNth"/> is not carried over.</summary>
+    public TablePageAllocator Clone()
+    {
+        var copy = new TablePageAllocator(PoolBase)
+        {
+            LivePages = LivePages, PeakPages = PeakPages, Attempts = Attempts, InjectedFailures = InjectedFailures,
+        };
+        foreach (var page in _frames)
+        {
+            var mine = new TablePage(copy, page.Frame, page.Pa);
+            if (page.Live) mine.CopyFrom(page);
+            copy._frames.Add(mine);
+        }
+        foreach (int frame in _freeFrames.Reverse()) copy._freeFrames.Push(frame);
+        return copy;
+    }
 }

@@ -15,7 +15,7 @@ public sealed partial class PageTable<TFormat>
         if (iova < _f.IovaBase || iova > CoveredLast(_levels)) return false;
         var known = _leafArray?.Find(iova);
         if (known is not null)
-            return LeafTranslation(known.Entries[_f.LevelIndex(iova, 0, _levels)], 0, iova, out translation);
+            return LeafTranslation(known[_f.LevelIndex(iova, 0, _levels)], 0, iova, out translation);
         return TryTranslateByWalk(iova, out translation);
     }
 
@@ -27,7 +27,7 @@ public sealed partial class PageTable<TFormat>
         TablePage table = _root;
         for (int level = _levels - 1; level >= 0; level--)
         {
-            ulong pte = table.Entries[_f.LevelIndex(iova, level, _levels)];
+            ulong pte = table[_f.LevelIndex(iova, level, _levels)];
             PteKind kind = _f.Classify(pte, level);
             if (kind == PteKind.Leaf) return LeafTranslation(pte, level, iova, out translation);
             if (kind == PteKind.Empty || level == 0) return false;
@@ -43,7 +43,7 @@ public sealed partial class PageTable<TFormat>
         pte = 0;
         var known = _leafArray?.Find(iova);
         if (known is null) return false;
-        pte = known.Entries[_f.LevelIndex(iova, 0, _levels)];
+        pte = known[_f.LevelIndex(iova, 0, _levels)];
         return true;
     }
 
@@ -86,7 +86,7 @@ public sealed partial class PageTable<TFormat>
         int shift = _f.LevelShift(level);
         for (int i = table.NextUsed(0); i >= 0; i = table.NextUsed(i + 1))
         {
-            ulong pte = table.Entries[i];
+            ulong pte = table[i];
             PteKind kind = _f.Classify(pte, level);
             if (kind == PteKind.Empty) continue;
             ulong iova = baseIova + ((ulong)i << shift);
@@ -120,11 +120,11 @@ public sealed partial class PageTable<TFormat>
         int shift = _f.LevelShift(level);
         int used = 0;
         if (!top && table.Used == 0) problems.Add($"empty level-{level} table at {Hex.Format(baseIova)} left in the tree");
-        for (int i = 0; i < table.Entries.Length; i++)
+        for (int i = 0; i < table.Length; i++)
         {
-            ulong pte = table.Entries[i];
+            ulong pte = table[i];
             PteKind kind = _f.Classify(pte, level);
-            bool marked = (table.Occupied[i >> 6] & (1UL << i)) != 0;
+            bool marked = table.IsMarked(i);
             if (marked != (kind != PteKind.Empty)) problems.Add($"level {level} slot {i}: occupancy bit disagrees with entry {Hex.Format(pte)}");
             if (kind == PteKind.Empty)
             {
@@ -151,13 +151,13 @@ public sealed partial class PageTable<TFormat>
             if (!_f.IsCanonicalLeaf(pte, level)) problems.Add($"non-canonical level-{level} leaf {Hex.Format(pte)} at {Hex.Format(iova)}");
             ulong size = _f.LeafSize(pte, level);
             int slots = (int)(size >> shift);
-            if (slots < 1 || (i & (slots - 1)) != 0 || i + slots > table.Entries.Length)
+            if (slots < 1 || (i & (slots - 1)) != 0 || i + slots > table.Length)
             {
                 problems.Add($"level-{level} leaf of {Hex.Format(size)} misplaced at slot {i}");
                 continue;
             }
             for (int s = 1; s < slots; s++)
-                if (table.Entries[i + s] != pte) problems.Add($"replica {s} of the leaf at {Hex.Format(iova)} differs");
+                if (table[i + s] != pte) problems.Add($"replica {s} of the leaf at {Hex.Format(iova)} differs");
             ulong pa = _f.LeafAddress(pte, level);
             if ((pa & (size - 1)) != 0 || pa > _f.PaLast - (size - 1))
                 problems.Add($"leaf at {Hex.Format(iova)}: PA {Hex.Format(pa)} misaligned or beyond the output size");
@@ -174,7 +174,7 @@ public sealed partial class PageTable<TFormat>
         TablePage table = _root;
         for (int l = _levels - 1; ; l--)
         {
-            ulong pte = table.Entries[_f.LevelIndex(iova, l, _levels)];
+            ulong pte = table[_f.LevelIndex(iova, l, _levels)];
             if (l == level) return pte;
             if (_f.Classify(pte, l) != PteKind.Table) return _f.EmptyEntry;
             table = Resolve(pte, l);
@@ -193,7 +193,7 @@ public sealed partial class PageTable<TFormat>
         for (int l = _levels - 1; l >= level; l--)
         {
             int index = _f.LevelIndex(iova, l, _levels);
-            ulong pte = table.Entries[index];
+            ulong pte = table[index];
             PteKind kind = _f.Classify(pte, l);
             if (l == level && kind != PteKind.Empty) return false;
             if (kind == PteKind.Leaf) return false;

@@ -43,6 +43,8 @@ public sealed class CheckThenActUnmap(ISystemUnderTest inner) : ISystemUnderTest
 
     public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
     public long AllocationAttempts => inner.AllocationAttempts;
+    public SystemSnapshot Snapshot() { lock (_gate) return inner.Snapshot(); }
+    public void Restore(SystemSnapshot snapshot) { lock (_gate) inner.Restore(snapshot); }
 }
 
 /// <summary>The real implementation behind one lock: linearizable by construction, the
@@ -59,4 +61,6 @@ public sealed class Serialized(ISystemUnderTest inner) : ISystemUnderTest
     public SystemState ExportState() { lock (_gate) return inner.ExportState(); }
     public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
     public long AllocationAttempts => inner.AllocationAttempts;
+    public SystemSnapshot Snapshot() { lock (_gate) return inner.Snapshot(); }
+    public void Restore(SystemSnapshot snapshot) { lock (_gate) inner.Restore(snapshot); }
 }

@@ -18,6 +18,11 @@ public abstract class Decorator(ISystemUnderTest inner, string bug) : ISystemUnd
     public void FailNthAllocation(int n) => Inner.FailNthAllocation(n);
     public long AllocationAttempts => Inner.AllocationAttempts;
 
+    /// <summary>Decorators without state of their own save and restore the inner system's;
+    /// those with state override both (see <see cref="DecoratorSnapshot{TState}"/>).</summary>
+    public virtual SystemSnapshot Snapshot() => Inner.Snapshot();
+    public virtual void Restore(SystemSnapshot snapshot) => Inner.Restore(snapshot);
+
     /// <summary>The live mapping a handle names right now (LiveRef: n-th of the device; RawRef: by DMA address).</summary>
     protected static DmaMapping? Resolve(SystemState state, int device, AddressRef handle)
     {
@@ -29,4 +34,16 @@ public abstract class Decorator(ISystemUnderTest inner, string bug) : ISystemUnd
             _ => null,
         };
     }
+}
+
+/// <summary>A decorator's snapshot: the inner system's plus a copy of the decorator's own state.</summary>
+public sealed class DecoratorSnapshot<TState>(SystemSnapshot inner, TState state) : SystemSnapshot(inner.Platform)
+{
+    public SystemSnapshot Inner { get; } = inner;
+    public TState State { get; } = state;
+
+    /// <summary>The decorator's state, or an <see cref="ArgumentException"/> for another kind of snapshot.</summary>
+    public static DecoratorSnapshot<TState> Of(SystemSnapshot snapshot, string decorator) =>
+        snapshot as DecoratorSnapshot<TState>
+        ?? throw new ArgumentException($"not a snapshot of {decorator}", nameof(snapshot));
 }

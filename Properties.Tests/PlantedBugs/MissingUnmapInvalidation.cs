@@ -19,6 +19,20 @@ public sealed class MissingUnmapInvalidation(ISystemUnderTest inner) : Decorator
     public static Func<PlatformConfig, ISystemUnderTest> Over(Func<PlatformConfig, ISystemUnderTest> factory) =>
         platform => new MissingUnmapInvalidation(factory(platform));
 
+    private sealed record Walks(KeyValuePair<(int, ulong), ulong>[] Walked, KeyValuePair<(int, ulong), ulong>[] Stale);
+
+    public override SystemSnapshot Snapshot() => new DecoratorSnapshot<Walks>(Inner.Snapshot(), new Walks([.. _walked], [.. _stale]));
+
+    public override void Restore(SystemSnapshot snapshot)
+    {
+        var saved = DecoratorSnapshot<Walks>.Of(snapshot, Name);
+        Inner.Restore(saved.Inner);
+        _walked.Clear();
+        _stale.Clear();
+        foreach (var (key, phys) in saved.State.Walked) _walked[key] = phys;
+        foreach (var (key, phys) in saved.State.Stale) _stale[key] = phys;
+    }
+
     public override Outcome Apply(Op op)
     {
         switch (op)

@@ -19,6 +19,17 @@ public sealed class SuperpageOnUnalignedPhys(ISystemUnderTest inner) : Decorator
     public static Func<PlatformConfig, ISystemUnderTest> Over(Func<PlatformConfig, ISystemUnderTest> factory) =>
         platform => new SuperpageOnUnalignedPhys(factory(platform));
 
+    public override SystemSnapshot Snapshot() =>
+        new DecoratorSnapshot<KeyValuePair<ulong, (int, ulong)>[]>(Inner.Snapshot(), [.. _bad]);
+
+    public override void Restore(SystemSnapshot snapshot)
+    {
+        var saved = DecoratorSnapshot<KeyValuePair<ulong, (int, ulong)>[]>.Of(snapshot, Name);
+        Inner.Restore(saved.Inner);
+        _bad.Clear();
+        foreach (var (iova, bad) in saved.State) _bad[iova] = bad;
+    }
+
     public override Outcome Apply(Op op)
     {
         var outcome = Inner.Apply(op);

@@ -117,6 +117,22 @@ public class LinuxStyleSystemTests
         public SystemState ExportState() => inner.ExportState();
         public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
         public long AllocationAttempts => inner.AllocationAttempts;
+
+        private sealed class Saved(SystemSnapshot inner, bool planted) : SystemSnapshot(inner.Platform)
+        {
+            public SystemSnapshot Inner { get; } = inner;
+            public bool Planted { get; } = planted;
+        }
+
+        public SystemSnapshot Snapshot() => new Saved(inner.Snapshot(), _planted);
+
+        public void Restore(SystemSnapshot snapshot)
+        {
+            if (snapshot is not Saved saved) throw new ArgumentException("not a snapshot of the planted system", nameof(snapshot));
+            inner.Restore(saved.Inner);
+            _planted = saved.Planted;
+        }
+
         public string? KnownIncompletenessOfLastOp => _planted ? reason : null;
         public string KnownIncompletenessSummary => "planted";
     }

@@ -23,6 +23,8 @@ public class MagazineExactnessTests
         public SystemState ExportState() => system.ExportState();
         public void FailNthAllocation(int n) => system.FailNthTablePage(n);
         public long AllocationAttempts => system.TablePageAttempts;
+        public SystemSnapshot Snapshot() => system.Snapshot();
+        public void Restore(SystemSnapshot snapshot) => system.Restore(snapshot);
     }
 
     private static Map MapOf(ulong bytes) => new(Nic, new PhysAddr(FourGiB), bytes, DmaDirection.ToDevice);

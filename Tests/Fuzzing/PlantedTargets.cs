@@ -59,4 +59,6 @@ public sealed class OffByAPageSystem(PlatformConfig platform) : ISystemUnderTest
     public SystemState ExportState() => _inner.ExportState();
     public void FailNthAllocation(int n) => _inner.FailNthTablePage(n);
     public long AllocationAttempts => _inner.TablePageAttempts;
+    public SystemSnapshot Snapshot() => _inner.Snapshot();
+    public void Restore(SystemSnapshot snapshot) => _inner.Restore(snapshot);
 }

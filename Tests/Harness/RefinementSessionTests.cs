@@ -68,5 +68,7 @@ public class RefinementSessionTests
         public SystemState ExportState() => inner.ExportState();
         public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
         public long AllocationAttempts => inner.AllocationAttempts;
+        public SystemSnapshot Snapshot() => inner.Snapshot();
+        public void Restore(SystemSnapshot snapshot) => inner.Restore(snapshot);
     }
 }
