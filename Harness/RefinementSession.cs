@@ -62,7 +62,30 @@ public sealed class RefinementSession
         }
     }
 
+    /// <summary>A session over systems already built and at their starting states
+    /// (<see cref="PreparedSystems"/>).</summary>
+    internal RefinementSession(PlatformConfig platform, ModelSystem model, ISystemUnderTest implementation, RefinementOptions options)
+    {
+        Platform = platform;
+        _options = options;
+        _model = model;
+        _impl = implementation;
+    }
+
+    /// <summary>A session whose implementation could not be built: it starts with that finding.</summary>
+    internal static RefinementSession WithBrokenImplementation(PlatformConfig platform, ModelSystem model, RefinementOptions options, Exception construction)
+    {
+        var session = new RefinementSession(platform, model, new Broken(construction), options);
+        session.Finding = Finding.Crash(FindingKind.ImplementationCrash, 0, "the implementation's constructor", construction);
+        return session;
+    }
+
     public PlatformConfig Platform { get; }
+
+    /// <summary>The implementation's starting state as judged clean, when the session started
+    /// from one (<see cref="PreparedSystems"/>): its unchanged domains are not judged again.</summary>
+    internal StateBaseline? Baseline { get; init; }
+
     /// <summary>The model's state in the exported shape (O(state) per change: for reports and tests).</summary>
     public SystemState ModelState => _model.State;
 
@@ -145,7 +168,8 @@ public sealed class RefinementSession
         int index = Math.Max(0, _steps.Count - 1);
         try
         {
-            var violations = InvariantChecker.Check(_impl.ExportState());
+            var state = _impl.ExportState();
+            var violations = Baseline?.Check(state) ?? InvariantChecker.Check(state);
             return violations.Count == 0 ? null : Finding = Finding.From(index, violations);
         }
         catch (Exception e)

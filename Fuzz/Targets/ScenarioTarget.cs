@@ -54,10 +54,11 @@ public sealed class ScenarioTarget : IFuzzTarget
             throw new FuzzFinding(Name, finding, ScenarioOf(decoded, session));
     }
 
-    /// <summary>Runs a decoded scenario to its end or its first finding; what replay shows.</summary>
+    /// <summary>Runs a decoded scenario to its end or its first finding; what replay shows.
+    /// Both systems are built once per (preset, override) and restored for every input.</summary>
     public RefinementSession Execute(DecodedScenario decoded)
     {
-        var session = new RefinementSession(decoded.Platform, _implementation, _refinement);
+        var session = Prepared(decoded).Start(_refinement);
         if (session.Failed) return session;
         foreach (var op in decoded.Ops)
         {
@@ -69,6 +70,33 @@ public sealed class ScenarioTarget : IFuzzTarget
         session.CheckInvariants();
         return session;
     }
+
+    /// <summary>Prepared systems per (preset, device override): an input's platform is rebuilt
+    /// by the decoder, but equal inputs share one prepared pair. Bounded: the least recently
+    /// used pair goes when the cache is full.</summary>
+    private PreparedSystems Prepared(DecodedScenario decoded)
+    {
+        var key = (decoded.Preset, decoded.Overrides.Count == 0 ? null : decoded.Overrides[0]);
+        if (_prepared.TryGetValue(key, out var node))
+        {
+            _recent.Remove(node);
+            _recent.AddFirst(node);
+            return node.Value.Systems;
+        }
+        var systems = new PreparedSystems(decoded.Platform, _implementation, _refinement.Model);
+        node = _recent.AddFirst((key, systems));
+        _prepared[key] = node;
+        if (_recent.Count > PreparedCapacity)
+        {
+            _prepared.Remove(_recent.Last!.Value.Key);
+            _recent.RemoveLast();
+        }
+        return systems;
+    }
+
+    private const int PreparedCapacity = 64;
+    private readonly Dictionary<(string, DeviceConfig?), LinkedListNode<((string, DeviceConfig?) Key, PreparedSystems Systems)>> _prepared = [];
+    private readonly LinkedList<((string, DeviceConfig?) Key, PreparedSystems Systems)> _recent = new();
 
     /// <summary>The ops up to the failing one, with the preset and override of the input.</summary>
     private static Scenario ScenarioOf(DecodedScenario decoded, RefinementSession session) =>

@@ -25,11 +25,14 @@ internal sealed class CheckContext
     public bool HasPlatform { get; }
     public IReadOnlyList<DeviceState> Devices { get; }
     public IReadOnlyList<DomainState> Domains { get; }
+    /// <summary>The domains whose own rules are judged (all, unless the caller scoped the check to
+    /// the domains that changed since a state already judged clean); lookups see every domain.</summary>
+    public IReadOnlyList<DomainState> JudgedDomains { get; }
     public IReadOnlyList<DmaMapping> Mappings { get; }
     public IReadOnlyList<BounceSlot> Bounces { get; }
     public IReadOnlyList<IommuConfig> Iommus { get; }
 
-    public CheckContext(SystemState state)
+    public CheckContext(SystemState state, IReadOnlySet<int>? judgedDomains = null)
     {
         State = state;
         HasPlatform = state.Platform is not null;
@@ -40,6 +43,7 @@ internal sealed class CheckContext
         Bounces = NonNull(state.Bounces);
         Iommus = NonNull(Platform.Iommus);
         foreach (var d in Domains) _domains.TryAdd(d.Id, d);
+        JudgedDomains = judgedDomains is null ? Domains : Domains.Where(d => judgedDomains.Contains(d.Id)).ToList();
         foreach (var d in Devices) _devices.TryAdd(d.Id, d);
         foreach (var b in Bounces) _bounces.TryAdd(b.Id, b);
         foreach (var d in NonNull(Platform.Devices)) _configs.TryAdd(d.Id, d);

@@ -8,7 +8,7 @@ public static partial class InvariantChecker
     /// one domain's IOVA space overlap.</summary>
     private static void CheckOverlap(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             var sorted = c.AllocationsOf(domain).OrderBy(a => a.Range.Start).ThenBy(a => a.Range.Last).ToList();
             IovaAllocation? reach = null; // the allocation reaching highest so far

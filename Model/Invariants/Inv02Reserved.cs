@@ -9,7 +9,7 @@ public static partial class InvariantChecker
     /// window when a PCI device is attached, or a range the domain itself lists as reserved.</summary>
     private static void CheckReservedRanges(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             var allocations = c.AllocationsOf(domain);
             if (allocations.Count == 0) continue;

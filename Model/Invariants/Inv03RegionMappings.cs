@@ -11,7 +11,7 @@ public static partial class InvariantChecker
     /// by identity leaves (iova == phys).</summary>
     private static void CheckRegionMappings(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             if (!domain.IsPaging) continue;
             var leaves = c.LeavesOf(domain);

@@ -30,7 +30,7 @@ public static partial class InvariantChecker
                 output.Add(new Violation(Inv07, dev.Id, null, $"device {dev.Id} sits behind no IOMMU but is attached to domain {domainId}"));
         }
 
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             var iommus = c.IommusOf(domain);
             var known = new List<IommuConfig>();

@@ -18,7 +18,7 @@ public static partial class InvariantChecker
     /// </summary>
     private static void CheckStaleState(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             var queue = CheckContext.NonNull(domain.FlushQueue);
             var pending = queue.Where(e => !IsDone(domain, e)).ToList();

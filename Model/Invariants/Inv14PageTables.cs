@@ -16,7 +16,7 @@ public static partial class InvariantChecker
     /// </summary>
     private static void CheckPageTables(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
         {
             var format = domain.Format;
             if (format is null)

@@ -17,7 +17,7 @@ public static partial class InvariantChecker
     /// </summary>
     private static void CheckOrphans(CheckContext c, List<Violation> output)
     {
-        foreach (var domain in c.Domains)
+        foreach (var domain in c.JudgedDomains)
             if (domain.IsDmaApi)
                 CheckDomainOrphans(c, domain, output);
 

@@ -34,7 +34,16 @@ public static partial class InvariantChecker
         (Inv15, CheckOrphans),
     ];
 
-    public static IReadOnlyList<Violation> Check(SystemState state)
+    public static IReadOnlyList<Violation> Check(SystemState state) => Check(state, null);
+
+    /// <summary>
+    /// <see cref="Check"/> with the rules that belong to one domain (its allocations, leaves,
+    /// IOTLB, flush queue, sharing) judged only for the domains in <paramref name="judgedDomains"/>;
+    /// every rule about devices, mappings and bounce slots still runs on the whole state. For a
+    /// state whose other domains are known to be as they were in a state already judged clean
+    /// (same content, same devices, same mapping parts naming them): see Harness's StateBaseline.
+    /// </summary>
+    public static IReadOnlyList<Violation> Check(SystemState state, IReadOnlySet<int>? judgedDomains)
     {
         var found = new List<Violation>();
         if (state is null)
@@ -45,7 +54,7 @@ public static partial class InvariantChecker
         CheckContext ctx;
         try
         {
-            ctx = new CheckContext(state);
+            ctx = new CheckContext(state, judgedDomains);
         }
         catch (Exception e)
         {
