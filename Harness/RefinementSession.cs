@@ -84,7 +84,8 @@ public sealed class RefinementSession
 
     /// <summary>The implementation's starting state as judged clean, when the session started
     /// from one (<see cref="PreparedSystems"/>): its unchanged domains are not judged again.</summary>
-    internal StateBaseline? Baseline { get; init; }
+    internal StateBaseline? Baseline { get => _baseline; init => _baseline = value; }
+    private StateBaseline? _baseline;
 
     /// <summary>The model's state in the exported shape (O(state) per change: for reports and tests).</summary>
     public SystemState ModelState => _model.State;
@@ -169,7 +170,7 @@ public sealed class RefinementSession
         try
         {
             var state = _impl.ExportState();
-            var violations = Baseline?.Check(state) ?? InvariantChecker.Check(state);
+            var violations = StateBaseline.CheckAndAdvance(ref _baseline, state);
             return violations.Count == 0 ? null : Finding = Finding.From(index, violations);
         }
         catch (Exception e)

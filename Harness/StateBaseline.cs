@@ -33,6 +33,17 @@ public sealed class StateBaseline
     /// where the domain is not as in the baseline.</summary>
     public IReadOnlyList<Violation> Check(SystemState now) => InvariantChecker.Check(now, ChangedDomains(now));
 
+    /// <summary>Judges <paramref name="now"/> against <paramref name="baseline"/> (everything when
+    /// there is none) and returns the violations; when there are none, <paramref name="baseline"/>
+    /// moves on to <paramref name="now"/>, so a run of checks judges each domain only when it
+    /// changed since the last clean check.</summary>
+    public static IReadOnlyList<Violation> CheckAndAdvance(ref StateBaseline? baseline, SystemState now)
+    {
+        var violations = baseline?.Check(now) ?? InvariantChecker.Check(now);
+        if (violations.Count == 0) baseline = new StateBaseline(now);
+        return violations;
+    }
+
     /// <summary>Ids of the domains of <paramref name="now"/> that are not as in the baseline.</summary>
     public IReadOnlySet<int> ChangedDomains(SystemState now)
     {

@@ -17,7 +17,51 @@ public static class ScenarioParser
 
     /// <summary>Parses scenario text; <paramref name="file"/> is only used in error messages.</summary>
     public static ParseResult Parse(string text, string file = DefaultFileName) =>
-        new Parser(text ?? "", string.IsNullOrEmpty(file) ? DefaultFileName : file).Run();
+        new Parser(string.IsNullOrEmpty(file) ? DefaultFileName : file).Run(Lines(text ?? ""));
+
+    /// <summary>
+    /// Checks a whole scenario read from <paramref name="lines"/> without keeping its steps: the
+    /// result's scenario holds the header (preset, devices) and no steps, and
+    /// <paramref name="stepCount"/> says how many there are. With <see cref="StreamSteps"/> this
+    /// reads a scenario of any length in memory that does not grow with it.
+    /// </summary>
+    public static ParseResult Validate(IEnumerable<string> lines, string file, out long stepCount)
+    {
+        var parser = new Parser(string.IsNullOrEmpty(file) ? DefaultFileName : file) { KeepSteps = false };
+        var result = parser.Run(lines);
+        stepCount = parser.StepCount;
+        return result;
+    }
+
+    /// <summary>The steps of a scenario, parsed one line at a time as they are asked for. Meant
+    /// for text <see cref="Validate"/> accepted: a line that does not parse ends the sequence.</summary>
+    public static IEnumerable<ScenarioStep> StreamSteps(IEnumerable<string> lines, string file)
+    {
+        var parser = new Parser(string.IsNullOrEmpty(file) ? DefaultFileName : file);
+        int lineNo = 0;
+        foreach (string raw in lines)
+        {
+            string line = lineNo == 0 && raw.StartsWith('\uFEFF') ? raw[1..] : raw;
+            if (line.EndsWith('\r')) line = line[..^1];
+            parser.ParseLine(line, ++lineNo);
+            if (parser.HasErrors) yield break;
+            foreach (var step in parser.TakeSteps()) yield return step;
+        }
+    }
+
+    /// <summary>The lines of a text (\n or \r\n), without allocating the whole split at once.</summary>
+    private static IEnumerable<string> Lines(string text)
+    {
+        int pos = 0;
+        while (true)
+        {
+            int nl = text.IndexOf('\n', pos);
+            int end = nl < 0 ? text.Length : nl;
+            yield return text[pos..end];
+            if (nl < 0) yield break;
+            pos = nl + 1;
+        }
+    }
 
     /// <summary>Reads and parses a file. A missing or unreadable file is an error (line and
     /// column 0), not an exception.</summary>
@@ -46,8 +90,13 @@ public static class ScenarioParser
     internal static string Show(string text) =>
         ScenarioPrinter.Quote(text.Length <= 40 ? text : text[..40] + "…");
 
-    private sealed class Parser(string text, string file) : IErrorSink
+    private sealed class Parser(string file) : IErrorSink
     {
+        /// <summary>Keep the steps (a whole scenario) or only count them (validation).</summary>
+        public bool KeepSteps { get; init; } = true;
+        public long StepCount { get; private set; }
+        public bool HasErrors => _errors.Count > 0;
+
         private readonly List<ParseError> _errors = [];
         private readonly List<DeviceConfig> _devices = [];
         private readonly Dictionary<int, int> _deviceLines = [];
@@ -58,19 +107,15 @@ public static class ScenarioParser
         private bool _sawContent, _headerReported, _stopped;
         private int _firstOpLine;
 
-        public ParseResult Run()
+        public ParseResult Run(IEnumerable<string> lines)
         {
-            string body = text.StartsWith('\uFEFF') ? text[1..] : text;
-            int pos = 0, lineNo = 0;
-            while (!_stopped)
+            int lineNo = 0;
+            foreach (string raw in lines)
             {
-                int nl = body.IndexOf('\n', pos);
-                int end = nl < 0 ? body.Length : nl;
-                string line = body[pos..end];
+                if (_stopped) break;
+                string line = lineNo == 0 && raw.StartsWith('\uFEFF') ? raw[1..] : raw;
                 if (line.EndsWith('\r')) line = line[..^1];
                 ParseLine(line, ++lineNo);
-                if (nl < 0) break;
-                pos = nl + 1;
             }
 
             if (_preset is null && !_headerReported && !_stopped)
@@ -91,7 +136,15 @@ public static class ScenarioParser
             _errors.Add(new ParseError(file, line, column, message));
         }
 
-        private void ParseLine(string line, int lineNo)
+        /// <summary>The steps parsed since the last call.</summary>
+        public List<ScenarioStep> TakeSteps()
+        {
+            var taken = new List<ScenarioStep>(_steps);
+            _steps.Clear();
+            return taken;
+        }
+
+        public void ParseLine(string line, int lineNo)
         {
             var tokens = new List<Token>();
             if (!ScenarioLexer.Tokenize(line, 0, tokens, out int commentAt, out var lexError))
@@ -149,7 +202,11 @@ public static class ScenarioParser
                     outcomeOk = expected is not null;
                 }
             }
-            if (op is not null && outcomeOk) _steps.Add(new ScenarioStep(op, expected));
+            if (op is not null && outcomeOk)
+            {
+                StepCount++;
+                if (KeepSteps) _steps.Add(new ScenarioStep(op, expected));
+            }
         }
 
         private void ParsePreset(LineContext ctx, List<Token> tokens)

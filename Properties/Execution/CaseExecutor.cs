@@ -94,6 +94,7 @@ public static class CaseExecutor
         {
             return Crashes.Of(FindingKind.ImplementationCrash, 0, "the implementation's constructor", e);
         }
+        StateBaseline? baseline = null;
         for (int i = 0; i < ops.Count; i++)
         {
             try
@@ -107,7 +108,7 @@ public static class CaseExecutor
                 if (before is null) continue;
                 var after = impl.ExportState();
                 var violations = InvariantChecker.CheckStep(before, ops[i], outcome, after)
-                    .Concat(InvariantChecker.Check(after)).ToList();
+                    .Concat(StateBaseline.CheckAndAdvance(ref baseline, after)).ToList();
                 if (violations.Count > 0)
                     return new Finding(FindingKind.InvariantViolation, i, violations[0].Invariant, string.Join("; ", violations));
                 lastClean = i;
