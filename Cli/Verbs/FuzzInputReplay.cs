@@ -25,13 +25,26 @@ internal static class FuzzInputReplay
         return folder is not null && FuzzTargets.Names.Contains(folder, StringComparer.Ordinal) ? folder : null;
     }
 
+    /// <summary>The decoder reads at most 4 + 4096 × 16 bytes; a file far larger is a mistake.</summary>
+    private const long FuzzInputMaxBytes = 16L << 20;
+
     public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
     {
         byte[] data;
-        try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        try
         {
-            error.WriteLine($"{path}: error: cannot read: {e.Message}");
+            if (Directory.Exists(path)) throw new IOException("is a folder", 21);
+            if (new FileInfo(path) is { Exists: true, Length: > FuzzInputMaxBytes } big)
+            {
+                error.WriteLine($"{path}: error: too large for a fuzz input ({big.Length} bytes; at most {FuzzInputMaxBytes >> 20} MiB)");
+                return ExitCodes.BadInput;
+            }
+            data = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (FileErrors.IsFileError(e) || e is ArgumentException)
+        {
+            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : $"cannot read: {FileErrors.Describe(e)}";
+            error.WriteLine($"{ScenarioLoader.Shown(path)}: error: {why}");
             return ExitCodes.BadInput;
         }
         if (!FuzzTargets.TryCreate(target, Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
