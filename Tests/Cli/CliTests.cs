@@ -95,9 +95,27 @@ public sealed class CliTests : IDisposable
         Assert.Contains("verify replay <FILE>", r.Out);
         Assert.Contains("Examples:", r.Out);
         Assert.Contains("  verify replay corpus/examples/gart-aperture.scn", r.Out);
-        Assert.Contains("Exit codes:", r.Out);
+        Assert.Contains(string.Join("\n", ExitCodes.Table), r.Out.ReplaceLineEndings("\n"));
         Assert.Contains("file:line:col", r.Out);
         Assert.Equal("", r.Err);
+    }
+
+    /// <summary>One table for all: every verb's help ends with the same exit codes.</summary>
+    [Theory]
+    [InlineData()]
+    [InlineData("replay")]
+    [InlineData("show")]
+    [InlineData("check")]
+    [InlineData("fuzz")]
+    [InlineData("fuzz-afl")]
+    [InlineData("instrument")]
+    [InlineData("prove")]
+    [InlineData("bench")]
+    public void EveryVerbsHelpEndsWithTheOneExitCodeTable(params string[] verb)
+    {
+        var r = Run([.. verb, "--help"]);
+        Assert.Equal(0, r.Code);
+        Assert.EndsWith(string.Join("\n", ExitCodes.Table), r.Out.ReplaceLineEndings("\n").TrimEnd());
     }
 
     [Fact]
