@@ -18,11 +18,12 @@ public static class CrashMinimizer
     {
         byte[] data;
         try { data = File.ReadAllBytes(crashFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileErrors.IsFileError(e))
         {
-            log.WriteLine($"{crashFile}: error: cannot read: {e.Message}");
+            log.WriteLine($"{crashFile}: error: cannot read: {FileErrors.Describe(e)}");
             return 2;
         }
+        string originalSha1 = AtomicFile.Sha1Hex(data);
         using var coverage = new CoverageFeatures();
         var executor = new Executor(target, coverage, watchdog: null, new CurrentInput());
         string? signature = Signature(executor, data);
@@ -74,9 +75,8 @@ public static class CrashMinimizer
                 log.WriteLine($"CRASH_MIN: smaller crash found: {data.Length} bytes");
             }
         }
-        string path = options.ArtifactPrefix + "minimized-from-" + AtomicFile.Sha1Hex(File.ReadAllBytes(crashFile));
-        AtomicFile.Write(path, data);
-        log.WriteLine($"CRASH_MIN: {data.Length} bytes after {runs} runs; written to {path}");
+        string? path = new ArtifactWriter(options.ArtifactPrefix, null, log).WriteNamed("minimized-from-" + originalSha1, data);
+        log.WriteLine($"CRASH_MIN: {data.Length} bytes after {runs} runs; written to {path ?? "nowhere (Base64 above)"}");
         return 0;
     }
 
