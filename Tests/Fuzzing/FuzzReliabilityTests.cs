@@ -91,6 +91,39 @@ public sealed class FuzzReliabilityTests(ITestOutputHelper log) : IDisposable
         Assert.Contains($"Test unit written to {result.ArtifactPath} instead", output.ToString());
     }
 
+    /// <summary>A hang found while the artifact folder has become unusable (replaced by a file
+    /// after the start): the watchdog writes the timeout- file into the corpus folder instead,
+    /// says so, and the run exits with the timeout code (the old engine threw on the watchdog
+    /// thread: exit 134, input lost).</summary>
+    [Fact]
+    public void ATimeoutWhoseArtifactPathBrokeGoesToTheCorpusFolder()
+    {
+        string corpus = P("corpus"), findings = P("findings");
+        Directory.CreateDirectory(corpus);
+        Directory.CreateDirectory(findings);
+        File.WriteAllText(Path.Combine(corpus, AtomicFile.Sha1Hex("HANG"u8)), "HANG");
+        var stderr = new StringBuilder();
+        using var child = ChildProcesses.Start(_dir, stderr, "fuzz", ChildProcesses.TestTarget("Hang"), corpus, "-timeout=2",
+            "-artifact_prefix=" + findings + "/", "-instrument_cache=" + P("cache"));
+        try
+        {
+            Assert.True(ChildProcesses.WaitUntil(() => { lock (stderr) return stderr.ToString().Contains("INFO: Seed:"); }, TimeSpan.FromSeconds(60)));
+            Directory.Delete(findings);
+            File.WriteAllText(findings, "now a file");
+            Assert.True(child.WaitForExit(TimeSpan.FromSeconds(60)), "the watchdog did not end the run");
+        }
+        finally
+        {
+            if (!child.HasExited) child.Kill(entireProcessTree: true);
+        }
+        child.WaitForExit();
+        log.WriteLine(stderr.ToString());
+        string saved = Path.Combine(corpus, "timeout-" + AtomicFile.Sha1Hex("HANG"u8));
+        Assert.Equal(1, child.ExitCode);
+        Assert.Equal("HANG", File.ReadAllText(saved));
+        Assert.Contains($"Test unit written to {saved} instead", stderr.ToString());
+    }
+
     /// <summary>When no place takes the finding, its bytes are printed (whatever the size).</summary>
     [Fact]
     public void AFindingNoPlaceTakesIsPrintedInBase64()
