@@ -63,8 +63,11 @@ internal static class FuzzInputReplay
         var decoded = fuzzTarget.Decode(data);
         var scenario = decoded.ToScenario();
         string sha1 = AtomicFile.Sha1Hex(data);
-        output.WriteLine($"replay {path}: fuzz input of target {target} ({data.Length} bytes, sha1 {sha1}): preset {decoded.Preset}, " +
+        byte version = Fuzz.Decoding.FuzzFormat.VersionOf(data);
+        output.WriteLine($"replay {path}: fuzz input of target {target} ({data.Length} bytes, format version {version}, sha1 {sha1}): preset {decoded.Preset}, " +
                          $"{ReplayVerb.Plural(decoded.Ops.Count, "op")}, model vs {implementation}");
+        if (!Fuzz.Decoding.FuzzFormat.IsKnown(version))
+            output.WriteLine($"note: format version {version} is newer than this DmaVerify knows ({Fuzz.Decoding.FuzzFormat.Current}); decoded with version {Fuzz.Decoding.FuzzFormat.Current}'s tables, which may not be what it meant");
         output.WriteLine("scenario:");
         foreach (string line in text.Print(scenario).TrimEnd().Split('\n'))
             output.WriteLine("  " + line);

@@ -44,15 +44,17 @@ public static class CrashMinimizer
             return Signature(executor, candidate) == signature;
         }
 
-        // 1. Drop whole records, last first, and truncate a partial tail.
-        for (int r = FuzzEncoding.RecordCount(data.Length) - 1; r >= 0 && !Spent(); r--)
+        // 1. Drop whole records, last first, and truncate a partial tail. Offsets count from the
+        //    body: a format-version prefix stays.
+        int prefix = FuzzFormat.PrefixLength(data);
+        for (int r = FuzzEncoding.RecordCount(data.Length - prefix) - 1; r >= 0 && !Spent(); r--)
         {
-            int at = FuzzEncoding.RecordOffset(r), end = Math.Min(data.Length, at + FuzzEncoding.RecordSize);
+            int at = prefix + FuzzEncoding.RecordOffset(r), end = Math.Min(data.Length, at + FuzzEncoding.RecordSize);
             byte[] candidate = [.. data.AsSpan(0, at), .. data.AsSpan(end)];
             if (Keeps(candidate)) data = candidate;
         }
         // 2. Zero single bytes (zero is every field's plainest value).
-        for (int i = 0; i < data.Length && !Spent(); i++)
+        for (int i = prefix; i < data.Length && !Spent(); i++)
         {
             if (data[i] == 0) continue;
             byte[] candidate = [.. data];
