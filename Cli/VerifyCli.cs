@@ -20,7 +20,9 @@ public static class VerifyCli
     {
         var root = Build(output, error, text);
         var parse = root.Parse(args);
-        var config = new InvocationConfiguration { Output = output, Error = error };
+        // Our own handler: one "DmaVerify failed:" line and exit 3, not the library's stack
+        // trace and exit 1 (which here means a finding).
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
 
         // Usage errors (unknown verb, missing FILE) exit 2 like other bad input, not the
         // library's default 1, which here means "violations found".
@@ -31,7 +33,14 @@ public static class VerifyCli
             error.WriteLine("Run 'verify --help' for usage.");
             return ExitCodes.BadInput;
         }
-        return parse.Invoke(config);
+        try
+        {
+            return parse.Invoke(config);
+        }
+        catch (Exception e)
+        {
+            return ToolFailure.Report(e, error);
+        }
     }
 
     private static RootCommand Build(TextWriter output, TextWriter error, IScenarioText text)
@@ -60,17 +69,11 @@ public static class VerifyCli
         examples[replay] =
         [
             "Examples:",
-            "  verify replay map-unmap.scn",
-            "  dotnet run --project Cli -- replay map-unmap.scn",
+            "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
             "  verify replay crash-0123abcd... --target k8-gart --save-regression",
             "",
-            "Exit codes:",
-            "  0  every step ran; no invariant violation, no expected-outcome mismatch",
-            "  1  an invariant violation or an expected-outcome mismatch",
-            "  2  bad input: FILE missing, unreadable or malformed (printed as file:line:col: message),",
-            "     or a scenario that does not build (unknown preset, bad device override)",
-            "  3  the model or the invariant checker crashed (a bug in DmaVerify)",
+            "Malformed files are reported as file:line:col: message (exit 2).",
         ];
         root.Add(replay);
 
@@ -87,14 +90,13 @@ public static class VerifyCli
         examples[show] =
         [
             "Examples:",
-            "  verify show map-unmap.scn",
+            "  verify show corpus/examples/gart-aperture.scn",
             "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
             "  verify show corpus/examples/virtio-bypass.scn --impl optimized",
             "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
-            "The state shown is the one after the last step that completed. Exit codes as for replay;",
-            "with --svg, an OUT that cannot be written is bad input (2). With --impl the exit code is the",
-            "model replay's; differences between the two states are shown, not judged (replay --impl judges).",
+            "The state shown is the one after the last step that completed. With --impl the exit code is",
+            "the model replay's; differences between the two states are shown, not judged (replay --impl judges).",
         ];
         root.Add(show);
 
@@ -112,9 +114,8 @@ public static class VerifyCli
             "Examples:",
             "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
             "",
-            "Exit codes:",
-            "  0  instrumented, or already instrumented (then copied unchanged)",
-            "  2  refused: missing file, not a .NET assembly, mixed-mode assembly, or the fuzz runtime itself",
+            "An already instrumented assembly is copied unchanged (exit 0); a missing file, a file that is",
+            "not a .NET assembly, a mixed-mode assembly or the fuzz runtime itself is refused (exit 2).",
         ];
         root.Add(instrument);
 
@@ -133,7 +134,7 @@ public static class VerifyCli
             "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
             "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
             "",
-            "Exit codes (without afl-fuzz): 0 no finding, 1 the input is a finding, 2 bad target or input.",
+            "Without afl-fuzz, INPUT runs once: exit 1 when it is a finding.",
         ];
         root.Add(fuzzAfl);
         var benchQuick = new Option<bool>("--quick") { Description = "In-process, 1 warm-up and 3 iterations: a smoke run with rough ratios." };
@@ -147,7 +148,7 @@ public static class VerifyCli
             "  verify bench --filter '*HotMapUnmap*'",
             "",
             "Runs: dotnet run -c Release --project Bench/Bench.csproj -- [--quick] [--filter PATTERN]",
-            "Exit codes: 0 every benchmark ran; 1 a benchmark failed; 2 no Bench project found; 3 dotnet could not start.",
+            "Benchmarks give no verdict: a benchmark run that fails, or a dotnet that cannot start, is exit 3.",
         ];
         root.Add(bench);
         var proveFilter = new Option<string?>("--filter") { Description = "Obligation ids or id prefixes, comma-separated (PO-40, PO-4)." };
@@ -157,15 +158,16 @@ public static class VerifyCli
         var prove = new Command("prove", "Prove the obligations (PO-xx) on Optimized's kernels, lifted from their IL to Z3.") { proveFilter, proveExtended, proveSmt2, proveTests };
         prove.SetAction(parse => ProveVerb.Run(parse.GetValue(proveFilter), parse.GetValue(proveExtended), parse.GetValue(proveSmt2), parse.GetValue(proveTests)!, output, error));
         examples[prove] = ["Examples:", "  verify prove", "  verify prove --filter PO-40 --smt2 smt2/", "",
-            "Exit codes: 0 all proved; 1 refuted, unknown or not liftable; 2 bad filter; 3 libz3 missing."];
+            "A refuted obligation is a finding (1); one Z3 cannot decide, or a kernel the lifter cannot",
+            "read, is not a verdict (3); so is a missing libz3 (3)."];
         root.Add(prove);
 
         examples[root] =
         [
             "Examples:",
             "  verify check --quick",
-            "  verify replay map-unmap.scn",
-            "  verify show map-unmap.scn",
+            "  verify replay corpus/examples/gart-aperture.scn",
+            "  verify show corpus/examples/gart-aperture.scn",
             "  verify replay --help",
         ];
 
@@ -191,7 +193,10 @@ public static class VerifyCli
             "Flags (libFuzzer style, single dash):",
             .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),
             "",
-            "Exit codes: 0 no crash, 1 a crash, divergence or timeout (crash-/timeout- file written), 2 bad usage.",
+            "A crash, divergence or timeout is a finding (exit 1, or -error_exitcode / -timeout_exitcode),",
+            "written to -artifact_prefix or, when that cannot be written, to the first corpus folder or the",
+            "working folder (the log says where). A corpus or artifact path that is unusable at the start",
+            "is bad input (2); a corpus folder that cannot be written during the run stops it (3).",
         ];
         return fuzz;
     }
@@ -212,13 +217,16 @@ public static class VerifyCli
         public override int Invoke(ParseResult parseResult)
         {
             int rc = standard.Invoke(parseResult);
+            var output = parseResult.InvocationConfiguration.Output;
             if (examples.TryGetValue(parseResult.CommandResult.Command, out var lines))
             {
-                var output = parseResult.InvocationConfiguration.Output;
                 foreach (var line in lines)
                     output.WriteLine(line);
                 output.WriteLine();
             }
+            foreach (var line in ExitCodes.Table)
+                output.WriteLine(line);
+            output.WriteLine();
             return rc;
         }
     }

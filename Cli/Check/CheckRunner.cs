@@ -51,7 +51,7 @@ internal sealed class CheckRunner(IReadOnlyList<ICheckSource> sources, ICheckPro
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested)
             {
-                outcome = new CheckOutcome(CheckStatus.Failed, 0, "", $"stopped after {watch.Elapsed.TotalSeconds:F0} s: the item ignored its budget");
+                outcome = new CheckOutcome(CheckStatus.Crashed, 0, "", $"stopped after {watch.Elapsed.TotalSeconds:F0} s: the item ignored its budget");
             }
             catch (Exception e)
             {

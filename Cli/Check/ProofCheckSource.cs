@@ -49,6 +49,7 @@ internal sealed class ProofCheckSource : ICheckSource
         ProofStatus.Refuted => CheckOutcome.Fail(0, "proved",
             $"{outcome.Obligation.Id} refuted: {string.Join(", ", outcome.Counterexample?.Select(kv => $"{kv.Key}=0x{kv.Value:X}") ?? [])}; {outcome.Execution?.Describe()}",
             $"verify prove --filter {outcome.Obligation.Id}"),
-        _ => CheckOutcome.Fail(0, "proved", $"{outcome.Obligation.Id} {outcome.Status}: {outcome.Message}", $"verify prove --filter {outcome.Obligation.Id}"),
+        // Not decided is not a verdict: the tool could not answer, it did not find a bug.
+        _ => new CheckOutcome(CheckStatus.Crashed, 0, "proved", $"{outcome.Obligation.Id} not decided ({outcome.Status}): {outcome.Message}", $"verify prove --filter {outcome.Obligation.Id}"),
     };
 }

@@ -34,12 +34,12 @@ internal static class BenchVerb
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            error.WriteLine($"verify bench: cannot start dotnet: {e.Message}");
+            error.WriteLine($"{ExitCodes.FailurePrefix}cannot start dotnet: {e.Message}");
             return ExitCodes.Crashed;
         }
         if (child is null)
         {
-            error.WriteLine("verify bench: cannot start dotnet");
+            error.WriteLine($"{ExitCodes.FailurePrefix}cannot start dotnet");
             return ExitCodes.Crashed;
         }
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.WriteLine(e.Data); };
@@ -49,7 +49,10 @@ internal static class BenchVerb
         child.WaitForExit();
 
         PrintRatioTables(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), began, output);
-        return child.ExitCode == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        if (child.ExitCode == 0) return ExitCodes.Ok;
+        // A benchmark gives numbers, not a verdict: a failed run is the tool failing, not a finding.
+        error.WriteLine($"{ExitCodes.FailurePrefix}the benchmark run exited with code {child.ExitCode} (its output is above)");
+        return ExitCodes.Crashed;
     }
 
     /// <summary>The directory holding <see cref="ProjectPath"/>, searched upwards.</summary>

@@ -44,8 +44,6 @@ internal static class CheckCommand
             "  verify check --quick              # about a minute",
             "  verify check --engine corpus --target x86-vtd",
             "  verify check --report check.md --junit check.xml",
-            "",
-            "Exit codes: 0 everything passed (skips allowed), 1 a failure, 2 bad arguments, 3 an engine crashed.",
         ];
         return command;
     }

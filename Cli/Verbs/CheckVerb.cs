@@ -1,6 +1,8 @@
 using DmaVerify.Cli.Composition;
 using DmaVerify.Cli.Check;
+using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
+using DmaVerify.Fuzz.Engine;
 
 namespace DmaVerify.Cli.Verbs;
 
@@ -25,9 +27,9 @@ internal static class CheckVerb
     public static int Run(CheckRequest request, TextWriter output, TextWriter error, IScenarioText text, CheckEnvironment? environmentOverride = null)
     {
         string? corpus = request.CorpusDirectory ?? FindCorpus();
-        if (request.CorpusDirectory is not null && !Directory.Exists(request.CorpusDirectory))
+        if (request.CorpusDirectory is not null && OutputPaths.WhyNotReadableFolder(request.CorpusDirectory) is string badCorpus)
         {
-            error.WriteLine($"verify check: --corpus {request.CorpusDirectory}: no such folder");
+            error.WriteLine($"verify check: --corpus {request.CorpusDirectory}: {badCorpus}");
             return ExitCodes.BadInput;
         }
         var context = environmentOverride ?? new CheckEnvironment(Implementations.Registry, corpus, ArtifactFolder(corpus));
@@ -65,16 +67,22 @@ internal static class CheckVerb
         else CheckTable.Write(results, output);
 
         string command = "verify check" + request.Level switch { CheckLevel.Quick => " --quick", CheckLevel.Long => " --long", _ => "" };
-        if (!TryWrite(request.ReportPath, () => CheckReports.Markdown(results, command), "--report", error)) return ExitCodes.BadInput;
-        if (!TryWrite(request.JUnitPath, () => CheckReports.JUnit(results), "--junit", error)) return ExitCodes.BadInput;
+        // Both were checked before the run: a write failing now is the tool failing.
+        bool written = TryWrite(request.ReportPath, () => CheckReports.Markdown(results, command), "--report", error);
+        written &= TryWrite(request.JUnitPath, () => CheckReports.JUnit(results), "--junit", error);
+        if (!written) return ExitCodes.Crashed;
 
         if (results.Count == 0)
         {
             error.WriteLine("verify check: nothing matched the --engine/--target filters");
             return ExitCodes.BadInput;
         }
-        if (results.Any(r => r.Outcome.Status == CheckStatus.Crashed)) return ExitCodes.Crashed;
-        return results.Any(r => r.Outcome.Status == CheckStatus.Failed) ? ExitCodes.Failed : ExitCodes.Ok;
+        // A finding wins over a tool failure elsewhere: it is the news the run exists for.
+        if (results.Any(r => r.Outcome.Status == CheckStatus.Failed)) return ExitCodes.Failed;
+        int crashed = results.Count(r => r.Outcome.Status == CheckStatus.Crashed);
+        if (crashed == 0) return ExitCodes.Ok;
+        error.WriteLine($"{ExitCodes.FailurePrefix}{crashed} item(s) reached no verdict (CRASH above)");
+        return ExitCodes.Crashed;
     }
 
     /// <summary>Live progress on a terminal, a line per item otherwise.</summary>
@@ -88,27 +96,12 @@ internal static class CheckVerb
     private static bool Matches(string engine, string filter) =>
         engine.Equals(filter, StringComparison.Ordinal) || engine.StartsWith(filter + ":", StringComparison.Ordinal);
 
-    /// <summary>Whether <paramref name="path"/> can be written: its folder exists or can be made,
-    /// and the file can be opened for writing (a probe file is removed again).</summary>
+    /// <summary>Whether <paramref name="path"/> can be written (checked before any item runs).</summary>
     private static bool CanWrite(string? path, string option, TextWriter error)
     {
-        if (path is null) return true;
-        try
-        {
-            string full = Path.GetFullPath(path);
-            if (Directory.Exists(full)) throw new IOException("is a folder");
-            var dir = Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            bool existed = File.Exists(full);
-            using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write)) { }
-            if (!existed) File.Delete(full);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error.WriteLine($"verify check: {option} {path}: cannot write there ({e.Message}); nothing was run");
-            return false;
-        }
+        if (path is null || OutputPaths.WhyNotWritableFile(path) is not string why) return true;
+        error.WriteLine($"verify check: {option} {path}: {why}; nothing was run");
+        return false;
     }
 
     private static bool TryWrite(string? path, Func<string> content, string option, TextWriter error)
@@ -121,9 +114,9 @@ internal static class CheckVerb
             File.WriteAllText(path, content());
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (FileErrors.IsFileError(e))
         {
-            error.WriteLine($"verify check: {option} {path}: {e.Message}");
+            error.WriteLine($"{ExitCodes.FailurePrefix}{option} {path}: {FileErrors.Describe(e)}");
             return false;
         }
     }

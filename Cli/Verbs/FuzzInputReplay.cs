@@ -25,13 +25,26 @@ internal static class FuzzInputReplay
         return folder is not null && FuzzTargets.Names.Contains(folder, StringComparer.Ordinal) ? folder : null;
     }
 
+    /// <summary>The decoder reads at most 4 + 4096 × 16 bytes; a file far larger is a mistake.</summary>
+    private const long FuzzInputMaxBytes = 16L << 20;
+
     public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
     {
         byte[] data;
-        try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        try
         {
-            error.WriteLine($"{path}: error: cannot read: {e.Message}");
+            if (Directory.Exists(path)) throw new IOException("is a folder", 21);
+            if (new FileInfo(path) is { Exists: true, Length: > FuzzInputMaxBytes } big)
+            {
+                error.WriteLine($"{path}: error: too large for a fuzz input ({big.Length} bytes; at most {FuzzInputMaxBytes >> 20} MiB)");
+                return ExitCodes.BadInput;
+            }
+            data = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (FileErrors.IsFileError(e) || e is ArgumentException)
+        {
+            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : $"cannot read: {FileErrors.Describe(e)}";
+            error.WriteLine($"{ScenarioLoader.Shown(path)}: error: {why}");
             return ExitCodes.BadInput;
         }
         if (!FuzzTargets.TryCreate(target, Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
@@ -50,8 +63,11 @@ internal static class FuzzInputReplay
         var decoded = fuzzTarget.Decode(data);
         var scenario = decoded.ToScenario();
         string sha1 = AtomicFile.Sha1Hex(data);
-        output.WriteLine($"replay {path}: fuzz input of target {target} ({data.Length} bytes, sha1 {sha1}): preset {decoded.Preset}, " +
+        byte version = Fuzz.Decoding.FuzzFormat.VersionOf(data);
+        output.WriteLine($"replay {path}: fuzz input of target {target} ({data.Length} bytes, format version {version}, sha1 {sha1}): preset {decoded.Preset}, " +
                          $"{ReplayVerb.Plural(decoded.Ops.Count, "op")}, model vs {implementation}");
+        if (!Fuzz.Decoding.FuzzFormat.IsKnown(version))
+            output.WriteLine($"note: format version {version} is newer than this DmaVerify knows ({Fuzz.Decoding.FuzzFormat.Current}); decoded with version {Fuzz.Decoding.FuzzFormat.Current}'s tables, which may not be what it meant");
         output.WriteLine("scenario:");
         foreach (string line in text.Print(scenario).TrimEnd().Split('\n'))
             output.WriteLine("  " + line);

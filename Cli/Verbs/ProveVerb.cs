@@ -1,4 +1,5 @@
 using System.Globalization;
+using DmaVerify.Cli.Files;
 using DmaVerify.Proofs;
 using DmaVerify.Proofs.Running;
 using DmaVerify.Proofs.Z3;
@@ -24,30 +25,25 @@ internal static class ProveVerb
             error.WriteLine($"verify prove: no obligation matches '{filter}'; known: {string.Join(", ", catalog.Select(o => o.Id))}");
             return ExitCodes.BadInput;
         }
-        // Output folders are checked before any proof runs (--tests is made only when a
-        // counterexample needs it, so only a file in its place is refused here).
-        if (smt2Directory is not null)
+        // Output folders are checked before any proof runs; neither is made until it is needed.
+        if (smt2Directory is not null && OutputPaths.WhyNotWritableFolder(smt2Directory) is string badSmt2)
         {
-            try { Directory.CreateDirectory(smt2Directory); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                error.WriteLine($"verify prove: --smt2 {smt2Directory}: cannot write there ({e.Message}); nothing was run");
-                return ExitCodes.BadInput;
-            }
+            error.WriteLine($"verify prove: --smt2 {smt2Directory}: {badSmt2}; nothing was run");
+            return ExitCodes.BadInput;
         }
-        if (File.Exists(testsDirectory))
+        if (OutputPaths.WhyNotWritableFolder(testsDirectory) is string badTests)
         {
-            error.WriteLine($"verify prove: --tests {testsDirectory}: is a file, not a folder; nothing was run");
+            error.WriteLine($"verify prove: --tests {testsDirectory}: {badTests}; nothing was run");
             return ExitCodes.BadInput;
         }
         try { output.WriteLine($"Z3 {Z3Context.Version}; {selected.Count} obligation(s)"); }
         catch (Z3UnavailableException e)
         {
-            error.WriteLine($"verify prove: {e.Message}");
+            error.WriteLine($"{ExitCodes.FailurePrefix}{e.Message}");
             return ExitCodes.Crashed;
         }
 
-        int failed = 0, crashed = 0;
+        int refuted = 0, undecided = 0, crashed = 0;
         var total = TimeSpan.Zero;
         foreach (var obligation in selected)
         {
@@ -63,7 +59,8 @@ internal static class ProveVerb
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{obligation.Id,-6} {Status(outcome.Status),-13} {outcome.Elapsed.TotalSeconds,6:0.00} s  rlimit {outcome.ResourceUsed,11}  {obligation.Invariant}  {obligation.Title}"));
             if (outcome.Status == ProofStatus.Proved) continue;
-            failed++;
+            if (outcome.Status == ProofStatus.Refuted) refuted++;
+            else undecided++;
             if (outcome.Message is not null) output.WriteLine($"         {outcome.Message}");
             if (outcome.Counterexample is { } cex)
             {
@@ -76,8 +73,12 @@ internal static class ProveVerb
             }
         }
         string smt2 = smt2Directory is null ? "" : $"; SMT-LIB2 in {smt2Directory}";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{selected.Count - failed - crashed} of {selected.Count} proved in {total.TotalSeconds:0.00} s{smt2}"));
-        return crashed > 0 ? ExitCodes.Crashed : failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{selected.Count - refuted - undecided - crashed} of {selected.Count} proved in {total.TotalSeconds:0.00} s{smt2}"));
+        // A refutation is a finding even when another obligation could not be decided.
+        if (refuted > 0) return ExitCodes.Failed;
+        if (undecided + crashed == 0) return ExitCodes.Ok;
+        error.WriteLine($"{ExitCodes.FailurePrefix}{undecided + crashed} obligation(s) not decided (unknown, not liftable or crashed; see above)");
+        return ExitCodes.Crashed;
     }
 
     private static string Status(ProofStatus s) => s switch

@@ -1,5 +1,6 @@
 using DmaVerify.Cli.Composition;
 using DmaVerify.Contracts;
+using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
 using DmaVerify.Model;
 
@@ -14,27 +15,35 @@ internal static class ReplayVerb
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
     public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
     {
-        if (target is null && File.Exists(path) && !LooksLikeText(path, text))
+        // A file that is not a scenario may be a fuzz input: its folder can name the target.
+        if (target is null && File.Exists(path) && !ParsesAsScenario(path, text))
+        {
             target = FuzzInputReplay.GuessTarget(path);
+            if (target is null && !TextFile.TryRead(path, out _, out string problem, out bool binary) && binary)
+            {
+                error.WriteLine($"{path}: error: {problem}; if it is a fuzz input, name its target: --target {string.Join("|", Fuzz.Targets.FuzzTargets.Names)}");
+                return ExitCodes.BadInput;
+            }
+        }
+        if (regressionDir is not null && OutputPaths.WhyNotWritableFolder(regressionDir) is string badDir)
+        {
+            error.WriteLine($"verify replay: --regression-dir {regressionDir}: {badDir}; nothing was run");
+            return ExitCodes.BadInput;
+        }
         if (target is not null)
             return FuzzInputReplay.Run(path, target, implementation ?? Implementations.Registry.Default.Name, regressionDir, output, error, text);
         if (implementation is not null)
             return ScenarioRefinementReplay.Run(path, implementation, output, error, text);
-        int exit = Run(path, output, error, text);
-        if (exit == ExitCodes.BadInput && File.Exists(path) && !LooksLikeText(path, text))
-            error.WriteLine($"{path}: note: if this is a fuzz input, name its target: --target {string.Join("|", Fuzz.Targets.FuzzTargets.Names)}");
-        return exit;
+        return Run(path, output, error, text);
     }
 
-    /// <summary>Whether the file should go the text-form way: it parses as a scenario, or it
-    /// cannot be read or the parser throws (that path reports both properly).</summary>
-    private static bool LooksLikeText(string path, IScenarioText text)
+    /// <summary>Whether the file reads as text and parses as a scenario (a parser that throws
+    /// counts as yes: the scenario path reports that bug properly).</summary>
+    private static bool ParsesAsScenario(string path, IScenarioText text)
     {
-        string content;
-        try { content = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        if (!TextFile.TryRead(path, out string content, out _, out _)) return false;
         try { return text.Parse(content, path).Success; }
-        catch (Exception) { return true; } // a parser bug: ScenarioLoader reports it as exit 3
+        catch (Exception) { return true; }
     }
 
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)

@@ -1,4 +1,5 @@
 using DmaVerify.Contracts;
+using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
 using DmaVerify.Model;
 
@@ -8,30 +9,22 @@ namespace DmaVerify.Cli.Verbs;
 /// stream in the form editors understand, and the exit code it calls for.</summary>
 internal static class ScenarioLoader
 {
+    /// <summary>Past this many parse errors the rest are counted, not printed: the first ones
+    /// say what is wrong, and a file that is not a scenario at all has one per line.</summary>
+    private const int MaxErrorsShown = 20;
+
+    /// <summary>A path as an error line starts with it ('' for an empty one, so the line does
+    /// not start with a colon).</summary>
+    public static string Shown(string path) => path.Length == 0 ? "''" : path;
+
     public static bool TryLoad(string path, IScenarioText text, TextWriter error, out Scenario scenario, out int exitCode)
     {
         scenario = null!;
         exitCode = ExitCodes.BadInput;
 
-        if (Directory.Exists(path))
+        if (!TextFile.TryRead(path, out string content, out string problem, out _))
         {
-            error.WriteLine($"{path}: error: is a directory, not a scenario file");
-            return false;
-        }
-
-        string content;
-        try
-        {
-            content = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            error.WriteLine($"{path}: error: no such file");
-            return false;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
-        {
-            error.WriteLine($"{path}: error: cannot read: {e.Message}");
+            error.WriteLine($"{Shown(path)}: error: {problem}");
             return false;
         }
 
@@ -50,8 +43,10 @@ internal static class ScenarioLoader
 
         if (!result.Success)
         {
-            foreach (var e in result.Errors)
+            foreach (var e in result.Errors.Take(MaxErrorsShown))
                 error.WriteLine(e.ToString());
+            if (result.Errors.Count > MaxErrorsShown)
+                error.WriteLine($"{path}: ... and {result.Errors.Count - MaxErrorsShown} more errors");
             if (result.Errors.Count == 0)
                 error.WriteLine($"{path}: error: not a scenario");
             return false;

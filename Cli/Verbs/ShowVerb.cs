@@ -3,7 +3,9 @@ using DmaVerify.Cli.Composition;
 using DmaVerify.Harness;
 using DmaVerify.Cli.Show;
 using DmaVerify.Cli.Show.Svg;
+using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
+using DmaVerify.Fuzz.Engine;
 using DmaVerify.Model;
 
 namespace DmaVerify.Cli.Verbs;
@@ -30,7 +32,7 @@ internal static class ShowVerb
             }
             implementation = chosen;
         }
-        if (svgPath is not null && WhyNotWritable(svgPath) is string bad)
+        if (svgPath is not null && OutputPaths.WhyNotWritableFile(svgPath) is string bad)
         {
             error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");
             return ExitCodes.BadInput;
@@ -48,7 +50,7 @@ internal static class ShowVerb
             else if (svgPath is null)
                 IovaSpaceTextRenderer.Render(IovaSpaceView.Of(state), Title(path, scenario, report), output);
             else if (!TryWriteSvg(svgPath, Svg(path, scenario, report, state, text), state, report, output, error))
-                return ExitCodes.BadInput;
+                return ExitCodes.Crashed;
         }
 
         switch (report.Status)
@@ -148,32 +150,14 @@ internal static class ShowVerb
         {
             File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        catch (Exception e) when (FileErrors.IsFileError(e))
         {
-            error.WriteLine($"{svgPath}: error: cannot write the SVG: {e.Message}");
+            // Checked before the run, so the file system changed meanwhile: the tool failed.
+            error.WriteLine($"{ExitCodes.FailurePrefix}{svgPath}: cannot write the SVG: {FileErrors.Describe(e)}");
             return false;
         }
         output.WriteLine($"wrote {svgPath}: {ReplayVerb.Plural(state.Domains.Count, "domain")}, " +
                          $"{ReplayVerb.Plural(report.ViolationCount, "invariant violation")} highlighted");
         return true;
-    }
-
-    /// <summary>Why the SVG cannot be written at <paramref name="path"/>, checked before the run
-    /// so a typo costs nothing; null when it looks writable (the write itself may still fail).</summary>
-    private static string? WhyNotWritable(string path)
-    {
-        if (path.Length == 0) return "the path is empty";
-        if (Directory.Exists(path)) return "it is a directory";
-        string? directory;
-        try
-        {
-            directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
-        {
-            return e.Message;
-        }
-        if (directory is not null && !Directory.Exists(directory)) return $"no such directory {directory}";
-        return null;
     }
 }

@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace DmaVerify.Fuzz.Decoding;
 
 /// <summary>
-/// The byte layout fuzz inputs are read in (docs/fuzzing.md, "Input encoding"): a 4-byte header,
-/// then fixed-size 16-byte op records. Fixed-size records make op boundaries findable, so the
+/// The byte layout of a fuzz input's body (docs/fuzzing.md, "Input encoding"): a 4-byte header,
+/// then fixed-size 16-byte op records. Offsets here count from the body, which starts after the
+/// format-version prefix when there is one (<see cref="FuzzFormat"/>). Fixed-size records make op boundaries findable, so the
 /// mutator can insert, delete, duplicate and swap whole ops and tweak one field of one op.
 /// Missing bytes read as zero: every byte string decodes, a short one to a short op list.
 /// </summary>
@@ -14,7 +15,7 @@ public static class FuzzEncoding
     public const int RecordSize = 16;
 
     // Header bytes.
-    /// <summary>Which preset the mixed target runs (index into <see cref="Targets.FuzzTargets.MixedPresets"/>, modulo).</summary>
+    /// <summary>Which preset the mixed target runs (an id in the version's preset table, modulo).</summary>
     public const int HeaderPreset = 0;
     /// <summary>Bit 0: override one device; bits 1-7: which one (modulo the device count).</summary>
     public const int HeaderOverride = 1;

@@ -8,18 +8,23 @@ namespace DmaVerify.Fuzz.Decoding;
 public readonly record struct OpRecord(OpKind Kind, byte Target = 0, byte Flags = 0, byte Size = 0, byte Anchor = 0, byte Index = 0, byte Count = 0, byte Extra = 0, ulong Value = 0);
 
 /// <summary>Writes fuzz inputs field by field (seed corpora, tests): the inverse of the layout
-/// <see cref="OpDecoder"/> reads.</summary>
+/// <see cref="OpDecoder"/> reads, in the current format version (<see cref="FuzzFormat"/>) unless
+/// told otherwise.</summary>
 public sealed class FuzzInputBuilder
 {
     private readonly List<byte> _bytes;
+    private readonly FuzzFormat.Tables _tables;
 
-    public FuzzInputBuilder(byte preset = 0, byte overrideSelector = 0, byte maskBits = 0, byte overrideFlags = 0) =>
-        _bytes = [preset, overrideSelector, maskBits, overrideFlags];
+    public FuzzInputBuilder(byte preset = 0, byte overrideSelector = 0, byte maskBits = 0, byte overrideFlags = 0, byte version = FuzzFormat.Current)
+    {
+        _tables = FuzzFormat.For(version);
+        _bytes = [.. FuzzFormat.Prefix(version), preset, overrideSelector, maskBits, overrideFlags];
+    }
 
     public FuzzInputBuilder Add(OpRecord r)
     {
         Span<byte> record = stackalloc byte[RecordSize];
-        record[FieldKind] = OpKinds.ToByte(r.Kind);
+        record[FieldKind] = _tables.KindByte(r.Kind);
         record[FieldTarget] = r.Target;
         record[FieldFlags] = r.Flags;
         record[FieldSize] = r.Size;

@@ -44,11 +44,16 @@ public static class OpDecoder
     // Flag bits of an op record.
     private const int FlagRawHandle = 1 << 2, FlagWrite = 1 << 3, FlagRawAddress = 1 << 4, FlagHandleOffset = 1 << 5, FlagPrivileged = 1 << 6;
 
-    /// <summary>Decodes with <paramref name="preset"/> fixed, or with the preset chosen by header
-    /// byte 0 from <paramref name="mixedPresets"/> when <paramref name="preset"/> is null.</summary>
-    public static DecodedScenario Decode(ReadOnlySpan<byte> data, string? preset, IReadOnlyList<string> mixedPresets)
+    /// <summary>Decodes with <paramref name="preset"/> fixed, or, when it is null, with the preset
+    /// header byte 0 names: in <paramref name="mixedPresets"/> for a version-0 input (callers pass
+    /// <see cref="Targets.FuzzTargets.MixedPresets"/>, the frozen version-0 table), in its own
+    /// version's table for a marked one (<see cref="FuzzFormat"/>).</summary>
+    public static DecodedScenario Decode(ReadOnlySpan<byte> input, string? preset, IReadOnlyList<string> mixedPresets)
     {
-        string name = preset ?? mixedPresets[ByteAt(data, HeaderPreset) % mixedPresets.Count];
+        byte version = FuzzFormat.VersionOf(input);
+        var tables = FuzzFormat.For(version);
+        var data = FuzzFormat.Body(input);
+        string name = preset ?? (version == 0 ? mixedPresets[ByteAt(data, HeaderPreset) % mixedPresets.Count] : tables.PresetOf(ByteAt(data, HeaderPreset)));
         var (basePlatform, anchors) = PresetCatalog.Get(name);
         var overrides = DecodeOverride(data, basePlatform);
         var platform = overrides.Count == 0 ? basePlatform : WithOverride(basePlatform, overrides[0]);
@@ -59,7 +64,7 @@ public static class OpDecoder
         for (int i = 0; i < records; i++)
         {
             int offset = RecordOffset(i);
-            ops.Add(DecodeOp(new Record(data, offset), platform, anchors, memory));
+            ops.Add(DecodeOp(new Record(data, offset), tables, platform, anchors, memory));
         }
         return new DecodedScenario(name, overrides, platform, ops);
     }
@@ -88,9 +93,9 @@ public static class OpDecoder
     private static PlatformConfig WithOverride(PlatformConfig platform, DeviceConfig device) =>
         platform with { Devices = platform.Devices.Select(d => d.Id == device.Id ? device : d).ToArray() };
 
-    private static Op DecodeOp(Record r, PlatformConfig platform, AddressAnchors anchors, DecoderMemory memory)
+    private static Op DecodeOp(Record r, FuzzFormat.Tables tables, PlatformConfig platform, AddressAnchors anchors, DecoderMemory memory)
     {
-        var kind = OpKinds.FromByte(r.Byte(FieldKind));
+        var kind = tables.OpKindOf(r.Byte(FieldKind));
         int device = DeviceId(r.Byte(FieldTarget), platform);
         byte flags = r.Byte(FieldFlags);
         var direction = Directions[flags & 3];

@@ -31,6 +31,9 @@ public sealed class CorpusFolder(string path)
         return found;
     }
 
+    /// <summary>Removes what writers killed mid-write left behind (see <see cref="AtomicFile"/>).</summary>
+    public int RemoveDeadWritersTemporaries() => AtomicFile.RemoveDeadWritersTemporaries(Path);
+
     /// <summary>Writes an input under its SHA-1 name (unless a file of that name exists).</summary>
     public string Add(ReadOnlySpan<byte> data)
     {

@@ -18,11 +18,12 @@ public static class CrashMinimizer
     {
         byte[] data;
         try { data = File.ReadAllBytes(crashFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileErrors.IsFileError(e))
         {
-            log.WriteLine($"{crashFile}: error: cannot read: {e.Message}");
+            log.WriteLine($"{crashFile}: error: cannot read: {FileErrors.Describe(e)}");
             return 2;
         }
+        string originalSha1 = AtomicFile.Sha1Hex(data);
         using var coverage = new CoverageFeatures();
         var executor = new Executor(target, coverage, watchdog: null, new CurrentInput());
         string? signature = Signature(executor, data);
@@ -43,15 +44,17 @@ public static class CrashMinimizer
             return Signature(executor, candidate) == signature;
         }
 
-        // 1. Drop whole records, last first, and truncate a partial tail.
-        for (int r = FuzzEncoding.RecordCount(data.Length) - 1; r >= 0 && !Spent(); r--)
+        // 1. Drop whole records, last first, and truncate a partial tail. Offsets count from the
+        //    body: a format-version prefix stays.
+        int prefix = FuzzFormat.PrefixLength(data);
+        for (int r = FuzzEncoding.RecordCount(data.Length - prefix) - 1; r >= 0 && !Spent(); r--)
         {
-            int at = FuzzEncoding.RecordOffset(r), end = Math.Min(data.Length, at + FuzzEncoding.RecordSize);
+            int at = prefix + FuzzEncoding.RecordOffset(r), end = Math.Min(data.Length, at + FuzzEncoding.RecordSize);
             byte[] candidate = [.. data.AsSpan(0, at), .. data.AsSpan(end)];
             if (Keeps(candidate)) data = candidate;
         }
         // 2. Zero single bytes (zero is every field's plainest value).
-        for (int i = 0; i < data.Length && !Spent(); i++)
+        for (int i = prefix; i < data.Length && !Spent(); i++)
         {
             if (data[i] == 0) continue;
             byte[] candidate = [.. data];
@@ -74,9 +77,8 @@ public static class CrashMinimizer
                 log.WriteLine($"CRASH_MIN: smaller crash found: {data.Length} bytes");
             }
         }
-        string path = options.ArtifactPrefix + "minimized-from-" + AtomicFile.Sha1Hex(File.ReadAllBytes(crashFile));
-        AtomicFile.Write(path, data);
-        log.WriteLine($"CRASH_MIN: {data.Length} bytes after {runs} runs; written to {path}");
+        string? path = new ArtifactWriter(options.ArtifactPrefix, null, log).WriteNamed("minimized-from-" + originalSha1, data);
+        log.WriteLine($"CRASH_MIN: {data.Length} bytes after {runs} runs; written to {path ?? "nowhere (Base64 above)"}");
         return 0;
     }
 

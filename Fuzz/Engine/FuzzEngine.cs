@@ -27,13 +27,19 @@ public sealed class FuzzEngine
     private int _newUnits;
     private readonly Stopwatch _clock = new();
     private double _slowestSeconds;
+    private ArtifactWriter _artifacts;
+    private readonly CancellationToken _stop;
 
-    public FuzzEngine(IFuzzTarget target, FuzzOptions options, FuzzDictionary dictionary, TextWriter log)
+    /// <param name="stop">Asks the engine to stop after the input it is running (a worker whose
+    /// parent died, SIGINT, SIGTERM): it ends as at the end of its budget, losing nothing.</param>
+    public FuzzEngine(IFuzzTarget target, FuzzOptions options, FuzzDictionary dictionary, TextWriter log, CancellationToken stop = default)
     {
         _target = target;
         _options = options;
         _dictionary = dictionary;
         _log = log;
+        _stop = stop;
+        _artifacts = new ArtifactWriter(options.ArtifactPrefix, null, log);
     }
 
     public FuzzResult Run(IReadOnlyList<string> corpusFolders)
@@ -44,7 +50,12 @@ public sealed class FuzzEngine
         var random = new Random((int)seed);
         var mutator = new Mutator(random, _dictionary);
         var folders = corpusFolders.Select(p => new CorpusFolder(p)).ToList();
-        if (folders.Count > 0) Directory.CreateDirectory(folders[0].Path);
+        if (folders.Count > 0)
+        {
+            Directory.CreateDirectory(folders[0].Path);
+            folders[0].RemoveDeadWritersTemporaries();
+            _artifacts = new ArtifactWriter(_options.ArtifactPrefix, folders[0].Path, _log);
+        }
 
         using var coverage = new CoverageFeatures();
         coverage.Attach();
@@ -98,6 +109,7 @@ public sealed class FuzzEngine
             }
         }
 
+        if (_stop.IsCancellationRequested) _log.WriteLine("INFO: asked to stop; stopping after the input that was running");
         Print("DONE  ", coverage, maxLen);
         double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
         _log.WriteLine($"Done {_runs} runs in {(long)seconds} second(s)");
@@ -113,6 +125,7 @@ public sealed class FuzzEngine
     }
 
     private bool LimitReached() =>
+        _stop.IsCancellationRequested ||
         (_options.Runs >= 0 && _runs >= _options.Runs) ||
         (_options.MaxTotalTime > 0 && _clock.ElapsedMilliseconds >= _options.MaxTotalTime * 1000L);
 
@@ -141,7 +154,7 @@ public sealed class FuzzEngine
             if (!seedRun)
             {
                 _newUnits++;
-                if (writeToCorpus && folders.Count > 0) folders[0].Add(data);
+                if (writeToCorpus && folders.Count > 0) AddToCorpus(folders[0], data);
                 Print("NEW   ", coverage, maxLen, StatusFormat.NewSuffix(data.Length, maxLen, mutations!));
             }
         }
@@ -158,36 +171,58 @@ public sealed class FuzzEngine
         return unit;
     }
 
+    /// <summary>Writes a new corpus input; a folder that refuses it ends the run as a tool
+    /// failure naming the folder (the write is atomic, so nothing partial is left).</summary>
+    private static void AddToCorpus(CorpusFolder folder, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            folder.Add(data);
+        }
+        catch (Exception e) when (FileErrors.IsFileError(e))
+        {
+            throw new IOException($"corpus folder {folder.Path}: cannot write a new input: {FileErrors.Describe(e)}", e);
+        }
+    }
+
     private FuzzResult ReportCrash(ReadOnlySpan<byte> data, Exception crash, IReadOnlyList<MutationKind>? mutations, CoverageFeatures coverage)
     {
+        // The input first: nothing printed or computed below may lose it.
+        string? path = _artifacts.Write("crash-", data);
         _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: {Describe(crash)}");
         if (mutations is not null) _log.WriteLine($"MS: {mutations.Count} {string.Concat(mutations.Select(m => m + "-"))}");
-        string path = WriteArtifact("crash-", data);
-        _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}");
-        _log.WriteLine($"SUMMARY: DmaVerify fuzz: {CrashSignature.Of(crash)}");
+        if (path is not null) _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}");
+        _log.WriteLine($"SUMMARY: DmaVerify fuzz: {Signature(crash)}");
         return new FuzzResult(_options.ErrorExitCode, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, path, crash);
     }
 
-    private static string Describe(Exception e) => e is FuzzFinding f ? f.Message : $"{e.GetType().FullName}: {e.Message}";
-
-    /// <summary>Writes an artifact (atomically) and prints libFuzzer's lines about it.</summary>
-    private string WriteArtifact(string kind, ReadOnlySpan<byte> data)
+    /// <summary>The crash in one line; a crash whose own message throws is still reported.</summary>
+    private static string Describe(Exception e)
     {
-        string path = _options.ArtifactPrefix + kind + AtomicFile.Sha1Hex(data);
-        AtomicFile.Write(path, data);
-        _log.WriteLine($"artifact_prefix='{_options.ArtifactPrefix}'; Test unit written to {path}");
-        if (data.Length <= 256) _log.WriteLine($"Base64: {Convert.ToBase64String(data)}");
-        return path;
+        try { return e is FuzzFinding f ? f.Message : $"{e.GetType().FullName}: {e.Message}"; }
+        catch (Exception) { return e.GetType().FullName ?? "an exception"; }
+    }
+
+    private static string Signature(Exception e)
+    {
+        try { return CrashSignature.Of(e); }
+        catch (Exception) { return e.GetType().Name; }
     }
 
     private void OnTimeout(CurrentInput current)
     {
-        byte[] data = current.Snapshot();
-        _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: timeout after {_options.Timeout} seconds");
-        WriteArtifact("timeout-", data);
-        _log.WriteLine("SUMMARY: DmaVerify fuzz: timeout");
-        _log.Flush();
-        Environment.Exit(_options.TimeoutExitCode);
+        try
+        {
+            byte[] data = current.Snapshot();
+            _artifacts.Write("timeout-", data);
+            _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: timeout after {_options.Timeout} seconds");
+            _log.WriteLine("SUMMARY: DmaVerify fuzz: timeout");
+            _log.Flush();
+        }
+        finally
+        {
+            Environment.Exit(_options.TimeoutExitCode);
+        }
     }
 
     private void Print(string @event, CoverageFeatures coverage, int maxLen, string suffix = "")

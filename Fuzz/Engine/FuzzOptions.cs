@@ -45,6 +45,11 @@ public sealed record FuzzOptions
 
     public IReadOnlyList<string> Inputs { get; init; } = [];
 
+    /// <summary>Far beyond what the decoder reads (4 + 4096 × 16 bytes); larger is a typo.</summary>
+    public const int MaxMaxLen = 1 << 24;
+    /// <summary>More processes than any machine runs fuzzers on is a typo.</summary>
+    public const int MaxJobs = 4096;
+
     /// <summary>4-byte header + 16 op records: short op lists keep executions fast.</summary>
     public const int DefaultMaxLen = 4 + 16 * 16;
 
@@ -98,11 +103,11 @@ public sealed record FuzzOptions
             {
                 "runs" => options with { Runs = Long(value, -1, ref problem) },
                 "max_total_time" => options with { MaxTotalTime = Int(value, 0, ref problem) },
-                "max_len" => options with { MaxLen = Int(value, 0, ref problem) },
-                "seed" => options with { Seed = (uint)Long(value, 0, ref problem) },
+                "max_len" => options with { MaxLen = Int(value, 0, ref problem, MaxMaxLen) },
+                "seed" => options with { Seed = (uint)Int(value, 0, ref problem, int.MaxValue - 1) },
                 "timeout" => options with { Timeout = Int(value, 1, ref problem) },
-                "jobs" => options with { Jobs = Int(value, 0, ref problem) },
-                "workers" => options with { Workers = Int(value, 0, ref problem) },
+                "jobs" => options with { Jobs = Int(value, 0, ref problem, MaxJobs) },
+                "workers" => options with { Workers = Int(value, 0, ref problem, MaxJobs) },
                 "merge" => options with { Merge = Int(value, 0, ref problem) != 0 },
                 "minimize_crash" => options with { MinimizeCrash = Int(value, 0, ref problem) != 0 },
                 "artifact_prefix" => options with { ArtifactPrefix = value },
@@ -112,8 +117,9 @@ public sealed record FuzzOptions
                 "impl" => options with { Implementation = value },
                 "no_instrument" => options with { NoInstrument = Int(value, 0, ref problem) != 0 },
                 "instrument_cache" => options with { InstrumentCache = value },
-                "error_exitcode" => options with { ErrorExitCode = Int(value, 0, ref problem) },
-                "timeout_exitcode" => options with { TimeoutExitCode = Int(value, 0, ref problem) },
+                // 0 would report a finding as a clean run; above 255 the shell sees it truncated.
+                "error_exitcode" => options with { ErrorExitCode = Int(value, 1, ref problem, 255) },
+                "timeout_exitcode" => options with { TimeoutExitCode = Int(value, 1, ref problem, 255) },
                 "print_final_stats" => options with { PrintFinalStats = Int(value, 0, ref problem) != 0 },
                 _ => Unknown(options, name, ref problem),
             };
@@ -122,11 +128,6 @@ public sealed record FuzzOptions
                 error = $"flag '{arg}': {problem}";
                 return false;
             }
-        }
-        if (options.Seed > int.MaxValue)
-        {
-            error = $"flag '-seed={options.Seed}': at most {int.MaxValue}";
-            return false;
         }
         options = options with { Inputs = inputs };
         return true;
@@ -146,10 +147,10 @@ public sealed record FuzzOptions
         return min;
     }
 
-    private static int Int(string value, int min, ref string? problem)
+    private static int Int(string value, int min, ref string? problem, int max = int.MaxValue)
     {
-        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= min) return n;
-        problem = $"'{value}' is not an integer ≥ {min}";
+        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max) return n;
+        problem = max == int.MaxValue ? $"'{value}' is not an integer ≥ {min}" : $"'{value}' is not an integer from {min} to {max}";
         return min;
     }
 }

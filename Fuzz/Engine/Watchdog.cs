@@ -24,6 +24,23 @@ public sealed class Watchdog : IDisposable
         _thread.Start();
     }
 
+    /// <summary>A watchdog for runs over named inputs (run-files mode, merge): on expiry it says
+    /// which input hung and ends the process with -timeout_exitcode; the file is already on disk.</summary>
+    public static Watchdog ForNamedInputs(FuzzOptions options, TextWriter log, Func<string> running) =>
+        new(options.Timeout, () =>
+        {
+            try
+            {
+                log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: timeout after {options.Timeout} seconds running {running()}");
+                log.WriteLine("SUMMARY: DmaVerify fuzz: timeout");
+                log.Flush();
+            }
+            finally
+            {
+                Environment.Exit(options.TimeoutExitCode);
+            }
+        });
+
     public void InputStarted() => Volatile.Write(ref _startedAt, Stopwatch.GetTimestamp());
 
     public void InputFinished() => Volatile.Write(ref _startedAt, 0);

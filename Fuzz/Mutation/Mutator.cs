@@ -28,8 +28,17 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
     public IReadOnlyList<MutationKind> Applied => _applied;
 
     /// <summary>Applies a stack of 1-5 mutations to buffer[0..size); returns the new size (≤ maxLen,
-    /// which must not exceed the buffer). <paramref name="other"/> is a second corpus unit for crossover.</summary>
+    /// which must not exceed the buffer). <paramref name="other"/> is a second corpus unit for crossover.
+    /// A format-version prefix (<see cref="FuzzFormat"/>) is kept as it is: the mutations work on
+    /// the body after it, so record boundaries stay where the decoder looks for them.</summary>
     public int Mutate(byte[] buffer, int size, int maxLen, ReadOnlySpan<byte> other)
+    {
+        int prefix = FuzzFormat.PrefixLength(buffer.AsSpan(0, size));
+        if (maxLen <= prefix) prefix = 0;
+        return prefix + MutateBody(buffer.AsSpan(prefix), size - prefix, maxLen - prefix, FuzzFormat.Body(other));
+    }
+
+    private int MutateBody(Span<byte> buffer, int size, int maxLen, ReadOnlySpan<byte> other)
     {
         _applied.Clear();
         int depth = 1 + random.Next(5);
@@ -52,8 +61,10 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
         return size;
     }
 
-    /// <summary>Applies one mutation; -1 when it does not apply to this input.</summary>
-    public int Apply(MutationKind kind, byte[] buffer, int size, int maxLen, ReadOnlySpan<byte> other) => kind switch
+    /// <summary>Applies one mutation to a body (no version prefix); -1 when it does not apply to this input.</summary>
+    public int Apply(MutationKind kind, byte[] buffer, int size, int maxLen, ReadOnlySpan<byte> other) => Apply(kind, buffer.AsSpan(), size, maxLen, other);
+
+    private int Apply(MutationKind kind, Span<byte> buffer, int size, int maxLen, ReadOnlySpan<byte> other) => kind switch
     {
         MutationKind.EraseBytes => EraseBytes(buffer, size),
         MutationKind.InsertByte => Insert(buffer, size, maxLen, 1, repeated: false),
@@ -73,34 +84,34 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
         _ => -1,
     };
 
-    private static int Set(byte[] buffer, int index, byte value, int size)
+    private static int Set(Span<byte> buffer, int index, byte value, int size)
     {
         buffer[index] = value;
         return size;
     }
 
-    private int EraseBytes(byte[] buffer, int size)
+    private int EraseBytes(Span<byte> buffer, int size)
     {
         if (size <= 1) return -1;
         int count = 1 + random.Next(Math.Min(size - 1, 16));
         int start = random.Next(size - count + 1);
-        Array.Copy(buffer, start + count, buffer, start, size - start - count);
+        buffer.Slice(start + count, size - start - count).CopyTo(buffer[start..]);
         return size - count;
     }
 
-    private int Insert(byte[] buffer, int size, int maxLen, int count, bool repeated)
+    private int Insert(Span<byte> buffer, int size, int maxLen, int count, bool repeated)
     {
         count = Math.Min(count, maxLen - size);
         if (count <= 0) return -1;
         int at = random.Next(size + 1);
-        Array.Copy(buffer, at, buffer, at + count, size - at);
+        buffer.Slice(at, size - at).CopyTo(buffer[(at + count)..]);
         byte b = (byte)random.Next(256);
         for (int i = 0; i < count; i++) buffer[at + i] = repeated ? b : (byte)random.Next(256);
         return size + count;
     }
 
     /// <summary>Adds or subtracts a small number to a 1, 2, 4 or 8-byte little-endian integer.</summary>
-    private int ChangeBinInt(byte[] buffer, int size)
+    private int ChangeBinInt(Span<byte> buffer, int size)
     {
         int width = 1 << random.Next(4);
         if (size < width) return -1;
@@ -114,17 +125,17 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
         return size;
     }
 
-    private int CopyPart(byte[] buffer, int size)
+    private int CopyPart(Span<byte> buffer, int size)
     {
         if (size < 2) return -1;
         int count = 1 + random.Next(Math.Min(size - 1, RecordSize * 2));
         int from = random.Next(size - count + 1), to = random.Next(size - count + 1);
-        Array.Copy(buffer, from, buffer, to, count);
+        buffer.Slice(from, count).CopyTo(buffer[to..]);
         return size;
     }
 
     /// <summary>Keeps a prefix of this input (cut at a record boundary) and appends the other's records.</summary>
-    private int CrossOver(byte[] buffer, int size, int maxLen, ReadOnlySpan<byte> other)
+    private int CrossOver(Span<byte> buffer, int size, int maxLen, ReadOnlySpan<byte> other)
     {
         if (other.Length <= HeaderSize) return -1;
         int keep = RecordOffset(random.Next(RecordCount(size) + 1));
@@ -133,72 +144,72 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
         var tail = other[Math.Min(other.Length, RecordOffset(fromRecord))..];
         int count = Math.Min(tail.Length, maxLen - keep);
         if (count <= 0) return -1;
-        tail[..count].CopyTo(buffer.AsSpan(keep));
+        tail[..count].CopyTo(buffer[keep..]);
         return keep + count;
     }
 
-    private int DictionaryAt(byte[] buffer, int size, int at)
+    private int DictionaryAt(Span<byte> buffer, int size, int at)
     {
         if (dictionary.Count == 0 || at >= size) return -1;
         var entry = dictionary[random.Next(dictionary.Count)];
         int width = random.Next(2) == 0 ? 8 : 4; // the whole value, or its low half (an anchor offset)
         int count = Math.Min(width, size - at);
-        entry[..count].CopyTo(buffer.AsSpan(at));
+        entry[..count].CopyTo(buffer[at..]);
         return size;
     }
 
     /// <summary>A new random record (kind, fields) at a record boundary; the input is first
     /// padded to a whole number of records.</summary>
-    private int OpInsert(byte[] buffer, int size, int maxLen)
+    private int OpInsert(Span<byte> buffer, int size, int maxLen)
     {
         int padded = Pad(buffer, size);
         if (padded + RecordSize > maxLen) return -1;
         int at = RecordOffset(random.Next(RecordCount(padded) + 1));
-        Array.Copy(buffer, at, buffer, at + RecordSize, padded - at);
-        random.NextBytes(buffer.AsSpan(at, RecordSize));
+        buffer.Slice(at, padded - at).CopyTo(buffer[(at + RecordSize)..]);
+        random.NextBytes(buffer.Slice(at, RecordSize));
         // Small lengths and anchor offsets are the useful ones: keep the offset's top bytes low.
-        if (random.Next(2) == 0) buffer.AsSpan(at + FieldValue + 2, 6).Clear();
+        if (random.Next(2) == 0) buffer.Slice(at + FieldValue + 2, 6).Clear();
         return padded + RecordSize;
     }
 
-    private int OpDelete(byte[] buffer, int size)
+    private int OpDelete(Span<byte> buffer, int size)
     {
         int records = RecordCount(size);
         if (records == 0) return -1;
         int at = RecordOffset(random.Next(records));
         int end = Math.Min(size, at + RecordSize);
-        Array.Copy(buffer, end, buffer, at, size - end);
+        buffer.Slice(end, size - end).CopyTo(buffer[at..]);
         return size - (end - at);
     }
 
-    private int OpDuplicate(byte[] buffer, int size, int maxLen)
+    private int OpDuplicate(Span<byte> buffer, int size, int maxLen)
     {
         int padded = Pad(buffer, size);
         int records = RecordCount(padded);
         if (records == 0 || padded + RecordSize > maxLen) return -1;
         int from = RecordOffset(random.Next(records));
         int to = RecordOffset(random.Next(records + 1));
-        buffer.AsSpan(from, RecordSize).CopyTo(_scratch);
-        Array.Copy(buffer, to, buffer, to + RecordSize, padded - to);
-        _scratch.CopyTo(buffer.AsSpan(to));
+        buffer.Slice(from, RecordSize).CopyTo(_scratch);
+        buffer.Slice(to, padded - to).CopyTo(buffer[(to + RecordSize)..]);
+        _scratch.CopyTo(buffer[to..]);
         return padded + RecordSize;
     }
 
-    private int OpSwap(byte[] buffer, int size)
+    private int OpSwap(Span<byte> buffer, int size)
     {
         int records = size / RecordSize == 0 ? 0 : (size - HeaderSize) / RecordSize; // whole records only
         if (records < 2) return -1;
         int a = RecordOffset(random.Next(records)), b = RecordOffset(random.Next(records));
         if (a == b) return -1;
-        buffer.AsSpan(a, RecordSize).CopyTo(_scratch);
-        buffer.AsSpan(b, RecordSize).CopyTo(buffer.AsSpan(a));
-        _scratch.CopyTo(buffer.AsSpan(b));
+        buffer.Slice(a, RecordSize).CopyTo(_scratch);
+        buffer.Slice(b, RecordSize).CopyTo(buffer[a..]);
+        _scratch.CopyTo(buffer[b..]);
         return size;
     }
 
     /// <summary>One field of one record (or of the header) gets a new value: a random byte, a
     /// neighbour of the old one, or for the value field a small signed offset.</summary>
-    private int OpTweakField(byte[] buffer, int size)
+    private int OpTweakField(Span<byte> buffer, int size)
     {
         int records = RecordCount(size);
         if (records == 0 && size == 0) return -1;
@@ -216,7 +227,7 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
                 int count = Math.Min(8, size - valueAt);
                 long offset = (long)random.Next(-16, 17) * 0x1000;
                 var value = BitConverter.GetBytes(offset);
-                value.AsSpan(0, count).CopyTo(buffer.AsSpan(valueAt));
+                value.AsSpan(0, count).CopyTo(buffer[valueAt..]);
                 return size;
             }
             at = record + FuzzEncoding.ByteFields[field];
@@ -227,11 +238,11 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
     }
 
     /// <summary>Pads the input with zeros to the header plus whole records.</summary>
-    private static int Pad(byte[] buffer, int size)
+    private static int Pad(Span<byte> buffer, int size)
     {
         int padded = size <= HeaderSize ? HeaderSize : RecordOffset(RecordCount(size));
         if (padded > buffer.Length) return size;
-        buffer.AsSpan(size, padded - size).Clear();
+        buffer.Slice(size, padded - size).Clear();
         return padded;
     }
 }

@@ -1,4 +1,5 @@
 using DmaVerify.Contracts;
+using DmaVerify.Fuzz.Decoding;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 
@@ -10,8 +11,9 @@ public static class FuzzTargets
 {
     public const string Mixed = "mixed";
 
-    /// <summary>Every preset and variant the mixed target chooses from (header byte 0, modulo).</summary>
-    public static IReadOnlyList<string> MixedPresets { get; } = [.. Presets.Names, .. Presets.Variants];
+    /// <summary>Every preset and variant the mixed target chooses from (header byte 0, modulo):
+    /// the current format version's table, frozen (a new preset needs a new format version).</summary>
+    public static IReadOnlyList<string> MixedPresets { get; } = FuzzFormat.For(FuzzFormat.Current).Presets;
 
     /// <summary>Every target name, presets first.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Presets.Names, Mixed];

@@ -46,21 +46,14 @@ public static class DeviceGen
                     BusDmaLimit = s.busBits == 0 ? 0 : Draw.BitMask(s.busBits),
                     IsPci = f.pci,
                     // Untrusted devices sit behind a translating unit (behind GART/TCE their unaligned
-                    // buffers are refused, see docs/model-semantics.md). The presets give bypassing
-                    // virtio devices identity domains only on paging IOMMUs; elsewhere the model's own
-                    // initial state breaks INV-13 (reported, see docs/properties.md).
+                    // buffers are refused, see docs/model-semantics.md). Bypassing virtio devices and
+                    // small segment boundaries go behind every kind of unit, GART and TCE included.
                     Untrusted = f.untrusted && f.v != false && s.unit is not null,
-                    Virtio = f.v == false && !(s.unit is null || IsPaging(platform, s.unit)) ? null : f.v,
+                    Virtio = f.v,
                     MaxSegmentSize = f.maxSeg,
-                    // Behind GART/TCE bitmap allocators a boundary below 1 MiB makes the model's
-                    // completeness rule (INV-11) disagree with its own allocator for sg entries
-                    // larger than the boundary (reported, see docs/properties.md).
-                    SegmentBoundaryMask = Draw.BitMask(s.unit is null || IsPaging(platform, s.unit) ? f.boundary : Math.Max(f.boundary, 20)),
+                    SegmentBoundaryMask = Draw.BitMask(f.boundary),
                 }).Where(d => Scenario.WhyInvalid(d, platform) is null);
     }
-
-    private static bool IsPaging(PlatformConfig platform, int? iommu) =>
-        iommu is int i && platform.Iommu(i)?.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
 
     /// <summary>Up to <paramref name="max"/> extra devices, numbered after the preset's.</summary>
     public static Gen<ValueList<DeviceConfig>> Extra(PlatformConfig platform, int max)

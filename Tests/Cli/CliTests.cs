@@ -94,10 +94,28 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, r.Code);
         Assert.Contains("verify replay <FILE>", r.Out);
         Assert.Contains("Examples:", r.Out);
-        Assert.Contains("  verify replay map-unmap.scn", r.Out);
-        Assert.Contains("Exit codes:", r.Out);
+        Assert.Contains("  verify replay corpus/examples/gart-aperture.scn", r.Out);
+        Assert.Contains(string.Join("\n", ExitCodes.Table), r.Out.ReplaceLineEndings("\n"));
         Assert.Contains("file:line:col", r.Out);
         Assert.Equal("", r.Err);
+    }
+
+    /// <summary>One table for all: every verb's help ends with the same exit codes.</summary>
+    [Theory]
+    [InlineData()]
+    [InlineData("replay")]
+    [InlineData("show")]
+    [InlineData("check")]
+    [InlineData("fuzz")]
+    [InlineData("fuzz-afl")]
+    [InlineData("instrument")]
+    [InlineData("prove")]
+    [InlineData("bench")]
+    public void EveryVerbsHelpEndsWithTheOneExitCodeTable(params string[] verb)
+    {
+        var r = Run([.. verb, "--help"]);
+        Assert.Equal(0, r.Code);
+        Assert.EndsWith(string.Join("\n", ExitCodes.Table), r.Out.ReplaceLineEndings("\n").TrimEnd());
     }
 
     [Fact]
@@ -106,7 +124,7 @@ public sealed class CliTests : IDisposable
         var r = Run("show", "-h");
         Assert.Equal(0, r.Code);
         Assert.Contains("verify show <FILE>", r.Out);
-        Assert.Contains("  verify show map-unmap.scn", r.Out);
+        Assert.Contains("  verify show corpus/examples/gart-aperture.scn", r.Out);
     }
 
     // ---- bad input: exit 2 ------------------------------------------------------------------
@@ -129,7 +147,7 @@ public sealed class CliTests : IDisposable
     {
         var r = Run("replay", _dir);
         Assert.Equal(ExitCodes.BadInput, r.Code);
-        Assert.Contains("is a directory", r.Err);
+        Assert.Contains("is a folder, not a scenario file", r.Err);
     }
 
     [Fact]
