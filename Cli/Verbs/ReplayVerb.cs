@@ -16,7 +16,10 @@ internal static class ReplayVerb
     public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
     {
         // A file that is not a scenario may be a fuzz input: its folder can name the target.
-        if (target is null && File.Exists(path) && !ParsesAsScenario(path, text))
+        // (A large file is a scenario when it starts as text: it is streamed, never read whole.)
+        bool large = TextLines.IsLarge(path);
+        if (target is null && large && !TextLines.StartsAsText(path)) target = FuzzInputReplay.GuessTarget(path);
+        if (target is null && !large && File.Exists(path) && !ParsesAsScenario(path, text))
         {
             target = FuzzInputReplay.GuessTarget(path);
             if (target is null && !TextFile.TryRead(path, out _, out string problem, out bool binary) && binary)
@@ -46,13 +49,62 @@ internal static class ReplayVerb
         catch (Exception) { return true; }
     }
 
+    /// <summary>Runs the scenario on the model, printing each step as it is run: the whole file
+    /// is checked first (one clear error per problem, nothing run), then its steps stream
+    /// through the model, so a file of any length replays in memory of the live state.</summary>
     public static int Run(string path, TextWriter output, TextWriter error, IScenarioText text)
     {
-        if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit))
-            return exit;
+        Scenario header;
+        IEnumerable<ScenarioStep> steps;
+        long count;
+        if (TextLines.IsLarge(path))
+        {
+            if (!ScenarioLoader.TryValidateLarge(path, error, out header, out count)) return ExitCodes.BadInput;
+            steps = ScenarioParser.StreamSteps(TextLines.Read(path), path);
+        }
+        else
+        {
+            if (!ScenarioLoader.TryLoad(path, text, error, out header, out int exit)) return exit;
+            steps = header.Steps;
+            count = header.Steps.Count;
+        }
 
-        Write(path, report, output, text);
+        var printer = new StepPrinter(path, header, count, output, text);
+        ReplayReport report;
+        try
+        {
+            report = ScenarioRunner.Stream(header, steps, printer.Step, printer.Start);
+        }
+        catch (TextLines.NotTextException e)
+        {
+            error.WriteLine($"{path}: error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        if (ScenarioLoader.ReportUnrunnable(path, report, error) is int bad) return bad;
+        printer.End(report);
         return ExitCodeOf(report);
+    }
+
+    /// <summary>Prints a replay as it runs, in the layout of <see cref="Write"/>.</summary>
+    private sealed class StepPrinter(string path, Scenario header, long count, TextWriter output, IScenarioText text)
+    {
+        public void Start(IReadOnlyList<Violation> initial, ToolCrash? crash)
+        {
+            string overrides = header.Devices.Count == 0 ? "" : $", {Plural(header.Devices.Count, "device override")}";
+            output.WriteLine($"replay {path}: preset {header.Preset}{overrides}, {Plural(count, "step")}");
+            if (initial.Count > 0)
+            {
+                output.WriteLine("initial state:");
+                foreach (var v in initial)
+                    output.WriteLine($"  violation {v}");
+            }
+            if (crash is { Step: null })
+                output.WriteLine($"  CRASH {crash}");
+        }
+
+        public void Step(StepRecord step) => WriteStep(step, output, text);
+
+        public void End(ReplayReport report) => output.WriteLine(Summary(report));
     }
 
     public static int ExitCodeOf(ReplayReport report) => report.Status switch
@@ -79,20 +131,30 @@ internal static class ReplayVerb
             output.WriteLine($"  CRASH {setupCrash}");
 
         foreach (var step in report.Steps)
-        {
-            output.WriteLine($"step {step.Index}: {Safe(() => text.FormatOp(step.Op), step.Op)}");
-            if (step.Outcome is not null)
-                output.WriteLine($"  => {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
-            foreach (var v in step.Violations)
-                output.WriteLine($"  violation {v}");
-            if (step.Mismatch is not null && step.Expected is not null && step.Outcome is not null)
-                output.WriteLine($"  mismatch: expected {Safe(() => text.FormatOutcome(step.Expected), step.Expected)}, " +
-                                 $"got {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
-            if (step.Crash is not null)
-                output.WriteLine($"  CRASH {step.Crash}");
-        }
+            WriteStep(step, output, text);
 
         output.WriteLine(Summary(report));
+    }
+
+    private static void WriteStep(StepRecord step, TextWriter output, IScenarioText text)
+    {
+        if (step.Amends)
+        {
+            // Found by the full check of the final state after the step was printed.
+            foreach (var v in step.Violations)
+                output.WriteLine($"  violation {v} (found by the full check of the final state)");
+            return;
+        }
+        output.WriteLine($"step {step.Index}: {Safe(() => text.FormatOp(step.Op), step.Op)}");
+        if (step.Outcome is not null)
+            output.WriteLine($"  => {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
+        foreach (var v in step.Violations)
+            output.WriteLine($"  violation {v}");
+        if (step.Mismatch is not null && step.Expected is not null && step.Outcome is not null)
+            output.WriteLine($"  mismatch: expected {Safe(() => text.FormatOutcome(step.Expected), step.Expected)}, " +
+                             $"got {Safe(() => text.FormatOutcome(step.Outcome), step.Outcome)}");
+        if (step.Crash is not null)
+            output.WriteLine($"  CRASH {step.Crash}");
     }
 
     public static string Summary(ReplayReport report)
@@ -108,7 +170,7 @@ internal static class ReplayVerb
         };
     }
 
-    internal static string Plural(int n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
+    internal static string Plural(long n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
 
     /// <summary>Formats with the text form, falling back to the record's own text if the
     /// printer throws (a printer bug must not hide the replay).</summary>

@@ -2,6 +2,7 @@ using DmaVerify.Contracts;
 using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
 using DmaVerify.Model;
+using DmaVerify.Fuzz.Engine;
 
 namespace DmaVerify.Cli.Verbs;
 
@@ -43,12 +44,7 @@ internal static class ScenarioLoader
 
         if (!result.Success)
         {
-            foreach (var e in result.Errors.Take(MaxErrorsShown))
-                error.WriteLine(e.ToString());
-            if (result.Errors.Count > MaxErrorsShown)
-                error.WriteLine($"{path}: ... and {result.Errors.Count - MaxErrorsShown} more errors");
-            if (result.Errors.Count == 0)
-                error.WriteLine($"{path}: error: not a scenario");
+            WriteErrors(path, result.Errors.Select(e => e.ToString()).ToList(), error);
             return false;
         }
 
@@ -57,14 +53,73 @@ internal static class ScenarioLoader
         return true;
     }
 
+    /// <summary>Checks a large scenario file line by line without keeping its steps; on success
+    /// <paramref name="header"/> holds the preset and devices and <paramref name="count"/> the steps.</summary>
+    public static bool TryValidateLarge(string path, TextWriter error, out Scenario header, out long count)
+    {
+        header = null!;
+        count = 0;
+        ParseResult result;
+        try
+        {
+            result = ScenarioParser.Validate(TextLines.Read(path), path, out count);
+        }
+        catch (Exception e) when (e is TextLines.NotTextException || FileErrors.IsFileError(e))
+        {
+            error.WriteLine($"{Shown(path)}: error: {(e is TextLines.NotTextException ? e.Message : $"cannot read: {FileErrors.Describe(e)}")}");
+            return false;
+        }
+        if (!result.IsSuccess)
+        {
+            WriteErrors(path, result.Errors.Select(e => e.ToString()).ToList(), error);
+            return false;
+        }
+        header = result.Scenario!;
+        return true;
+    }
+
+    /// <summary>Prints parse errors (the first <see cref="MaxErrorsShown"/>, then a count).</summary>
+    public static void WriteErrors(string path, IReadOnlyList<string> errors, TextWriter error)
+    {
+        foreach (var e in errors.Take(MaxErrorsShown))
+            error.WriteLine(e);
+        if (errors.Count > MaxErrorsShown)
+            error.WriteLine($"{path}: ... and {errors.Count - MaxErrorsShown} more errors");
+        if (errors.Count == 0)
+            error.WriteLine($"{path}: error: not a scenario");
+    }
+
     /// <summary>Loads a scenario and runs it on the model; false (with the exit code) when the
     /// file cannot be read or parsed or the scenario does not build. What replay and show share.</summary>
+    /// <remarks>A file above <see cref="TextLines.StreamAbove"/> is checked line by line and then
+    /// streamed through the model: the report keeps only the steps with something to say
+    /// (violations, mismatches, a crash), and the scenario only its header.</remarks>
     public static bool TryLoadAndRun(string path, IScenarioText text, TextWriter error, out Scenario scenario, out ReplayReport report, out int exitCode,
                                      ModelOptions? options = null)
     {
         report = null!;
-        if (!TryLoad(path, text, error, out scenario, out exitCode)) return false;
-        report = ScenarioRunner.Run(scenario, options);
+        if (TextLines.IsLarge(path))
+        {
+            exitCode = ExitCodes.BadInput;
+            if (!TryValidateLarge(path, error, out scenario, out _)) return false;
+            var telling = new List<StepRecord>();
+            try
+            {
+                report = ScenarioRunner.Stream(scenario, ScenarioParser.StreamSteps(TextLines.Read(path), path),
+                    step => { if (!step.IsClean || step.Amends) telling.Add(step); }, options: options);
+            }
+            catch (TextLines.NotTextException e)
+            {
+                error.WriteLine($"{path}: error: {e.Message}");
+                return false;
+            }
+            report = report with { Steps = telling };
+        }
+        else
+        {
+            if (!TryLoad(path, text, error, out scenario, out exitCode)) return false;
+            report = ScenarioRunner.Run(scenario, options);
+        }
         if (ReportUnrunnable(path, report, error) is int bad)
         {
             exitCode = bad;

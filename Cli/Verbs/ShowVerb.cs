@@ -32,6 +32,11 @@ internal static class ShowVerb
             }
             implementation = chosen;
         }
+        if (implementationName is not null && TextLines.IsLarge(path))
+        {
+            error.WriteLine($"verify show: --impl compares the two runs step by step, which needs the scenario in memory; {path} is larger than {TextLines.StreamAbove >> 20} MiB and is streamed: show it without --impl");
+            return ExitCodes.BadInput;
+        }
         if (svgPath is not null && OutputPaths.WhyNotWritableFile(svgPath) is string bad)
         {
             error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");

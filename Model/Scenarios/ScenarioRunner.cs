@@ -43,6 +43,10 @@ public sealed record StepRecord(
     ToolCrash? Crash)
 {
     public bool IsClean => Crash is null && Violations.Count == 0 && Mismatch is null;
+
+    /// <summary>In a streamed replay: a second record for an already reported step, carrying
+    /// only the violations the full check of the final state found there.</summary>
+    public bool Amends { get; init; }
 }
 
 /// <summary>Counts of a streamed replay (steps seen, completed, violations incl. the initial
@@ -131,8 +135,9 @@ public static class ScenarioRunner
 
     /// <summary>Runs the scenario's steps as they come, calling <paramref name="onStep"/> after each
     /// one; the report keeps no step records (memory stays O(live state) whatever the length).</summary>
-    public static ReplayReport Stream(Scenario header, IEnumerable<ScenarioStep> steps, Action<StepRecord> onStep, ModelOptions? options = null) =>
-        Run(header, platform => new ModelTarget(new ModelSystem(platform, options)), steps, onStep);
+    public static ReplayReport Stream(Scenario header, IEnumerable<ScenarioStep> steps, Action<StepRecord> onStep,
+                                      Action<IReadOnlyList<Violation>, ToolCrash?>? onStart = null, ModelOptions? options = null) =>
+        Run(header, platform => new ModelTarget(new ModelSystem(platform, options)), steps, onStep, onStart);
 
     private sealed class ModelTarget(ModelSystem model) : IReplayTarget
     {
@@ -154,9 +159,10 @@ public static class ScenarioRunner
 
     /// <summary>Runs on the system <paramref name="create"/> builds for the scenario's platform.</summary>
     internal static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create) =>
-        Run(scenario, create, scenario.Steps, onStep: null);
+        Run(scenario, create, scenario.Steps, onStep: null, onStart: null);
 
-    private static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create, IEnumerable<ScenarioStep>? steps, Action<StepRecord>? onStep)
+    private static ReplayReport Run(Scenario scenario, Func<PlatformConfig, IReplayTarget> create, IEnumerable<ScenarioStep>? steps,
+                                    Action<StepRecord>? onStep, Action<IReadOnlyList<Violation>, ToolCrash?>? onStart)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         if (scenario.Preset is null || scenario.Devices is null || steps is null)
@@ -191,7 +197,9 @@ public static class ScenarioRunner
         }
         catch (Exception e)
         {
-            return new ReplayReport { Scenario = scenario, Crash = ToolCrash.From(null, "model", e) };
+            var setup = ToolCrash.From(null, "model", e);
+            onStart?.Invoke([], setup);
+            return new ReplayReport { Scenario = scenario, Crash = setup };
         }
 
         IReadOnlyList<Violation> initial;
@@ -201,8 +209,11 @@ public static class ScenarioRunner
         }
         catch (Exception e)
         {
-            return new ReplayReport { Scenario = scenario, Crash = ToolCrash.From(null, "invariant checker", e), FinalState = system.State };
+            var setup = ToolCrash.From(null, "invariant checker", e);
+            onStart?.Invoke([], setup);
+            return new ReplayReport { Scenario = scenario, Crash = setup, FinalState = system.State };
         }
+        onStart?.Invoke(initial, null);
 
         var records = new List<StepRecord>();
         var present = new HashSet<Violation>(initial);
@@ -253,10 +264,9 @@ public static class ScenarioRunner
             }
             if (missed.Count > 0)
             {
-                var amended = last with { Violations = [.. last.Violations, .. missed] };
                 violationCount += missed.Count;
-                if (onStep is null) records[^1] = amended;
-                else onStep(amended with { Index = last.Index });
+                if (onStep is null) records[^1] = last with { Violations = [.. last.Violations, .. missed] };
+                else onStep(last with { Violations = missed, Amends = true });
             }
         }
 
