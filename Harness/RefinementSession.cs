@@ -162,6 +162,25 @@ public sealed class RefinementSession
         return known.KnownIncompletenessOfLastOp;
     }
 
+    /// <summary>Saves both systems and the session's own record (steps, finding) so that
+    /// <see cref="Restore"/> can return to this point: a sweep that re-runs the end of an op list
+    /// many times restores the prefix instead of running it again.</summary>
+    public SessionSnapshot Save() =>
+        new(_model.Snapshot(), _impl.Snapshot(), _steps.Count, _known.Count, Finding, _baseline);
+
+    /// <summary>Returns both systems and the record to a point <see cref="Save"/> made in this
+    /// session (steps after it are forgotten).</summary>
+    public void Restore(SessionSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _model.Restore(snapshot.Model);
+        _impl.Restore(snapshot.Implementation);
+        _steps.RemoveRange(snapshot.Steps, _steps.Count - snapshot.Steps);
+        _known.RemoveRange(snapshot.Known, _known.Count - snapshot.Known);
+        Finding = snapshot.Finding;
+        _baseline = snapshot.Baseline;
+    }
+
     /// <summary>Checks the implementation's current state against every invariant.</summary>
     public Finding? CheckInvariants()
     {
@@ -209,6 +228,9 @@ public sealed class RefinementSession
         public void Restore(SystemSnapshot snapshot) => throw new InvalidOperationException("the implementation could not be built", e);
     }
 }
+
+/// <summary>A point of a <see cref="RefinementSession"/> to return to (<see cref="RefinementSession.Save"/>).</summary>
+public sealed record SessionSnapshot(ModelSnapshot Model, SystemSnapshot Implementation, int Steps, int Known, Finding? Finding, StateBaseline? Baseline);
 
 /// <summary>The result of <see cref="RefinementSession.Run"/>.</summary>
 public sealed record RefinementReport(IReadOnlyList<ScenarioStep> Steps, Finding? Finding)

@@ -131,27 +131,45 @@ public static class CaseExecutor
     /// iommufd's fail_nth: run the case once to count the implementation's internal allocations,
     /// then once per n with the n-th allocation failing. The model (AllowResourceFailures)
     /// accepts OutOfMemory from ops that allocate; the op that meets the failure must change
-    /// nothing (INV-15), and the run goes on refining the model.
+    /// nothing (INV-15), and the run goes on refining the model. The clean run saves both
+    /// systems before every op, so the run for n starts from the op where the n-th allocation
+    /// happens instead of from the first op.
     /// </summary>
     private static Finding? FaultSweep(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory)
     {
         var options = new RefinementOptions { Model = new ModelOptions { AllowResourceFailures = true } };
-        var clean = new RefinementSession(platform, factory, options);
-        long start = clean.Implementation.AllocationAttempts;
-        foreach (var op in ops)
-            if (clean.Step(op) is { } f) return f;
-        if (clean.CheckInvariants() is { } g) return g;
-        long total = clean.Implementation.AllocationAttempts - start;
-        for (int n = 1; n <= total; n++)
+        var session = new RefinementSession(platform, factory, options);
+        if (session.Failed) return session.Finding;
+        var impl = session.Implementation;
+        var points = new List<(SessionSnapshot Point, long Attempts)>(ops.Count);
+        try
         {
-            var session = new RefinementSession(platform, factory, options);
-            session.Implementation.FailNthAllocation(n);
-            for (int i = 0; i < ops.Count; i++)
+            foreach (var op in ops)
+            {
+                points.Add((session.Save(), impl.AllocationAttempts));
+                if (session.Step(op) is { } f) return f;
+            }
+        }
+        catch (Exception e)
+        {
+            return Crashes.Of(FindingKind.ImplementationCrash, points.Count - 1, "snapshot", e);
+        }
+        if (session.CheckInvariants() is { } g) return g;
+        long total = impl.AllocationAttempts - points[0].Attempts;
+        int from = 0;
+        for (long n = 1; n <= total; n++)
+        {
+            // The op during which the n-th allocation happens: the last one started before it.
+            long nth = points[0].Attempts + n;
+            while (from + 1 < points.Count && points[from + 1].Attempts < nth) from++;
+            session.Restore(points[from].Point);
+            impl.FailNthAllocation((int)(nth - points[from].Attempts));
+            for (int i = from; i < ops.Count; i++)
             {
                 SystemState? before = null;
                 try
                 {
-                    before = ModelSystem.CanFailForMemory(ops[i]) ? session.Implementation.ExportState() : null;
+                    before = ModelSystem.CanFailForMemory(ops[i]) ? impl.ExportState() : null;
                 }
                 catch (Exception e)
                 {
@@ -161,7 +179,7 @@ public static class CaseExecutor
                     return finding with { Message = $"fail-nth {n}: {finding.Message}" };
                 if (before is not null && session.Steps[^1].Expected is Failed { Kind: DmaErrorKind.OutOfMemory })
                 {
-                    var diff = StateDiff.Differences(before, session.Implementation.ExportState());
+                    var diff = StateDiff.Differences(before, impl.ExportState());
                     if (diff.Count > 0)
                         return new Finding(FindingKind.InvariantViolation, i, "INV-15", $"fail-nth {n}: the op failed with OutOfMemory but changed: {string.Join("; ", diff)}");
                 }
