@@ -96,9 +96,9 @@ public sealed partial class ModelSystem
         var device = Dev(deviceId);
         int? old = device.Domain;
         SetDevice(device with { Domain = domain });
-        Footprint.Domain(domain).Settings = true; // its set of devices changed
+        Footprint.Domain(domain).Members = true;
         if (old is not int oldId || oldId == domain || config.Iommu is not int unit) return;
-        Footprint.Domain(oldId).Settings = true; // its set of devices changed
+        Footprint.Domain(oldId).Members = true;
         if (_state.DevicesIn(oldId).Any(d => _index.Device(d.Id)!.Iommu == unit) || Planted(ModelPlant.DetachKeepsIotlb)) return;
         ForgetIommu(oldId, unit);
     }

@@ -11,7 +11,8 @@ public sealed class Footprint
 {
     public sealed class DomainTouch
     {
-        public bool Created, Settings, Reserved, FlushQueue, MsiPages;
+        /// <summary>Settings: its own fields (type, timer, counters). Members: the devices attached to it.</summary>
+        public bool Created, Settings, Members, Reserved, FlushQueue, MsiPages;
         /// <summary>The whole IOTLB may have changed (a flush or a detach), not only <see cref="IotlbRanges"/>.</summary>
         public bool WholeIotlb;
         public readonly List<AddrRange> AllocationRanges = [];

@@ -49,7 +49,7 @@ public static partial class IncrementalChecker
                 if (after.Domain(id) is not { } domain) continue;
                 var regions = RegionsOf(after, domain);
                 var windows = PciWindowsOf(after, domain);
-                bool membership = touch.Settings || touch.Created;
+                bool membership = touch.Members || touch.Created;
 
                 var allocationRanges = new List<AddrRange>(touch.AllocationRanges);
                 var leafRanges = new List<AddrRange>(touch.LeafRanges);
