@@ -26,10 +26,10 @@ public static partial class InvariantChecker
             }
             if (format.PageSizes == 0)
                 output.Add(new Violation(Inv14, null, null, $"domain {domain.Id}: format {format.Format} supports no page size"));
-            var pairs = domain.Leaves?.ToList() ?? [];
-            if (pairs.Count > 0 && !domain.IsPaging)
-                output.Add(new Violation(Inv14, null, null, $"domain {domain.Id} is a {domain.Type} domain but holds {pairs.Count} page-table leaves"));
-            foreach (var (key, leaf) in pairs)
+            int leafCount = domain.Leaves?.Count ?? 0;
+            if (leafCount > 0 && !domain.IsPaging)
+                output.Add(new Violation(Inv14, null, null, $"domain {domain.Id} is a {domain.Type} domain but holds {leafCount} page-table leaves"));
+            foreach (var (key, leaf) in domain.Leaves ?? [])
             {
                 if (leaf is null)
                 {
@@ -107,7 +107,7 @@ public static partial class InvariantChecker
             acc += Math.Max(levelBits[k], 0);
             coverShift[k] = acc;
         }
-        var tables = new HashSet<(int Level, ulong Prefix)>();
+        var tables = new HashSet<(int Level, ulong Prefix)>(leaves is ICollection<Leaf> c ? c.Count : 0);
         foreach (var leaf in leaves)
         {
             int level = n - 1;

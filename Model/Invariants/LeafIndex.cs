@@ -14,8 +14,15 @@ internal sealed class LeafIndex
 
     public LeafIndex(IEnumerable<Leaf?>? leaves)
     {
-        _leaves = (leaves ?? []).Where(l => l is not null && IsWellFormed(l)).Select(l => l!)
-            .OrderBy(l => l.Iova).ToArray();
+        var kept = new List<Leaf>(leaves is ICollection<Leaf?> c ? c.Count : 16);
+        bool sorted = true;
+        foreach (var l in leaves ?? [])
+        {
+            if (l is null || !IsWellFormed(l)) continue;
+            if (kept.Count > 0 && kept[^1].Iova > l.Iova) sorted = false;
+            kept.Add(l);
+        }
+        _leaves = sorted ? [.. kept] : [.. kept.OrderBy(l => l.Iova)];
     }
 
     public IReadOnlyList<Leaf> Leaves => _leaves;
