@@ -79,7 +79,7 @@ public sealed partial class OptimizedSystem
                     outside = outside with { Length = Math.Min(outside.Length, domain.Aperture.Start - addr) };
                 return outside;
             case Route.Tce:
-                var tce = Platform.Iommu(domain!.Iommu)!.Tce!;
+                var tce = IommuById(domain!.Iommu)!.Tce!;
                 if (device.DdwActive && addr >= tce.DdwOffset && addr <= device.BusDmaLimit)
                 {
                     var direct = PhysicalTarget(addr - tce.DdwOffset, remaining, ramOnly: true);
@@ -125,5 +125,5 @@ public sealed partial class OptimizedSystem
 
     private IEnumerable<IommuConfig> IommusOf(Dom domain) =>
         _devices.Values.Where(d => d.Domain == domain.Id).Select(d => d.Config.Iommu).OfType<int>().Append(domain.Iommu)
-            .Distinct().Select(id => Platform.Iommu(id)).OfType<IommuConfig>();
+            .Distinct().Select(id => IommuById(id)).OfType<IommuConfig>();
 }

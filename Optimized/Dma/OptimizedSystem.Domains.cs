@@ -156,7 +156,7 @@ public sealed partial class OptimizedSystem
 
     private Outcome DoAllocDomain(AllocDomain op)
     {
-        if (Platform.Iommu(op.Iommu) is not IommuConfig iommu)
+        if (IommuById(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
         if (!IsPagingIommu(iommu))
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");

@@ -56,9 +56,16 @@ public sealed partial class OptimizedSystem
         if (!AddrRange.TryFromLength(phys, length, out var buffer))
             return Fail(DmaErrorKind.Overflow, $"buffer {Hex.Format(phys)}+{Hex.Format(length)} wraps past 2^64");
         if (direction == DmaDirection.None) return Fail(DmaErrorKind.InvalidArgument, "direction none");
-        if (mmio ? !Platform.IsMmio(buffer) : !Platform.IsRam(buffer))
+        if (!Inside(mmio ? Platform.Mmio : Platform.Ram, buffer))
             return mmio ? Fail(DmaErrorKind.NotMmio, $"{buffer} is not MMIO") : Fail(DmaErrorKind.NotRam, $"{buffer} is not RAM");
         return null;
+    }
+
+    private static bool Inside(IReadOnlyList<AddrRange> regions, AddrRange range)
+    {
+        for (int i = 0; i < regions.Count; i++)
+            if (regions[i].Contains(range)) return true;
+        return false;
     }
 
     private readonly record struct Piece(ulong Phys, ulong Length, Prot Prot, ulong Mask, bool MayBounce, bool Mmio, bool NoBypass = false);
@@ -153,14 +160,14 @@ public sealed partial class OptimizedSystem
 
     private bool TceDirect(Dev device, Dom domain, ulong phys, ulong length, ulong mask)
     {
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = IommuById(domain.Iommu)!.Tce!;
         return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, device.BusDmaLimit);
     }
 
     private Outcome MapTce(Dev device, Dom domain, Piece req, out MappingPart part)
     {
         part = null!;
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = IommuById(domain.Iommu)!.Tce!;
         if (!req.Mmio && !req.NoBypass && TceDirect(device, domain, req.Phys, req.Length, req.Mask))
         {
             part = Bypass(req.Phys + tce.DdwOffset, req.Length, req.Phys);
@@ -232,20 +239,12 @@ public sealed partial class OptimizedSystem
             UntrustedDevice = config.Untrusted, Inputs = inputs ?? ValueList<SgEntry>.Empty, Segments = segments ?? ValueList<DmaSegment>.Empty,
             Parts = parts, MaxSegmentSize = config.MaxSegmentSize, SegmentBoundaryMask = config.SegmentBoundaryMask,
         };
-        int id = mapping.Id;
         device.Mappings.Add(mapping);
         ulong dma = mapping.Dma.Value;
         if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = [];
         list.Add(mapping);
         bool wasUnmapped = device.Unmapped.Remove(dma);
-        OnUndo(() =>
-        {
-            device.Mappings.Remove(mapping);
-            list.Remove(mapping);
-            if (list.Count == 0) device.ByDma.Remove(dma);
-            if (wasUnmapped) device.Unmapped.Add(dma);
-            _nextMappingId = id;
-        });
+        _undo.Add(new Undo(UndoKind.Unrecord, device, 0, 0, Extra: mapping, Flag: wasUnmapped));
         return mapping;
     }
 
@@ -293,9 +292,11 @@ public sealed partial class OptimizedSystem
         if (direction is DmaDirection dir && dir != mapping.Direction) return Fail(DmaErrorKind.WrongDirection, $"mapped {mapping.Direction}, unmapped {dir}");
 
         // From here on nothing fails: teardown needs no undo.
-        foreach (var (domainId, allocation) in mapping.Parts.Where(p => !p.IsBypass && p.Allocation is not null)
-                     .Select(p => (p.Domain!.Value, p.Allocation!.Value)).Distinct().ToList())
+        var parts = mapping.Parts;
+        for (int i = 0; i < parts.Count; i++)
         {
+            if (parts[i] is not { Domain: int domainId, Allocation: AddrRange allocation }) continue;
+            if (SameAllocationEarlier(parts, i, domainId, allocation)) continue; // sg parts share one
             var domain = _domains[domainId];
             bool lazy = domain.Type == DomainType.DmaFq && !device.Config.Untrusted;
             ClearLeaves(domain, allocation, lazy ? domain.PendingFree : null);
@@ -307,8 +308,8 @@ public sealed partial class OptimizedSystem
                 ReleaseAllocation(domain, allocation);
             }
         }
-        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>())
-            if (_bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
+        foreach (var part in parts)
+            if (part.Bounce is int bounceId && _bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
         // Search from the end: the hot pattern unmaps recent mappings (O(1) then; O(n) shift otherwise).
         device.Mappings.RemoveAt(device.Mappings.LastIndexOf(mapping));
         var list = device.ByDma[mapping.Dma.Value];
@@ -316,6 +317,13 @@ public sealed partial class OptimizedSystem
         if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);
         device.Unmapped.Add(address);
         return Done.Instance;
+    }
+
+    private static bool SameAllocationEarlier(List<MappingPart> parts, int index, int domain, AddrRange allocation)
+    {
+        for (int k = 0; k < index; k++)
+            if (parts[k].Domain == domain && parts[k].Allocation == allocation) return true;
+        return false;
     }
 
     /// <summary>Removes the leaves inside an allocation (whole leaves; holes skipped).</summary>
