@@ -6,12 +6,44 @@ namespace DmaVerify.Optimized.Dma;
 /// (a dictionary per domain keyed by (iommu, leaf IOVA)) and the page table.</summary>
 public sealed partial class OptimizedSystem
 {
+    /// <summary>Drops the IOTLB entries overlapping <paramref name="range"/>. An entry is keyed by
+    /// its leaf's IOVA, which is aligned to the leaf's size, one of the format's page sizes: so
+    /// the entries a range can hit are found by probing, per IOMMU and page size, the aligned
+    /// addresses in it — O(range / page size), independent of how many entries are cached. A
+    /// range wider than the cache holds entries is cleared by one pass over the entries instead.</summary>
     private void InvalidateIotlb(Dom domain, AddrRange range)
     {
-        if (domain.Iotlb.Count == 0) return;
-        foreach (var key in domain.Iotlb.Where(e => e.Value.Range.Overlaps(range)).Select(e => e.Key).ToList())
-            domain.Iotlb.Remove(key);
+        var iotlb = domain.Iotlb;
+        if (iotlb.Count == 0) return;
+        var iommus = Platform.Iommus;
+        ulong sizes = domain.Format.PageSizes, probes = 0;
+        for (ulong rest = sizes; rest != 0; rest &= rest - 1)
+        {
+            int shift = System.Numerics.BitOperations.TrailingZeroCount(rest);
+            probes += ((range.Last >> shift) - (range.Start >> shift) + 1) * (ulong)iommus.Count;
+        }
+        if (probes > (ulong)iotlb.Count)
+        {
+            _staleKeys.Clear();
+            foreach (var (key, entry) in iotlb)
+                if (entry.Range.Overlaps(range)) _staleKeys.Add(key);
+            foreach (var key in _staleKeys) iotlb.Remove(key);
+            return;
+        }
+        for (ulong rest = sizes; rest != 0; rest &= rest - 1)
+        {
+            ulong size = rest & (~rest + 1);
+            for (int u = 0; u < iommus.Count; u++)
+                for (ulong leaf = range.Start & ~(size - 1); ; leaf += size)
+                {
+                    var key = (iommus[u].Id, leaf);
+                    if (iotlb.TryGetValue(key, out var entry) && entry.Range.Overlaps(range)) iotlb.Remove(key);
+                    if (range.Last - leaf < size) break; // the last leaf that can overlap
+                }
+        }
     }
+
+    private readonly List<(int, ulong)> _staleKeys = [];
 
     private IotlbEntry? CachedWalk(Dom domain, int iommu, ulong addr, List<IotlbEntry> fills)
     {

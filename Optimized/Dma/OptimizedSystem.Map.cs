@@ -241,7 +241,7 @@ public sealed partial class OptimizedSystem
         };
         device.Mappings.Add(mapping);
         ulong dma = mapping.Dma.Value;
-        if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = [];
+        if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = device.TakeList();
         list.Add(mapping);
         bool wasUnmapped = device.Unmapped.Remove(dma);
         _undo.Add(new Undo(UndoKind.Unrecord, device, 0, 0, Extra: mapping, Flag: wasUnmapped));
@@ -310,11 +310,8 @@ public sealed partial class OptimizedSystem
         }
         foreach (var part in parts)
             if (part.Bounce is int bounceId && _bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
-        // Search from the end: the hot pattern unmaps recent mappings (O(1) then; O(n) shift otherwise).
-        device.Mappings.RemoveAt(device.Mappings.LastIndexOf(mapping));
-        var list = device.ByDma[mapping.Dma.Value];
-        list.Remove(mapping);
-        if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);
+        device.Mappings.Remove(mapping); // O(log n) in any order
+        device.Unlist(mapping);
         device.Unmapped.Add(address);
         return Done.Instance;
     }

@@ -132,9 +132,7 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
                 var device = (Dev)u.Target!;
                 var mapping = (DmaMapping)u.Extra!;
                 device.Mappings.Remove(mapping);
-                var list = device.ByDma[mapping.Dma.Value];
-                list.Remove(mapping);
-                if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);
+                device.Unlist(mapping);
                 if (u.Flag) device.Unmapped.Add(mapping.Dma.Value);
                 _nextMappingId = mapping.Id;
                 break;
@@ -178,20 +176,35 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public int? Domain;
         public bool Pci32First, DdwActive;
         /// <summary>Live mappings in creation order (LiveRef indexes this list).</summary>
-        public List<DmaMapping> Mappings = [];
+        public LiveMappings Mappings = new();
         /// <summary>dma-debug: live mappings by handle.</summary>
         public Dictionary<ulong, List<DmaMapping>> ByDma = [];
         public HashSet<ulong> Unmapped = [];
         public int Id => Config.Id;
+        /// <summary>Emptied ByDma lists kept for the next handle (no allocation in steady state).</summary>
+        private Stack<List<DmaMapping>> _spareLists = new();
+
+        public List<DmaMapping> TakeList() => _spareLists.TryPop(out var list) ? list : [];
+
+        /// <summary>Drops <paramref name="mapping"/> from the handle index.</summary>
+        public void Unlist(DmaMapping mapping)
+        {
+            var list = ByDma[mapping.Dma.Value];
+            list.Remove(mapping);
+            if (list.Count != 0) return;
+            ByDma.Remove(mapping.Dma.Value);
+            if (_spareLists.Count < 64) _spareLists.Push(list);
+        }
 
         /// <summary>An independent copy (the mapping records themselves never change).</summary>
         public Dev Clone()
         {
             var copy = (Dev)MemberwiseClone();
-            copy.Mappings = [.. Mappings];
+            copy.Mappings = Mappings.Clone();
             copy.ByDma = new Dictionary<ulong, List<DmaMapping>>(ByDma.Count);
             foreach (var (dma, list) in ByDma) copy.ByDma[dma] = [.. list];
             copy.Unmapped = [.. Unmapped];
+            copy._spareLists = new();
             return copy;
         }
     }
