@@ -65,14 +65,14 @@ public sealed partial class OptimizedSystem
         if (op.Length == 0) return Fail(DmaErrorKind.InvalidArgument, "access of 0 bytes");
         if (!AddrRange.TryFromLength(address, op.Length, out var range)) return Fail(DmaErrorKind.Overflow, "access wraps past 2^64");
         if (range.Last > device.DmaMask) return Fail(DmaErrorKind.NotCapable, $"device {device.Id} cannot drive {range}");
-        var route = RouteOf(device, out var domain);
+        var ops = OpsOf(device, out var domain);
         var fills = new List<IotlbEntry>();
         var chunks = new List<AccessChunk>();
         ulong cursor = range.Start;
         while (true)
         {
             ulong remaining = (ulong)(range.End - cursor);
-            var step = Translate(device, route, domain, cursor, remaining, op.Write, fills);
+            var step = ops.Translate(this, device, domain, cursor, remaining, op.Write, fills);
             if (step.Error is Failed failed) return failed;
             ulong length = Math.Min(step.Length, remaining);
             var last = chunks.Count > 0 ? chunks[^1] : null;
@@ -92,43 +92,18 @@ public sealed partial class OptimizedSystem
 
     private static Step Fault(DmaErrorKind kind, string message) => new(0, 0, new Failed(kind, message));
 
-    private Step Translate(Dev device, Route route, Dom? domain, ulong addr, ulong remaining, bool write, List<IotlbEntry> fills)
+    /// <summary>An access through a paging domain: its IOMMUs' hardware MSI windows (writes
+    /// only), then the IOTLB and the page table.</summary>
+    private Step TranslatePaging(Dev device, Dom domain, ulong addr, bool write, List<IotlbEntry> fills)
     {
-        switch (route)
-        {
-            case Route.Blocked:
-                return Fault(DmaErrorKind.Fault, $"device {device.Id} is in a blocked domain");
-            case Route.VirtioBypass or Route.Direct:
-                return PhysicalTarget(addr, remaining);
-            case Route.Gart:
-                if (domain!.Aperture.Contains(addr))
-                {
-                    if (domain.Table.Translate(addr) is not { } t) return Fault(DmaErrorKind.Fault, $"GART aperture page {Hex.Format(addr)} is not mapped");
-                    return new Step(t.Pa, t.LeafIova + t.LeafSize - addr, null);
-                }
-                var outside = PhysicalTarget(addr, remaining);
-                if (outside.Error is null && addr < domain.Aperture.Start)
-                    outside = outside with { Length = Math.Min(outside.Length, domain.Aperture.Start - addr) };
-                return outside;
-            case Route.Tce:
-                var tce = IommuById(domain!.Iommu)!.Tce!;
-                if (device.DdwActive && addr >= tce.DdwOffset && addr <= device.BusDmaLimit)
-                {
-                    var direct = PhysicalTarget(addr - tce.DdwOffset, remaining, ramOnly: true);
-                    return direct.Error is null ? direct with { Length = Math.Min(direct.Length, device.BusDmaLimit - addr + 1) } : direct;
-                }
-                if (!domain.Aperture.Contains(addr)) return Fault(DmaErrorKind.Fault, $"{Hex.Format(addr)} is in no DMA window");
-                return WalkTable(domain, addr, write, null, fills);
-            default:
-                foreach (var iommu in IommusOf(domain!))
-                    foreach (var region in iommu.Regions)
-                    {
-                        if (region.Type != ReservedRegionType.Msi || !region.Range.Contains(addr)) continue;
-                        if (!write) return Fault(DmaErrorKind.PermissionFault, $"{Hex.Format(addr)} is in the MSI window: writes only");
-                        return new Step(addr, region.Range.Last - addr + 1, null);
-                    }
-                return WalkTable(domain!, addr, write, device.Config.Iommu, fills);
-        }
+        foreach (var iommu in IommusOf(domain))
+            foreach (var region in iommu.Regions)
+            {
+                if (region.Type != ReservedRegionType.Msi || !region.Range.Contains(addr)) continue;
+                if (!write) return Fault(DmaErrorKind.PermissionFault, $"{Hex.Format(addr)} is in the MSI window: writes only");
+                return new Step(addr, region.Range.Last - addr + 1, null);
+            }
+        return WalkTable(domain, addr, write, device.Config.Iommu, fills);
     }
 
     private Step WalkTable(Dom domain, ulong addr, bool write, int? iommu, List<IotlbEntry> fills)

@@ -26,21 +26,11 @@ public sealed partial class OptimizedSystem
         return AddrRange.FromLength(start, bytes);
     }
 
-    private Route RouteOf(Dev device, out Dom? domain)
+    /// <summary>The device's domain and the ops table its attach chose.</summary>
+    private DmaOps OpsOf(Dev device, out Dom? domain)
     {
         domain = DomainOf(device.Domain);
-        if (device.Config.BypassesIommu) return Route.VirtioBypass;
-        var iommu = IommuOf(device.Config);
-        if (iommu is null || domain is null) return Route.Direct;
-        if (iommu.Kind == IommuKind.Gart) return Route.Gart;
-        if (iommu.Kind == IommuKind.Tce) return Route.Tce;
-        return domain.Type switch
-        {
-            DomainType.Blocked => Route.Blocked,
-            DomainType.Identity => Route.Direct,
-            DomainType.Unmanaged => Route.Unmanaged,
-            _ => Route.Iommu,
-        };
+        return device.Ops;
     }
 
     private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
@@ -70,34 +60,6 @@ public sealed partial class OptimizedSystem
 
     private readonly record struct Piece(ulong Phys, ulong Length, Prot Prot, ulong Mask, bool MayBounce, bool Mmio, bool NoBypass = false);
 
-    private Outcome MapPiece(Dev device, Route route, Dom? domain, Piece req, out MappingPart part)
-    {
-        part = null!;
-        ulong busLimit = DmaWindow.MinNotZero(req.Mask, device.BusDmaLimit);
-        switch (route)
-        {
-            case Route.Blocked:
-                return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in blocked domain {domain!.Id}");
-            case Route.Unmanaged:
-                return Fail(DmaErrorKind.WrongDomainType, $"device {device.Id} is in unmanaged domain {domain!.Id}");
-            case Route.VirtioBypass:
-                if (OverlapsRemappingAperture(req.Phys, req.Length) is AddrRange aperture)
-                    return Fail(DmaErrorKind.VirtioBypass, $"buffer lies in the remapping aperture {aperture}");
-                if (!DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
-                    return Fail(DmaErrorKind.NotCapable, $"buffer beyond the DMA limit {Hex.Format(busLimit)}");
-                part = Bypass(req.Phys, req.Length, req.Phys);
-                return Done.Instance;
-            case Route.Direct:
-                return MapDirect(device, req, busLimit, out part);
-            case Route.Gart:
-                return MapGart(device, domain!, req, busLimit, out part);
-            case Route.Tce:
-                return MapTce(device, domain!, req, out part);
-            default:
-                return MapIommu(device, domain!, req, out part);
-        }
-    }
-
     private static MappingPart Bypass(ulong dma, ulong length, ulong phys, int? bounce = null) =>
         new() { Dma = dma, Length = length, Phys = phys, Bounce = bounce };
 
@@ -117,7 +79,7 @@ public sealed partial class OptimizedSystem
         return slot;
     }
 
-    private Outcome MapDirect(Dev device, Piece req, ulong busLimit, out MappingPart part)
+    private Outcome MapDirect(Dev device, in Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         // Every bus master's addresses inside a GART aperture are remapped: not directly reachable.
@@ -144,7 +106,7 @@ public sealed partial class OptimizedSystem
         return Done.Instance;
     }
 
-    private Outcome MapGart(Dev device, Dom domain, Piece req, ulong busLimit, out MappingPart part)
+    private Outcome MapGart(Dev device, Dom domain, in Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
@@ -164,7 +126,7 @@ public sealed partial class OptimizedSystem
         return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, device.BusDmaLimit);
     }
 
-    private Outcome MapTce(Dev device, Dom domain, Piece req, out MappingPart part)
+    private Outcome MapTce(Dev device, Dom domain, in Piece req, out MappingPart part)
     {
         part = null!;
         var tce = IommuById(domain.Iommu)!.Tce!;
@@ -178,7 +140,7 @@ public sealed partial class OptimizedSystem
         return MapThroughTable(device, domain, req, limit, device.Config.SegmentBoundaryMask, req.Prot, out part);
     }
 
-    private Outcome MapThroughTable(Dev device, Dom domain, Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
+    private Outcome MapThroughTable(Dev device, Dom domain, in Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
@@ -192,7 +154,7 @@ public sealed partial class OptimizedSystem
         return Done.Instance;
     }
 
-    private Outcome MapIommu(Dev device, Dom domain, Piece req, out MappingPart part)
+    private Outcome MapIommu(Dev device, Dom domain, in Piece req, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
@@ -254,10 +216,10 @@ public sealed partial class OptimizedSystem
         bool mmio = kind == MappingKind.Resource;
         if (ValidateBuffer(phys, length, direction, mmio) is Failed invalid) return invalid;
         if (coherent && phys % 4096 != 0) return Fail(DmaErrorKind.InvalidArgument, "a coherent buffer is page aligned");
-        var route = RouteOf(device, out var domain);
+        var ops = OpsOf(device, out var domain);
         ulong mask = coherent ? device.CoherentMask : device.DmaMask;
         var req = new Piece(phys, length, DirectionProt.For(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
-        var outcome = MapPiece(device, route, domain, req, out var part);
+        var outcome = ops.Map(this, device, domain, req, out var part);
         if (!outcome.IsSuccess) return outcome;
         var mapping = Record(device, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);
         var bounce = part.Bounce is int id ? _bounces[id] : null;

@@ -174,6 +174,8 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public required DeviceConfig Config;
         public ulong DmaMask, CoherentMask, BusDmaLimit;
         public int? Domain;
+        /// <summary>The DMA path's ops table, chosen when <see cref="Domain"/> last changed.</summary>
+        public DmaOps Ops = DirectOps.Instance;
         public bool Pci32First, DdwActive;
         /// <summary>Live mappings in creation order (LiveRef indexes this list).</summary>
         public LiveMappings Mappings = new();
