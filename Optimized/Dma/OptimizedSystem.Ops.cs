@@ -148,19 +148,16 @@ public sealed partial class OptimizedSystem
 
     /// <summary>The table for a device in <paramref name="domain"/>; called whenever the device's
     /// domain (or that domain's type) changes.</summary>
-    private DmaOps OpsFor(Dev device, Dom? domain)
-    {
-        if (device.Config.BypassesIommu) return VirtioBypassOps.Instance;
-        var iommu = IommuOf(device.Config);
-        if (iommu is null || domain is null) return DirectOps.Instance;
-        if (iommu.Kind == IommuKind.Gart) return GartOps.Instance;
-        if (iommu.Kind == IommuKind.Tce) return TceOps.Instance;
-        return domain.Type switch
+    private DmaOps OpsFor(Dev device, Dom? domain) =>
+        (device.Config.BypassesIommu, IommuOf(device.Config)?.Kind, domain?.Type) switch
         {
-            DomainType.Blocked => BlockedOps.Instance,
-            DomainType.Identity => DirectOps.Instance,
-            DomainType.Unmanaged => UnmanagedOps.Instance,
+            (true, _, _) => VirtioBypassOps.Instance,
+            (_, null, _) or (_, _, null) => DirectOps.Instance,
+            (_, IommuKind.Gart, _) => GartOps.Instance,
+            (_, IommuKind.Tce, _) => TceOps.Instance,
+            (_, _, DomainType.Blocked) => BlockedOps.Instance,
+            (_, _, DomainType.Identity) => DirectOps.Instance,
+            (_, _, DomainType.Unmanaged) => UnmanagedOps.Instance,
             _ => IommuDmaOps.Instance,
         };
-    }
 }
