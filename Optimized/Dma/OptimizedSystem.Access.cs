@@ -6,12 +6,44 @@ namespace DmaVerify.Optimized.Dma;
 /// (a dictionary per domain keyed by (iommu, leaf IOVA)) and the page table.</summary>
 public sealed partial class OptimizedSystem
 {
+    /// <summary>Drops the IOTLB entries overlapping <paramref name="range"/>. An entry is keyed by
+    /// its leaf's IOVA, which is aligned to the leaf's size, one of the format's page sizes: so
+    /// the entries a range can hit are found by probing, per IOMMU and page size, the aligned
+    /// addresses in it — O(range / page size), independent of how many entries are cached. A
+    /// range wider than the cache holds entries is cleared by one pass over the entries instead.</summary>
     private void InvalidateIotlb(Dom domain, AddrRange range)
     {
-        if (domain.Iotlb.Count == 0) return;
-        foreach (var key in domain.Iotlb.Where(e => e.Value.Range.Overlaps(range)).Select(e => e.Key).ToList())
-            domain.Iotlb.Remove(key);
+        var iotlb = domain.Iotlb;
+        if (iotlb.Count == 0) return;
+        var iommus = Platform.Iommus;
+        ulong sizes = domain.Format.PageSizes, probes = 0;
+        for (ulong rest = sizes; rest != 0; rest &= rest - 1)
+        {
+            int shift = System.Numerics.BitOperations.TrailingZeroCount(rest);
+            probes += ((range.Last >> shift) - (range.Start >> shift) + 1) * (ulong)iommus.Count;
+        }
+        if (probes > (ulong)iotlb.Count)
+        {
+            _staleKeys.Clear();
+            foreach (var (key, entry) in iotlb)
+                if (entry.Range.Overlaps(range)) _staleKeys.Add(key);
+            foreach (var key in _staleKeys) iotlb.Remove(key);
+            return;
+        }
+        for (ulong rest = sizes; rest != 0; rest &= rest - 1)
+        {
+            ulong size = rest & (~rest + 1);
+            for (int u = 0; u < iommus.Count; u++)
+                for (ulong leaf = range.Start & ~(size - 1); ; leaf += size)
+                {
+                    var key = (iommus[u].Id, leaf);
+                    if (iotlb.TryGetValue(key, out var entry) && entry.Range.Overlaps(range)) iotlb.Remove(key);
+                    if (range.Last - leaf < size) break; // the last leaf that can overlap
+                }
+        }
     }
+
+    private readonly List<(int, ulong)> _staleKeys = [];
 
     private IotlbEntry? CachedWalk(Dom domain, int iommu, ulong addr, List<IotlbEntry> fills)
     {
@@ -33,14 +65,14 @@ public sealed partial class OptimizedSystem
         if (op.Length == 0) return Fail(DmaErrorKind.InvalidArgument, "access of 0 bytes");
         if (!AddrRange.TryFromLength(address, op.Length, out var range)) return Fail(DmaErrorKind.Overflow, "access wraps past 2^64");
         if (range.Last > device.DmaMask) return Fail(DmaErrorKind.NotCapable, $"device {device.Id} cannot drive {range}");
-        var route = RouteOf(device, out var domain);
+        var ops = OpsOf(device, out var domain);
         var fills = new List<IotlbEntry>();
         var chunks = new List<AccessChunk>();
         ulong cursor = range.Start;
         while (true)
         {
             ulong remaining = (ulong)(range.End - cursor);
-            var step = Translate(device, route, domain, cursor, remaining, op.Write, fills);
+            var step = ops.Translate(this, device, domain, cursor, remaining, op.Write, fills);
             if (step.Error is Failed failed) return failed;
             ulong length = Math.Min(step.Length, remaining);
             var last = chunks.Count > 0 ? chunks[^1] : null;
@@ -60,43 +92,18 @@ public sealed partial class OptimizedSystem
 
     private static Step Fault(DmaErrorKind kind, string message) => new(0, 0, new Failed(kind, message));
 
-    private Step Translate(Dev device, Route route, Dom? domain, ulong addr, ulong remaining, bool write, List<IotlbEntry> fills)
+    /// <summary>An access through a paging domain: its IOMMUs' hardware MSI windows (writes
+    /// only), then the IOTLB and the page table.</summary>
+    private Step TranslatePaging(Dev device, Dom domain, ulong addr, bool write, List<IotlbEntry> fills)
     {
-        switch (route)
-        {
-            case Route.Blocked:
-                return Fault(DmaErrorKind.Fault, $"device {device.Id} is in a blocked domain");
-            case Route.VirtioBypass or Route.Direct:
-                return PhysicalTarget(addr, remaining);
-            case Route.Gart:
-                if (domain!.Aperture.Contains(addr))
-                {
-                    if (domain.Table.Translate(addr) is not { } t) return Fault(DmaErrorKind.Fault, $"GART aperture page {Hex.Format(addr)} is not mapped");
-                    return new Step(t.Pa, t.LeafIova + t.LeafSize - addr, null);
-                }
-                var outside = PhysicalTarget(addr, remaining);
-                if (outside.Error is null && addr < domain.Aperture.Start)
-                    outside = outside with { Length = Math.Min(outside.Length, domain.Aperture.Start - addr) };
-                return outside;
-            case Route.Tce:
-                var tce = Platform.Iommu(domain!.Iommu)!.Tce!;
-                if (device.DdwActive && addr >= tce.DdwOffset && addr <= device.BusDmaLimit)
-                {
-                    var direct = PhysicalTarget(addr - tce.DdwOffset, remaining, ramOnly: true);
-                    return direct.Error is null ? direct with { Length = Math.Min(direct.Length, device.BusDmaLimit - addr + 1) } : direct;
-                }
-                if (!domain.Aperture.Contains(addr)) return Fault(DmaErrorKind.Fault, $"{Hex.Format(addr)} is in no DMA window");
-                return WalkTable(domain, addr, write, null, fills);
-            default:
-                foreach (var iommu in IommusOf(domain!))
-                    foreach (var region in iommu.Regions)
-                    {
-                        if (region.Type != ReservedRegionType.Msi || !region.Range.Contains(addr)) continue;
-                        if (!write) return Fault(DmaErrorKind.PermissionFault, $"{Hex.Format(addr)} is in the MSI window: writes only");
-                        return new Step(addr, region.Range.Last - addr + 1, null);
-                    }
-                return WalkTable(domain!, addr, write, device.Config.Iommu, fills);
-        }
+        foreach (var iommu in IommusOf(domain))
+            foreach (var region in iommu.Regions)
+            {
+                if (region.Type != ReservedRegionType.Msi || !region.Range.Contains(addr)) continue;
+                if (!write) return Fault(DmaErrorKind.PermissionFault, $"{Hex.Format(addr)} is in the MSI window: writes only");
+                return new Step(addr, region.Range.Last - addr + 1, null);
+            }
+        return WalkTable(domain, addr, write, device.Config.Iommu, fills);
     }
 
     private Step WalkTable(Dom domain, ulong addr, bool write, int? iommu, List<IotlbEntry> fills)
@@ -125,5 +132,5 @@ public sealed partial class OptimizedSystem
 
     private IEnumerable<IommuConfig> IommusOf(Dom domain) =>
         _devices.Values.Where(d => d.Domain == domain.Id).Select(d => d.Config.Iommu).OfType<int>().Append(domain.Iommu)
-            .Distinct().Select(id => Platform.Iommu(id)).OfType<IommuConfig>();
+            .Distinct().Select(id => IommuById(id)).OfType<IommuConfig>();
 }

@@ -20,6 +20,7 @@ public sealed partial class OptimizedSystem
         }
         foreach (var device in _devices.Values.OrderBy(d => d.Id))
         {
+            device.Ops = OpsFor(device, null);
             var config = device.Config;
             if (IommuOf(config) is not IommuConfig iommu) continue;
             // Virtio without ACCESS_PLATFORM behind GART/TCE: no identity domain there, so none at all.
@@ -30,6 +31,7 @@ public sealed partial class OptimizedSystem
             var sharer = peers.Where(id => id != config.Id).Select(id => _devices[id]).FirstOrDefault(d => d.Domain is not null);
             var domain = sharer is not null ? _domains[sharer.Domain!.Value] : NewDomain(iommu, DefaultDomainTypeFor(config, iommu), true)!;
             device.Domain = domain.Id;
+            device.Ops = OpsFor(device, domain);
             PrepareDomainForDevice(domain, config);
         }
     }
@@ -156,7 +158,7 @@ public sealed partial class OptimizedSystem
 
     private Outcome DoAllocDomain(AllocDomain op)
     {
-        if (Platform.Iommu(op.Iommu) is not IommuConfig iommu)
+        if (IommuById(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
         if (!IsPagingIommu(iommu))
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
@@ -185,8 +187,10 @@ public sealed partial class OptimizedSystem
     private void SetDeviceDomain(Dev device, int domain)
     {
         int? old = device.Domain;
+        var oldOps = device.Ops;
         device.Domain = domain;
-        OnUndo(() => device.Domain = old);
+        device.Ops = OpsFor(device, DomainOf(domain));
+        OnUndo(() => (device.Domain, device.Ops) = (old, oldOps));
         if (old is not int oldId || oldId == domain || device.Config.Iommu is not int unit || DomainOf(oldId) is not Dom left) return;
         if (_devices.Values.Any(d => d.Domain == oldId && d.Config.Iommu == unit)) return;
         foreach (var key in left.Iotlb.Keys.Where(k => k.Iommu == unit).ToList())

@@ -34,7 +34,7 @@ public sealed partial class OptimizedSystem
             foreach (var leaf in dom.Table.Leaves()) ds.Leaves.Add(leaf.Iova, leaf);
             state.Domains.Add(ds);
         }
-        foreach (var m in _devices.Values.SelectMany(d => d.Mappings).OrderBy(m => m.Id)) state.Mappings.Add(m.Clone());
+        foreach (var m in _devices.Values.SelectMany(d => d.Mappings.InOrder()).OrderBy(m => m.Id)) state.Mappings.Add(m.Clone());
         foreach (var b in _bounces.Values) state.Bounces.Add(b);
         return state;
     }

@@ -22,7 +22,7 @@ public sealed partial class OptimizedSystem
     private void AddAllocation(Dom domain, IovaAllocation allocation)
     {
         domain.Allocations[allocation.Range.Start] = allocation;
-        OnUndo(() => domain.Allocations.Remove(allocation.Range.Start));
+        _undo.Add(new Undo(UndoKind.RemoveAllocation, domain, allocation.Range.Start, 0));
     }
 
     private void ReplaceAllocation(Dom domain, IovaAllocation allocation)
@@ -65,7 +65,7 @@ public sealed partial class OptimizedSystem
                 _kept.Add(() => device.Pci32First = false);
             }
             if (pfn == 0) return null;
-            OnUndo(() => allocator.Free(pfn));
+            _undo.Add(new Undo(UndoKind.FreeIova, allocator, pfn, 0));
             return AddrRange.FromLength(pfn << shift, size << shift);
         }
         return WindowFit(domain, bytes, limit, boundary);
@@ -114,7 +114,7 @@ public sealed partial class OptimizedSystem
         var result = domain.Table.Map(iova, phys, bytes, prot);
         if (!result.IsSuccess)
             return Fail(result.Error!.Value, $"page table refused {Hex.Format(iova)}->{Hex.Format(phys)}+{Hex.Format(bytes)}: {result}");
-        OnUndo(() => domain.Table.Unmap(iova, bytes));
+        _undo.Add(new Undo(UndoKind.UnmapLeaves, domain, iova, bytes));
         return null;
     }
 }

@@ -26,21 +26,11 @@ public sealed partial class OptimizedSystem
         return AddrRange.FromLength(start, bytes);
     }
 
-    private Route RouteOf(Dev device, out Dom? domain)
+    /// <summary>The device's domain and the ops table its attach chose.</summary>
+    private DmaOps OpsOf(Dev device, out Dom? domain)
     {
         domain = DomainOf(device.Domain);
-        if (device.Config.BypassesIommu) return Route.VirtioBypass;
-        var iommu = IommuOf(device.Config);
-        if (iommu is null || domain is null) return Route.Direct;
-        if (iommu.Kind == IommuKind.Gart) return Route.Gart;
-        if (iommu.Kind == IommuKind.Tce) return Route.Tce;
-        return domain.Type switch
-        {
-            DomainType.Blocked => Route.Blocked,
-            DomainType.Identity => Route.Direct,
-            DomainType.Unmanaged => Route.Unmanaged,
-            _ => Route.Iommu,
-        };
+        return device.Ops;
     }
 
     private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
@@ -56,40 +46,19 @@ public sealed partial class OptimizedSystem
         if (!AddrRange.TryFromLength(phys, length, out var buffer))
             return Fail(DmaErrorKind.Overflow, $"buffer {Hex.Format(phys)}+{Hex.Format(length)} wraps past 2^64");
         if (direction == DmaDirection.None) return Fail(DmaErrorKind.InvalidArgument, "direction none");
-        if (mmio ? !Platform.IsMmio(buffer) : !Platform.IsRam(buffer))
+        if (!Inside(mmio ? Platform.Mmio : Platform.Ram, buffer))
             return mmio ? Fail(DmaErrorKind.NotMmio, $"{buffer} is not MMIO") : Fail(DmaErrorKind.NotRam, $"{buffer} is not RAM");
         return null;
     }
 
-    private readonly record struct Piece(ulong Phys, ulong Length, Prot Prot, ulong Mask, bool MayBounce, bool Mmio, bool NoBypass = false);
-
-    private Outcome MapPiece(Dev device, Route route, Dom? domain, Piece req, out MappingPart part)
+    private static bool Inside(IReadOnlyList<AddrRange> regions, AddrRange range)
     {
-        part = null!;
-        ulong busLimit = DmaWindow.MinNotZero(req.Mask, device.BusDmaLimit);
-        switch (route)
-        {
-            case Route.Blocked:
-                return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in blocked domain {domain!.Id}");
-            case Route.Unmanaged:
-                return Fail(DmaErrorKind.WrongDomainType, $"device {device.Id} is in unmanaged domain {domain!.Id}");
-            case Route.VirtioBypass:
-                if (OverlapsRemappingAperture(req.Phys, req.Length) is AddrRange aperture)
-                    return Fail(DmaErrorKind.VirtioBypass, $"buffer lies in the remapping aperture {aperture}");
-                if (!DmaWindow.IsCapable(req.Phys, req.Length, req.Mask, device.BusDmaLimit))
-                    return Fail(DmaErrorKind.NotCapable, $"buffer beyond the DMA limit {Hex.Format(busLimit)}");
-                part = Bypass(req.Phys, req.Length, req.Phys);
-                return Done.Instance;
-            case Route.Direct:
-                return MapDirect(device, req, busLimit, out part);
-            case Route.Gart:
-                return MapGart(device, domain!, req, busLimit, out part);
-            case Route.Tce:
-                return MapTce(device, domain!, req, out part);
-            default:
-                return MapIommu(device, domain!, req, out part);
-        }
+        for (int i = 0; i < regions.Count; i++)
+            if (regions[i].Contains(range)) return true;
+        return false;
     }
+
+    private readonly record struct Piece(ulong Phys, ulong Length, Prot Prot, ulong Mask, bool MayBounce, bool Mmio, bool NoBypass = false);
 
     private static MappingPart Bypass(ulong dma, ulong length, ulong phys, int? bounce = null) =>
         new() { Dma = dma, Length = length, Phys = phys, Bounce = bounce };
@@ -110,7 +79,7 @@ public sealed partial class OptimizedSystem
         return slot;
     }
 
-    private Outcome MapDirect(Dev device, Piece req, ulong busLimit, out MappingPart part)
+    private Outcome MapDirect(Dev device, in Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         // Every bus master's addresses inside a GART aperture are remapped: not directly reachable.
@@ -137,7 +106,7 @@ public sealed partial class OptimizedSystem
         return Done.Instance;
     }
 
-    private Outcome MapGart(Dev device, Dom domain, Piece req, ulong busLimit, out MappingPart part)
+    private Outcome MapGart(Dev device, Dom domain, in Piece req, ulong busLimit, out MappingPart part)
     {
         part = null!;
         bool inAperture = OverlapsRemappingAperture(req.Phys, req.Length) is not null;
@@ -153,14 +122,14 @@ public sealed partial class OptimizedSystem
 
     private bool TceDirect(Dev device, Dom domain, ulong phys, ulong length, ulong mask)
     {
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = IommuById(domain.Iommu)!.Tce!;
         return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, device.BusDmaLimit);
     }
 
-    private Outcome MapTce(Dev device, Dom domain, Piece req, out MappingPart part)
+    private Outcome MapTce(Dev device, Dom domain, in Piece req, out MappingPart part)
     {
         part = null!;
-        var tce = Platform.Iommu(domain.Iommu)!.Tce!;
+        var tce = IommuById(domain.Iommu)!.Tce!;
         if (!req.Mmio && !req.NoBypass && TceDirect(device, domain, req.Phys, req.Length, req.Mask))
         {
             part = Bypass(req.Phys + tce.DdwOffset, req.Length, req.Phys);
@@ -171,7 +140,7 @@ public sealed partial class OptimizedSystem
         return MapThroughTable(device, domain, req, limit, device.Config.SegmentBoundaryMask, req.Prot, out part);
     }
 
-    private Outcome MapThroughTable(Dev device, Dom domain, Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
+    private Outcome MapThroughTable(Dev device, Dom domain, in Piece req, ulong limit, ulong boundary, Prot prot, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
@@ -185,7 +154,7 @@ public sealed partial class OptimizedSystem
         return Done.Instance;
     }
 
-    private Outcome MapIommu(Dev device, Dom domain, Piece req, out MappingPart part)
+    private Outcome MapIommu(Dev device, Dom domain, in Piece req, out MappingPart part)
     {
         part = null!;
         ulong granule = domain.Granule, offset = req.Phys % granule;
@@ -232,20 +201,12 @@ public sealed partial class OptimizedSystem
             UntrustedDevice = config.Untrusted, Inputs = inputs ?? ValueList<SgEntry>.Empty, Segments = segments ?? ValueList<DmaSegment>.Empty,
             Parts = parts, MaxSegmentSize = config.MaxSegmentSize, SegmentBoundaryMask = config.SegmentBoundaryMask,
         };
-        int id = mapping.Id;
         device.Mappings.Add(mapping);
         ulong dma = mapping.Dma.Value;
-        if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = [];
+        if (!device.ByDma.TryGetValue(dma, out var list)) device.ByDma[dma] = list = device.TakeList();
         list.Add(mapping);
         bool wasUnmapped = device.Unmapped.Remove(dma);
-        OnUndo(() =>
-        {
-            device.Mappings.Remove(mapping);
-            list.Remove(mapping);
-            if (list.Count == 0) device.ByDma.Remove(dma);
-            if (wasUnmapped) device.Unmapped.Add(dma);
-            _nextMappingId = id;
-        });
+        _undo.Add(new Undo(UndoKind.Unrecord, device, 0, 0, Extra: mapping, Flag: wasUnmapped));
         return mapping;
     }
 
@@ -255,10 +216,10 @@ public sealed partial class OptimizedSystem
         bool mmio = kind == MappingKind.Resource;
         if (ValidateBuffer(phys, length, direction, mmio) is Failed invalid) return invalid;
         if (coherent && phys % 4096 != 0) return Fail(DmaErrorKind.InvalidArgument, "a coherent buffer is page aligned");
-        var route = RouteOf(device, out var domain);
+        var ops = OpsOf(device, out var domain);
         ulong mask = coherent ? device.CoherentMask : device.DmaMask;
         var req = new Piece(phys, length, DirectionProt.For(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
-        var outcome = MapPiece(device, route, domain, req, out var part);
+        var outcome = ops.Map(this, device, domain, req, out var part);
         if (!outcome.IsSuccess) return outcome;
         var mapping = Record(device, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);
         var bounce = part.Bounce is int id ? _bounces[id] : null;
@@ -293,9 +254,11 @@ public sealed partial class OptimizedSystem
         if (direction is DmaDirection dir && dir != mapping.Direction) return Fail(DmaErrorKind.WrongDirection, $"mapped {mapping.Direction}, unmapped {dir}");
 
         // From here on nothing fails: teardown needs no undo.
-        foreach (var (domainId, allocation) in mapping.Parts.Where(p => !p.IsBypass && p.Allocation is not null)
-                     .Select(p => (p.Domain!.Value, p.Allocation!.Value)).Distinct().ToList())
+        var parts = mapping.Parts;
+        for (int i = 0; i < parts.Count; i++)
         {
+            if (parts[i] is not { Domain: int domainId, Allocation: AddrRange allocation }) continue;
+            if (SameAllocationEarlier(parts, i, domainId, allocation)) continue; // sg parts share one
             var domain = _domains[domainId];
             bool lazy = domain.Type == DomainType.DmaFq && !device.Config.Untrusted;
             ClearLeaves(domain, allocation, lazy ? domain.PendingFree : null);
@@ -307,15 +270,19 @@ public sealed partial class OptimizedSystem
                 ReleaseAllocation(domain, allocation);
             }
         }
-        foreach (var bounceId in mapping.Parts.Select(p => p.Bounce).OfType<int>())
-            if (_bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
-        // Search from the end: the hot pattern unmaps recent mappings (O(1) then; O(n) shift otherwise).
-        device.Mappings.RemoveAt(device.Mappings.LastIndexOf(mapping));
-        var list = device.ByDma[mapping.Dma.Value];
-        list.Remove(mapping);
-        if (list.Count == 0) device.ByDma.Remove(mapping.Dma.Value);
+        foreach (var part in parts)
+            if (part.Bounce is int bounceId && _bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
+        device.Mappings.Remove(mapping); // O(log n) in any order
+        device.Unlist(mapping);
         device.Unmapped.Add(address);
         return Done.Instance;
+    }
+
+    private static bool SameAllocationEarlier(List<MappingPart> parts, int index, int domain, AddrRange allocation)
+    {
+        for (int k = 0; k < index; k++)
+            if (parts[k].Domain == domain && parts[k].Allocation == allocation) return true;
+        return false;
     }
 
     /// <summary>Removes the leaves inside an allocation (whole leaves; holes skipped).</summary>

@@ -11,7 +11,7 @@ public sealed partial class OptimizedSystem
         if (!TryDevice(op.Device, out var device, out var error)) return error!;
         ulong doorbell = op.Doorbell.Value;
         if (!Platform.IsMmio(new AddrRange(doorbell, doorbell))) return Fail(DmaErrorKind.NotMmio, $"doorbell {op.Doorbell} is not MMIO");
-        var route = RouteOf(device, out var domain);
+        var route = OpsOf(device, out var domain).Kind;
         if (route == Route.Blocked) return Fail(DmaErrorKind.DomainBlocked, $"device {device.Id} is in a blocked domain");
         if (route is not (Route.Iommu or Route.Unmanaged)) return new Mapped(new DmaAddr(doorbell));
         var regions = IommusOf(domain!).SelectMany(i => i.Regions).ToList();

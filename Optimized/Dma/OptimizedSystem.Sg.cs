@@ -20,15 +20,8 @@ public sealed partial class OptimizedSystem
             if (config.SegmentBoundaryMask != ulong.MaxValue && seg.Length - 1 > config.SegmentBoundaryMask)
                 return Fail(DmaErrorKind.InvalidArgument, $"entry {i} longer than the segment boundary");
         }
-        var route = RouteOf(device, out var domain);
-        var prot = DirectionProt.For(op.Direction);
-        return route switch
-        {
-            Route.Blocked or Route.Unmanaged => MapPiece(device, route, domain, default, out _),
-            Route.Iommu when !config.Untrusted => MapSgMerged(device, domain!, op, prot),
-            Route.Gart => MapSgGart(device, domain!, op),
-            _ => MapSgPerEntry(device, route, domain, op, prot),
-        };
+        var ops = OpsOf(device, out var domain);
+        return ops.MapSg(this, device, domain, op, DirectionProt.For(op.Direction));
     }
 
     private Outcome FinishSg(Dev device, MapSg op, List<MappingPart> parts, List<DmaSegment> segments, Dom? limitDomain)
@@ -44,19 +37,19 @@ public sealed partial class OptimizedSystem
         return new SgMapped(segs, bounces.Count > 0 ? bounces : null);
     }
 
-    private Outcome MapSgPerEntry(Dev device, Route route, Dom? domain, MapSg op, Prot prot)
+    private Outcome MapSgPerEntry(Dev device, DmaOps ops, Dom? domain, MapSg op, Prot prot)
     {
-        bool noBypass = route == Route.Tce && !op.Segments.All(s => TceDirect(device, domain!, s.Phys.Value, s.Length, device.DmaMask));
+        bool noBypass = ops.Kind == Route.Tce && !op.Segments.All(s => TceDirect(device, domain!, s.Phys.Value, s.Length, device.DmaMask));
         var parts = new List<MappingPart>(op.Segments.Count);
         foreach (var seg in op.Segments)
         {
             var req = new Piece(seg.Phys.Value, seg.Length, prot, device.DmaMask, MayBounce: true, Mmio: false, noBypass);
-            var outcome = MapPiece(device, route, domain, req, out var part);
+            var outcome = ops.Map(this, device, domain, req, out var part);
             if (!outcome.IsSuccess) return outcome;
             parts.Add(part);
         }
         var segments = parts.Select(p => new DmaSegment(new DmaAddr(p.Dma), p.Length)).ToList();
-        return FinishSg(device, op, parts, segments, route == Route.Iommu ? domain : null);
+        return FinishSg(device, op, parts, segments, ops.Kind == Route.Iommu ? domain : null);
     }
 
     private Outcome MapSgMerged(Dev device, Dom domain, MapSg op, Prot prot)

@@ -88,8 +88,8 @@ public sealed partial class OptimizedSystem
             Max32Shortcut.RefusedAllocations = image.RefusedAllocations;
             Max32Shortcut.RefusedPci32Passes = image.RefusedPci32Passes;
             Max32Shortcut.LastOpRefused = false;
-            _undo = [];
-            _kept = [];
+            _undo.Clear();
+            _kept.Clear();
         }
     }
 }

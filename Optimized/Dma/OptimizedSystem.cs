@@ -23,8 +23,8 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
     private SortedDictionary<int, Dom> _domains = [];
     private ulong _nowMs;
     private int _nextMappingId, _nextBounceId, _nextDomainId;
-    private List<Action> _undo = [];
-    private List<Action> _kept = [];
+    private readonly List<Undo> _undo = [];
+    private readonly List<Action> _kept = [];
     private readonly Lock _gate = new();
 
     public OptimizedSystem(PlatformConfig platform, OptimizedSystemOptions? options = null)
@@ -32,8 +32,8 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         Platform = platform;
         Options = options ?? OptimizedSystemOptions.Optimized;
         BuildInitialState();
-        _undo = [];
-        _kept = [];
+        _undo.Clear();
+        _kept.Clear();
     }
 
     public OptimizedSystemOptions Options { get; }
@@ -92,8 +92,8 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
     private Outcome ApplyLocked(Op op)
     {
         Max32Shortcut.LastOpRefused = false;
-        _undo = [];
-        _kept = [];
+        _undo.Clear();
+        _kept.Clear();
         Outcome outcome;
         try
         {
@@ -105,13 +105,40 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         }
         if (!outcome.IsSuccess)
         {
-            for (int i = _undo.Count - 1; i >= 0; i--) _undo[i]();
+            for (int i = _undo.Count - 1; i >= 0; i--) Revert(_undo[i]);
             if (outcome is not Failed { Kind: DmaErrorKind.OutOfMemory })
                 foreach (var redo in _kept) redo();
         }
-        _undo = [];
-        _kept = [];
+        _undo.Clear();
+        _kept.Clear();
         return outcome;
+    }
+
+    /// <summary>One step of a failed op to take back. The steps every map takes are plain
+    /// records (no closure allocated on the success path); rarer ones carry an action.</summary>
+    private enum UndoKind : byte { Action, FreeIova, RemoveAllocation, UnmapLeaves, Unrecord }
+
+    private readonly record struct Undo(UndoKind Kind, object? Target, ulong A, ulong B, Action? Action = null, object? Extra = null, bool Flag = false);
+
+    private void Revert(in Undo u)
+    {
+        switch (u.Kind)
+        {
+            case UndoKind.FreeIova: ((IIovaAllocator)u.Target!).Free(u.A); break;
+            case UndoKind.RemoveAllocation: ((Dom)u.Target!).Allocations.Remove(u.A); break;
+            case UndoKind.UnmapLeaves: ((Dom)u.Target!).Table.Unmap(u.A, u.B); break;
+            case UndoKind.Unrecord:
+            {
+                var device = (Dev)u.Target!;
+                var mapping = (DmaMapping)u.Extra!;
+                device.Mappings.Remove(mapping);
+                device.Unlist(mapping);
+                if (u.Flag) device.Unmapped.Add(mapping.Dma.Value);
+                _nextMappingId = mapping.Id;
+                break;
+            }
+            default: u.Action!(); break;
+        }
     }
 
     private Outcome Dispatch(Op op) => op switch
@@ -139,7 +166,7 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
 
     private static Failed Fail(DmaErrorKind kind, string message) => new(kind, message);
 
-    private void OnUndo(Action revert) => _undo.Add(revert);
+    private void OnUndo(Action revert) => _undo.Add(new Undo(UndoKind.Action, null, 0, 0, revert));
 
     /// <summary>A device's run-time state plus its dma-debug entries.</summary>
     private sealed class Dev
@@ -147,22 +174,39 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public required DeviceConfig Config;
         public ulong DmaMask, CoherentMask, BusDmaLimit;
         public int? Domain;
+        /// <summary>The DMA path's ops table, chosen when <see cref="Domain"/> last changed.</summary>
+        public DmaOps Ops = DirectOps.Instance;
         public bool Pci32First, DdwActive;
         /// <summary>Live mappings in creation order (LiveRef indexes this list).</summary>
-        public List<DmaMapping> Mappings = [];
+        public LiveMappings Mappings = new();
         /// <summary>dma-debug: live mappings by handle.</summary>
         public Dictionary<ulong, List<DmaMapping>> ByDma = [];
         public HashSet<ulong> Unmapped = [];
         public int Id => Config.Id;
+        /// <summary>Emptied ByDma lists kept for the next handle (no allocation in steady state).</summary>
+        private Stack<List<DmaMapping>> _spareLists = new();
+
+        public List<DmaMapping> TakeList() => _spareLists.TryPop(out var list) ? list : [];
+
+        /// <summary>Drops <paramref name="mapping"/> from the handle index.</summary>
+        public void Unlist(DmaMapping mapping)
+        {
+            var list = ByDma[mapping.Dma.Value];
+            list.Remove(mapping);
+            if (list.Count != 0) return;
+            ByDma.Remove(mapping.Dma.Value);
+            if (_spareLists.Count < 64) _spareLists.Push(list);
+        }
 
         /// <summary>An independent copy (the mapping records themselves never change).</summary>
         public Dev Clone()
         {
             var copy = (Dev)MemberwiseClone();
-            copy.Mappings = [.. Mappings];
+            copy.Mappings = Mappings.Clone();
             copy.ByDma = new Dictionary<ulong, List<DmaMapping>>(ByDma.Count);
             foreach (var (dma, list) in ByDma) copy.ByDma[dma] = [.. list];
             copy.Unmapped = [.. Unmapped];
+            copy._spareLists = new();
             return copy;
         }
     }
@@ -233,7 +277,15 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
 
     private Dom? DomainOf(int? id) => id is int i && _domains.TryGetValue(i, out var d) ? d : null;
 
-    private IommuConfig? IommuOf(DeviceConfig config) => config.Iommu is int i ? Platform.Iommu(i) : null;
+    private IommuConfig? IommuOf(DeviceConfig config) => config.Iommu is int i ? IommuById(i) : null;
+
+    private IommuConfig? IommuById(int id)
+    {
+        var iommus = Platform.Iommus;
+        for (int i = 0; i < iommus.Count; i++)
+            if (iommus[i].Id == id) return iommus[i];
+        return null;
+    }
 
     private bool TryResolve(Dev device, AddressRef reference, out ulong address)
     {

@@ -51,22 +51,32 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     }
 
     /// <summary>The highest allowed start at or below the limit and the node above its gap, or
-    /// (null, 0). O(log n).</summary>
+    /// (null, 0). O(log n); O(1) when the fit is near the limit.</summary>
     private (IovaNode? Above, ulong Start) FindLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {
         // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
         //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
-        var above = _tree.LowerBound(limitPfn + 1)!;
+        var above = FirstAbove(limitPfn);
         if (above.GapSize != 0)
         {
             ulong gapLo = above.Lo - above.GapSize;
             if (IovaFit.FitsBelow(gapLo, limitPfn, pages, sizeAligned))
                 return (above, IovaFit.HighestStartBelow(limitPfn, pages, sizeAligned));
         }
-        // 2. The highest whole gap below the limit that fits.
-        var node = HighestFittingGap(limitPfn, pages, sizeAligned);
+        // 2. The highest whole gap below the limit that fits: a finger search from `above`.
+        var node = HighestFittingGapBefore(above, pages, sizeAligned);
         if (node is null) return (null, 0);
         return (node, IovaFit.HighestStartBelow(node.Lo - 1, pages, sizeAligned));
+    }
+
+    /// <summary>The lowest node with Lo &gt; <paramref name="limitPfn"/> (the anchor at worst).
+    /// A limit at or above the highest allocation (the usual 48-bit one) is answered from the
+    /// anchor's predecessor in O(1) instead of a walk from the root.</summary>
+    private IovaNode FirstAbove(ulong limitPfn)
+    {
+        var top = RbTree<GapAugment>.Prev(_anchor);
+        if (top is null || top.Lo <= limitPfn) return _anchor;
+        return _tree.LowerBound(limitPfn + 1)!;
     }
 
     /// <summary>Where a tree allocation would go (the highest fit at or below the limit), without
@@ -105,23 +115,33 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
         return gaps;
     }
 
-    /// <summary>The highest node with Lo ≤ <paramref name="limitPfn"/> whose own gap holds the request.</summary>
-    private IovaNode? HighestFittingGap(ulong limitPfn, ulong pages, bool sizeAligned)
+    /// <summary>The highest node before <paramref name="above"/> (in address order) whose own gap
+    /// holds the request: its left subtree first, then each ancestor reached from the right
+    /// (itself, then its left subtree), descending into the first subtree whose maximum fits.
+    /// At most one climb and one descent, ≤ 2 · height steps, and few when the fit lies just
+    /// below (the common case, where Linux's cached node helps it too).</summary>
+    private IovaNode? HighestFittingGapBefore(IovaNode above, ulong pages, bool sizeAligned)
     {
-        IovaNode? bestNode = null, bestSubtree = null;
-        int steps = 0;
-        for (var n = _tree.Root; n is not null; steps++)
-        {
-            if (n.Lo > limitPfn) { n = n.Left; continue; }
-            if (Own(n, sizeAligned) >= pages) { bestNode = n; bestSubtree = null; }
-            else if (n.Left is not null && Sub(n.Left, sizeAligned) >= pages) { bestNode = null; bestSubtree = n.Left; }
-            n = n.Right;
-        }
+        int steps = 1;
+        IovaNode? found = null;
+        if (above.Left is { } left && Sub(left, sizeAligned) >= pages) found = HighestIn(left, pages, sizeAligned, ref steps);
+        else
+            for (var n = above; n.Parent is { } p; n = p, steps++)
+            {
+                if (n != p.Right) continue;
+                if (Own(p, sizeAligned) >= pages) { found = p; break; }
+                if (p.Left is { } l && Sub(l, sizeAligned) >= pages) { found = HighestIn(l, pages, sizeAligned, ref steps); break; }
+            }
         LastSearchSteps = steps;
-        if (bestNode is not null || bestSubtree is null) return bestNode;
-        for (var n = bestSubtree; ; LastSearchSteps++)
+        return found;
+    }
+
+    /// <summary>The highest node of a subtree whose own gap fits, given that one does.</summary>
+    private static IovaNode HighestIn(IovaNode n, ulong pages, bool sizeAligned, ref int steps)
+    {
+        for (; ; steps++)
         {
-            if (n.Right is not null && Sub(n.Right, sizeAligned) >= pages) n = n.Right;
+            if (n.Right is { } r && Sub(r, sizeAligned) >= pages) n = r;
             else if (Own(n, sizeAligned) >= pages) return n;
             else n = n.Left!; // the subtree maximum guarantees a fit further left
         }
@@ -136,11 +156,13 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     /// <summary>Links [start, start + pages − 1] into the gap below <paramref name="above"/>.</summary>
     private ulong Place(IovaNode above, ulong start, ulong pages)
     {
-        var node = new IovaNode(start, start + (pages - 1));
+        // The gap below `above` was [gapLo, above.Lo − 1]; the new node splits it in two.
+        ulong gapLo = above.Lo - above.GapSize, last = start + (pages - 1);
+        var node = NewNode(start, last);
         bool linked = _tree.Insert(node, above);
         System.Diagnostics.Debug.Assert(linked, "a free gap never holds a node's key");
-        GapAugment.Refresh(node, StartPfn);
-        GapAugment.Refresh(above, StartPfn);
+        GapAugment.SetGap(node, gapLo, start - 1);
+        GapAugment.SetGap(above, last + 1, above.Lo - 1);
         return start;
     }
 
@@ -149,8 +171,10 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
         var node = _tree.FindContaining(pfn);
         if (node is null || node.Reserved) return false;
         var next = RbTree<GapAugment>.Next(node)!; // the anchor at worst
+        ulong mergedLo = node.Lo - node.GapSize;       // the gap below node, node, and the gap below next join
         _tree.Remove(node);
-        GapAugment.Refresh(next, StartPfn);
+        GapAugment.SetGap(next, mergedLo, next.Lo - 1);
+        Recycle(node);
         return true;
     }
 
@@ -173,7 +197,7 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
                 if (n.Lo > cur)
                 {
                     ulong holeHi = n.Lo - 1 < pfnHi ? n.Lo - 1 : pfnHi;
-                    var node = new IovaNode(cur, holeHi, reserved: true);
+                    var node = NewNode(cur, holeHi, reserved: true);
                     bool linked = _tree.Insert(node, n);
                     System.Diagnostics.Debug.Assert(linked, "a hole never holds a node's key");
                     GapAugment.Refresh(node, StartPfn);

@@ -52,6 +52,27 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
 
     // ---- tree operations, tree lock held ----
 
+    /// <summary>Freed nodes kept for reuse (Linux takes struct iova from a kmem_cache), so a
+    /// steady alloc/free pattern allocates no memory. Tree lock held.</summary>
+    private readonly Stack<IovaNode> _spareNodes = new();
+    private const int MaxSpareNodes = 1024;
+
+    private protected IovaNode NewNode(ulong lo, ulong hi, bool reserved = false)
+    {
+        if (!_spareNodes.TryPop(out var node)) return new IovaNode(lo, hi, reserved);
+        node.Lo = lo;
+        node.Hi = hi;
+        node.Reserved = reserved;
+        node.GapSize = node.GapCap = node.SubGap = node.SubCap = 0;
+        return node;
+    }
+
+    /// <summary>Keeps a node the tree no longer links (no other reference may remain).</summary>
+    private protected void Recycle(IovaNode node)
+    {
+        if (_spareNodes.Count < MaxSpareNodes) _spareNodes.Push(node);
+    }
+
     private protected abstract ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned);
     private protected abstract bool FreeLocked(ulong pfn);
     private protected abstract bool ContainsLocked(ulong pfn);

@@ -7,7 +7,7 @@ namespace DmaVerify.Optimized.Iova;
 /// </summary>
 internal readonly struct GapAugment : INodeAugment
 {
-    public static void Recompute(IovaNode n)
+    public static bool Recompute(IovaNode n)
     {
         ulong gap = n.GapSize, cap = n.GapCap;
         if (n.Left is { } l)
@@ -20,8 +20,10 @@ internal readonly struct GapAugment : INodeAugment
             if (r.SubGap > gap) gap = r.SubGap;
             if (r.SubCap > cap) cap = r.SubCap;
         }
+        if (n.SubGap == gap && n.SubCap == cap) return false;
         n.SubGap = gap;
         n.SubCap = cap;
+        return true;
     }
 
     /// <summary>The free gap just below <paramref name="n"/> given its in-order predecessor:
@@ -34,13 +36,23 @@ internal readonly struct GapAugment : INodeAugment
     }
 
     /// <summary>Sets <paramref name="n"/>'s own gap fields from its current predecessor and
-    /// recomputes the annotation up to the root. O(log n).</summary>
+    /// recomputes the annotation upward while it changes. O(log n), usually O(1).</summary>
     public static void Refresh(IovaNode n, ulong startPfn)
     {
         Gap(n, RbTree<GapAugment>.Prev(n), startPfn, out ulong lo, out ulong hi, out bool empty);
         n.GapSize = empty ? 0 : IovaFit.GapSize(lo, hi);
         n.GapCap = empty ? 0 : IovaFit.FitCapacity(lo, hi);
-        RbTree<GapAugment>.PropagateUp(n);
+        RbTree<GapAugment>.PropagateUpUntilStable(n); // only n's own gap changed
+    }
+
+    /// <summary>Sets <paramref name="n"/>'s own gap to [lo, hi] (empty when hi &lt; lo), known
+    /// without a walk to its predecessor, and recomputes upward while the annotation changes.</summary>
+    public static void SetGap(IovaNode n, ulong lo, ulong hi)
+    {
+        bool empty = hi < lo;
+        n.GapSize = empty ? 0 : IovaFit.GapSize(lo, hi);
+        n.GapCap = empty ? 0 : IovaFit.FitCapacity(lo, hi);
+        RbTree<GapAugment>.PropagateUpUntilStable(n);
     }
 
     /// <summary>Recomputes every annotation from scratch and compares (tests): O(n).</summary>

@@ -132,7 +132,7 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
             LastOutcome = Outcome.WalkFailed;
             return 0;
         }
-        var node = new IovaNode(newPfn, newPfn + (size - 1));
+        var node = NewNode(newPfn, newPfn + (size - 1));
         _tree.Insert(node, prev);
         if (node.Hi < Dma32BitPfn) _cached32Node = node;
         else _cachedNode = node;
@@ -151,6 +151,7 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
         if (node is null || node == _anchor) return false;
         CachedNodesOnDelete(node);
         _tree.Remove(node);
+        Recycle(node);
         return true;
     }
 
@@ -190,7 +191,7 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
                     break;
                 }
             }
-            _tree.Insert(new IovaNode(pfnLo, pfnHi, reserved: true));
+            _tree.Insert(NewNode(pfnLo, pfnHi, reserved: true));
             return true;
         }
     }

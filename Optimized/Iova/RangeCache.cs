@@ -4,7 +4,7 @@ namespace DmaVerify.Optimized.Iova;
 /// The per-CPU range cache ("rcache") both allocators put in front of their trees: six size
 /// classes; per CPU-like slot and class a <c>loaded</c> and a <c>prev</c> magazine of 127 PFNs
 /// behind the slot's lock; per class a depot (linked stack) of full magazines behind its own lock.
-/// A slot is chosen by <c>Environment.CurrentManagedThreadId % slots</c>.
+/// A slot is chosen by <c>IovaCpu.Current % slots</c> (the managed thread id unless pinned).
 /// <para>Linux trims an over-long depot from delayed work 100 ms later; here the trim happens
 /// on the push that makes the depot longer than <c>depotKeep</c> magazines, and the trimmed
 /// magazine is handed back to the caller, who frees its PFNs into the tree. The cache never
@@ -80,7 +80,7 @@ internal sealed class RangeCache
     /// <summary>Every slot's magazines and every depot, PFN for PFN and in the same order.</summary>
     public RangeCache Clone() => new(this);
 
-    private Slot CurrentSlot() => _slots[(uint)Environment.CurrentManagedThreadId % (uint)_slots.Length];
+    private Slot CurrentSlot() => _slots[(uint)IovaCpu.Current % (uint)_slots.Length];
 
     /// <summary>Caches the range [pfn, pfn + pages − 1] (iova_rcache_insert). Returns false when
     /// its size class is not cached. <paramref name="trimmed"/> is a full magazine taken off an
@@ -206,4 +206,21 @@ internal sealed class RangeCache
                 for (var m = depot.Head; m is not null; m = m.Next) n += m.Size;
         return n;
     }
+}
+
+/// <summary>
+/// Which CPU-like cache slot the calling thread's magazine operations use: its managed thread
+/// id, unless the thread has pinned itself to a CPU number (a driver model that runs each
+/// queue's completions "on" a given CPU, or a benchmark that frees on another CPU than it
+/// allocated on, as Linux does when a completion interrupt lands elsewhere).
+/// </summary>
+public static class IovaCpu
+{
+    [ThreadStatic] private static int t_pinned;
+
+    /// <summary>Pins the calling thread to <paramref name="cpu"/> (≥ 0); a negative value unpins.</summary>
+    public static void Pin(int cpu) => t_pinned = cpu < 0 ? 0 : cpu + 1;
+
+    /// <summary>The slot selector in use for the calling thread.</summary>
+    public static int Current => t_pinned != 0 ? t_pinned - 1 : Environment.CurrentManagedThreadId;
 }

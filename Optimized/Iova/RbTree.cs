@@ -4,13 +4,14 @@ namespace DmaVerify.Optimized.Iova;
 /// Called after every structural change below the node (rotations, links, unlinks).</summary>
 internal interface INodeAugment
 {
-    static abstract void Recompute(IovaNode node);
+    /// <summary>Returns whether the node's annotation changed.</summary>
+    static abstract bool Recompute(IovaNode node);
 }
 
 /// <summary>No annotation (LinuxStyle).</summary>
 internal readonly struct NoAugment : INodeAugment
 {
-    public static void Recompute(IovaNode node) { }
+    public static bool Recompute(IovaNode node) => false;
 }
 
 /// <summary>
@@ -93,6 +94,18 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
         while (n is not null) { TAug.Recompute(n); n = n.Parent; }
     }
 
+    /// <summary>Recomputes from <paramref name="n"/> upward and stops at the first ancestor whose
+    /// annotation did not change (its ancestors' inputs did not change either). Valid only when
+    /// every change since the annotations were last right lies inside <paramref name="n"/>'s
+    /// subtree (a node's own fields, a leaf linked below it), as rb_augment's propagate assumes.</summary>
+    public static void PropagateUpUntilStable(IovaNode? n)
+    {
+        if (n is null) return;
+        TAug.Recompute(n);
+        for (var p = n.Parent; p is not null; p = p.Parent)
+            if (!TAug.Recompute(p)) return;
+    }
+
     // ---- insertion ----
 
     /// <summary>Links <paramref name="node"/> by its Lo, descending from <paramref name="hint"/>
@@ -118,7 +131,7 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
         else if (left) parent.Left = node;
         else parent.Right = node;
         Count++;
-        PropagateUp(node);
+        PropagateUpUntilStable(node);
         InsertFixup(node);
         return true;
     }
@@ -164,6 +177,7 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
     {
         IovaNode? child;
         IovaNode? parent;
+        IovaNode? moved = null;
         bool removedBlack;
         if (z.Left is null || z.Right is null)
         {
@@ -175,6 +189,7 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
         else
         {
             var y = Min(z.Right);
+            moved = y;
             removedBlack = !y.Red;
             child = y.Right;
             if (y.Parent == z)
@@ -196,7 +211,14 @@ internal sealed class RbTree<TAug> where TAug : INodeAugment
         }
         z.Left = z.Right = z.Parent = null;
         Count--;
-        PropagateUp(parent);
+        // Below the node that took z's place every subtree on the path changed; above it only
+        // the contents did, so recomputation may stop where an annotation comes out the same.
+        if (moved is not null)
+        {
+            for (var n = parent; n is not null && n != moved; n = n.Parent) TAug.Recompute(n);
+            PropagateUpUntilStable(moved);
+        }
+        else PropagateUpUntilStable(parent);
         if (removedBlack) DeleteFixup(child, parent);
     }
 
