@@ -168,6 +168,11 @@ public sealed class RefinementSession
     public SessionSnapshot Save() =>
         new(_model.Snapshot(), _impl.Snapshot(), _steps.Count, _known.Count, Finding, _baseline);
 
+    /// <summary>The model's state alone (O(1)): with an implementation snapshot taken elsewhere it
+    /// makes a <see cref="SessionSnapshot"/>, so a search can keep model states for many points
+    /// and make the implementation's only when it returns to one.</summary>
+    public ModelSnapshot SaveModel() => _model.Snapshot();
+
     /// <summary>Returns both systems and the record to a point <see cref="Save"/> made in this
     /// session (steps after it are forgotten).</summary>
     public void Restore(SessionSnapshot snapshot)
