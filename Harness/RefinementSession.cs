@@ -153,6 +153,43 @@ public sealed class RefinementSession
         return due ? CheckInvariants() : null;
     }
 
+    /// <summary>Runs one op with the implementation's <paramref name="nth"/> internal allocation
+    /// from now failing (fault injection). The model must accept resource failures
+    /// (<see cref="ModelOptions.AllowResourceFailures"/>); when the implementation answers
+    /// OutOfMemory, its exported state must be as before the op (INV-15), else that is the finding.</summary>
+    public Finding? StepFailingAllocation(Op op, int nth)
+    {
+        if (Finding is not null) return Finding;
+        if (!_options.Model.AllowResourceFailures)
+            throw new InvalidOperationException("fault injection needs a session whose model accepts resource failures (ModelOptions.AllowResourceFailures)");
+        int index = _steps.Count;
+        SystemState before;
+        try
+        {
+            before = _impl.ExportState();
+            _impl.FailNthAllocation(nth);
+        }
+        catch (Exception e)
+        {
+            _steps.Add(new ScenarioStep(op));
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, $"{_impl.Name}'s state export", e);
+        }
+        var finding = Step(op);
+        if (finding is not null) return finding;
+        try
+        {
+            _impl.FailNthAllocation(0); // not reached by this op: cancelled, not left for the next
+            if (_steps[^1].Expected is not Failed { Kind: DmaErrorKind.OutOfMemory }) return null;
+            var changes = StateDiff.Differences(before, _impl.ExportState());
+            return changes.Count == 0 ? null : Finding = new Finding(FindingKind.InvariantViolation, index, InvariantChecker.Inv15,
+                $"INV-15: {_impl.Name} failed with OutOfMemory but changed its state: {string.Join("; ", changes.Take(5))}");
+        }
+        catch (Exception e)
+        {
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, $"{_impl.Name}'s state export", e);
+        }
+    }
+
     /// <summary>The implementation's reason when this divergence is its documented incompleteness:
     /// only a completeness divergence (INV-11) of an OutOfIova failure, and only when asked to.</summary>
     private string? KnownIncompleteness(Outcome outcome, Divergence divergence)

@@ -13,8 +13,24 @@ internal static class ReplayVerb
 {
     /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
-    public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
+        IReadOnlyList<string>? failAlloc = null)
     {
+        var faults = new Dictionary<int, int>();
+        foreach (var spec in failAlloc ?? [])
+        {
+            var parts = spec.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out int step) || !int.TryParse(parts[1], out int nth) || step < 0 || nth < 1 || !faults.TryAdd(step, nth))
+            {
+                error.WriteLine($"verify replay: --fail-alloc {spec}: give STEP:N (step from 0, allocation from 1), each step once");
+                return ExitCodes.BadInput;
+            }
+        }
+        if (faults.Count > 0 && (implementation is null || target is not null))
+        {
+            error.WriteLine("verify replay: --fail-alloc needs --impl NAME and a scenario file: it fails the implementation's allocations");
+            return ExitCodes.BadInput;
+        }
         // A file that is not a scenario may be a fuzz input: its folder can name the target.
         // (A large file is a scenario when it starts as text: it is streamed, never read whole.)
         bool large = TextLines.IsLarge(path);
@@ -36,7 +52,7 @@ internal static class ReplayVerb
         if (target is not null)
             return FuzzInputReplay.Run(path, target, implementation ?? Implementations.Registry.Default.Name, regressionDir, output, error, text);
         if (implementation is not null)
-            return ScenarioRefinementReplay.Run(path, implementation, output, error, text);
+            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, faults);
         return Run(path, output, error, text);
     }
 
