@@ -19,6 +19,14 @@ public static class PlantedBug
             ["wrong-size-unmap-accepted"] = WrongSizeUnmapAccepted.Over,
         };
 
+    /// <summary>The named bug planted over the optimized implementation, as an engine takes it.</summary>
+    public static Implementation Implementation(string bug)
+    {
+        var optimized = Implementations.Registry.Get(Implementations.Optimized);
+        var factory = bug == "middle-unmap-keeps-translation" ? MiddleUnmapKeepsTranslation.Over(optimized.Create) : All[bug](optimized.Create);
+        return new Implementation($"{Implementations.Optimized}+{bug}", factory, optimized.ModelOptions);
+    }
+
     /// <summary>A catalogue run redirected at the named bug planted over the optimized implementation.</summary>
     public static PropertySpec Planted(PropertySpec run, string bug) =>
         run.With($"{Implementations.Optimized}+{bug}", All[bug](Implementations.Registry.Get(Implementations.Optimized).Create)) with
