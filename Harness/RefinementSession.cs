@@ -157,16 +157,19 @@ public sealed class RefinementSession
     /// from now failing (fault injection). The model must accept resource failures
     /// (<see cref="ModelOptions.AllowResourceFailures"/>); when the implementation answers
     /// OutOfMemory, its exported state must be as before the op (INV-15), else that is the finding.</summary>
-    public Finding? StepFailingAllocation(Op op, int nth)
+    /// <param name="before">The implementation's exported state as it is now, asked for only
+    /// when the op failed with OutOfMemory (after it ran); null: exported before the op. A search
+    /// that injects faults into many ops from one state exports that state once, and only then.</param>
+    public Finding? StepFailingAllocation(Op op, int nth, Func<SystemState>? before = null)
     {
         if (Finding is not null) return Finding;
         if (!_options.Model.AllowResourceFailures)
             throw new InvalidOperationException("fault injection needs a session whose model accepts resource failures (ModelOptions.AllowResourceFailures)");
         int index = _steps.Count;
-        SystemState before;
+        SystemState? exported = null;
         try
         {
-            before = _impl.ExportState();
+            if (before is null) exported = _impl.ExportState();
             _impl.FailNthAllocation(nth);
         }
         catch (Exception e)
@@ -180,7 +183,8 @@ public sealed class RefinementSession
         {
             _impl.FailNthAllocation(0); // not reached by this op: cancelled, not left for the next
             if (_steps[^1].Expected is not Failed { Kind: DmaErrorKind.OutOfMemory }) return null;
-            var changes = StateDiff.Differences(before, _impl.ExportState());
+            var after = _impl.ExportState();
+            var changes = StateDiff.Differences(exported ?? before!(), after);
             return changes.Count == 0 ? null : Finding = new Finding(FindingKind.InvariantViolation, index, InvariantChecker.Inv15,
                 $"INV-15: {_impl.Name} failed with OutOfMemory but changed its state: {string.Join("; ", changes.Take(5))}");
         }

@@ -14,7 +14,7 @@ internal static class ExploreCommand
         var all = new Option<bool>("--all") { Description = "Explore every preset." };
         var depth = new Option<int>("--depth") { Description = "The longest op sequences explored.", DefaultValueFactory = _ => ExploreOptions.DefaultDepth };
         var impl = new Option<string?>("--impl") { Description = $"The implementation run beside the model ({string.Join(", ", Implementations.Names)}; default {Implementations.Registry.Default.Name})." };
-        var ops = new Option<string?>("--ops") { Description = $"The op kinds, comma-separated, '-' to remove: all (default), {string.Join(", ", OpKindNames.All.Select(k => k.Name))}; e.g. all,-fault." };
+        var ops = new Option<string?>("--ops") { Description = $"The op kinds, comma-separated, '-' to remove: default (all but fault), all, {string.Join(", ", OpKindNames.All.Select(k => k.Name))}; e.g. default,-iommu or all." };
         var maxStates = new Option<long>("--max-states") { Description = "Stop once this many distinct states are known (the run then says how deep it got clean).", DefaultValueFactory = _ => ExploreOptions.DefaultMaxStates };
         var maxLive = new Option<int>("--max-live") { Description = "Scope: maps are offered while fewer mappings are live.", DefaultValueFactory = _ => ExploreOptions.DefaultMaxLive };
         var timeLimit = new Option<double?>("--time-limit") { Description = "Stop each preset after this many seconds (it then says how deep it got clean)." };

@@ -67,7 +67,7 @@ internal static class ExploreVerb
             error.WriteLine($"verify explore: --impl: {implError}");
             return ExitCodes.BadInput;
         }
-        if (!OpKindNames.TryParse(request.Ops ?? "all", out var kinds, out string opsError))
+        if (!OpKindNames.TryParse(request.Ops ?? "default", out var kinds, out string opsError))
         {
             error.WriteLine($"verify explore: --ops: {opsError}");
             return ExitCodes.BadInput;

@@ -33,7 +33,7 @@ public sealed class PresetAlphabet
     private readonly int _userIommu = -1;
     private readonly ulong _userPhys, _userSuperPhys, _superpage, _granule;
 
-    private PresetAlphabet(PlatformConfig platform, ModelSystem model, OpKinds kinds, int maxLive, DeviceSymmetry symmetry, int? boundaryDevice)
+    private PresetAlphabet(PlatformConfig platform, ModelSystem model, ExploreOpKinds kinds, int maxLive, DeviceSymmetry symmetry, int? boundaryDevice)
     {
         Platform = platform;
         Kinds = kinds;
@@ -111,7 +111,7 @@ public sealed class PresetAlphabet
     }
 
     public PlatformConfig Platform { get; }
-    public OpKinds Kinds { get; }
+    public ExploreOpKinds Kinds { get; }
     public int MaxLive { get; }
     public DeviceSymmetry Symmetry { get; }
     /// <summary>The device added for segment boundaries (see <see cref="ExplorePlatform"/>), if any.</summary>
@@ -119,32 +119,32 @@ public sealed class PresetAlphabet
     public IReadOnlyList<Buffer> Buffers => _buffers;
 
     /// <summary>The alphabet of <paramref name="platform"/> (built by <see cref="ExplorePlatform"/>).</summary>
-    public static PresetAlphabet Build(PlatformConfig platform, ModelOptions modelOptions, OpKinds kinds, int maxLive, int? boundaryDevice)
+    public static PresetAlphabet Build(PlatformConfig platform, ModelOptions modelOptions, ExploreOpKinds kinds, int maxLive, int? boundaryDevice)
     {
         var model = new ModelSystem(platform, modelOptions);
         return new PresetAlphabet(platform, model, kinds, maxLive, DeviceSymmetry.Of(platform, boundaryDevice), boundaryDevice);
     }
 
-    private bool Has(OpKinds kind) => (Kinds & kind) != 0;
+    private bool Has(ExploreOpKinds kind) => (Kinds & kind) != 0;
 
     /// <summary>Every op the search takes from <paramref name="state"/>, in a fixed order.</summary>
     public List<Choice> Next(ModelState state)
     {
         var next = new List<Choice>(48);
         bool room = state.MappingCount < MaxLive;
-        if (room && Has(OpKinds.Map))
+        if (room && Has(ExploreOpKinds.Map))
             foreach (var b in _buffers)
                 AddWithFault(next, b.ToMap(), $"map {b.Kind} dev={b.Device}", allocates: _defaultDomain.ContainsKey(b.Device));
-        if (room && Has(OpKinds.Sg))
+        if (room && Has(ExploreOpKinds.Sg))
             foreach (var (dev, entries, label) in _sgs)
                 AddWithFault(next, new MapSg(dev, entries, DmaDirection.ToDevice), $"map-sg dev={dev}: {label}", allocates: _defaultDomain.ContainsKey(dev));
         if (room)
             foreach (var c in _fixed)
             {
-                var kind = c.Op switch { AllocCoherent => OpKinds.Coherent, MapResource => OpKinds.Resource, SetupMsi => OpKinds.Msi, _ => OpKinds.Mask };
-                if (Has(kind)) AddWithFault(next, c.Op, c.Label, allocates: kind != OpKinds.Mask && _defaultDomain.ContainsKey(DeviceOf(c.Op)));
+                var kind = c.Op switch { AllocCoherent => ExploreOpKinds.Coherent, MapResource => ExploreOpKinds.Resource, SetupMsi => ExploreOpKinds.Msi, _ => ExploreOpKinds.Mask };
+                if (Has(kind)) AddWithFault(next, c.Op, c.Label, allocates: kind != ExploreOpKinds.Mask && _defaultDomain.ContainsKey(DeviceOf(c.Op)));
             }
-        else if (Has(OpKinds.Mask))
+        else if (Has(ExploreOpKinds.Mask))
             next.AddRange(_fixed.Where(c => c.Op is SetMask));
 
         foreach (var dev in state.Devices)
@@ -158,37 +158,37 @@ public sealed class PresetAlphabet
             if (state.Unmapped.TryGetValue(dev.Id, out var gone) && gone.Count > 0)
                 StaleOps(next, dev.Id, gone);
         }
-        if (Has(OpKinds.Flush))
+        if (Has(ExploreOpKinds.Flush))
             foreach (var d in state.AllDomains())
                 if (d.FlushQueueCount > 0 || !d.Iotlb.IsEmpty)
                     next.Add(new Choice(new Flush(d.Id), $"flush domain {d.Id}"));
-        if (Has(OpKinds.Tick) && !state.ArmedTimers.IsEmpty)
+        if (Has(ExploreOpKinds.Tick) && !state.ArmedTimers.IsEmpty)
         {
             next.Add(new Choice(new Tick(ModelSystem.FlushQueueTimeoutMs - 1), "tick: 1 ms before the flush deadline"));
             next.Add(new Choice(new Tick(ModelSystem.FlushQueueTimeoutMs), "tick: the flush deadline"));
         }
-        if (Has(OpKinds.Domains)) DomainOps(next, state);
-        if (Has(OpKinds.Iommu)) IommuOps(next, state);
+        if (Has(ExploreOpKinds.Domains)) DomainOps(next, state);
+        if (Has(ExploreOpKinds.Iommu)) IommuOps(next, state);
         return next;
     }
 
     private void AddWithFault(List<Choice> next, Op op, string label, bool allocates)
     {
         next.Add(new Choice(op, label));
-        if (allocates && Has(OpKinds.Fault)) next.Add(new Choice(op, label + " (1st allocation fails)", FailNthAllocation: 1));
+        if (allocates && Has(ExploreOpKinds.Fault)) next.Add(new Choice(op, label + " (1st allocation fails)", FailNthAllocation: 1));
     }
 
     private void LiveOps(List<Choice> next, DmaMapping m, int index)
     {
         var handle = new LiveRef(index);
         string what = $"#{index} of dev {m.Device}";
-        if (Has(OpKinds.Unmap)) next.Add(new Choice(UnmapOf(m, handle), $"unmap {what}"));
-        if (Has(OpKinds.Access))
+        if (Has(ExploreOpKinds.Unmap)) next.Add(new Choice(UnmapOf(m, handle), $"unmap {what}"));
+        if (Has(ExploreOpKinds.Access))
         {
             next.Add(new Choice(new DeviceAccess(m.Device, handle, 1, false), $"read first byte of {what}"));
             next.Add(new Choice(new DeviceAccess(m.Device, new LiveRef(index, m.Size - 1), 1, true), $"write last byte of {what}"));
         }
-        if (Has(OpKinds.Misuse))
+        if (Has(ExploreOpKinds.Misuse))
         {
             Op wrongSize = m.Kind switch
             {
@@ -224,9 +224,9 @@ public sealed class PresetAlphabet
     {
         foreach (ulong handle in gone.Order().Take(2))
         {
-            if (Has(OpKinds.Stale))
+            if (Has(ExploreOpKinds.Stale))
                 next.Add(new Choice(new DeviceAccess(device, new RawRef(handle), 1, false), $"read through unmapped {Hex.Format(handle)} of dev {device}"));
-            if (Has(OpKinds.Misuse))
+            if (Has(ExploreOpKinds.Misuse))
                 next.Add(new Choice(new Unmap(device, new RawRef(handle), _granule, DmaDirection.ToDevice), $"unmap {Hex.Format(handle)} of dev {device} again"));
         }
     }

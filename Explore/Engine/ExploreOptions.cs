@@ -49,7 +49,7 @@ public sealed record ExploreOptions
 
     /// <summary>The longest op sequences explored.</summary>
     public int Depth { get; init; } = DefaultDepth;
-    public OpKinds Ops { get; init; } = OpKinds.All;
+    public ExploreOpKinds Ops { get; init; } = ExploreOpKinds.Default;
     /// <summary>Stop (incomplete) once this many distinct states are known (memory bound).</summary>
     public long MaxStates { get; init; } = DefaultMaxStates;
     /// <summary>Scope: maps are offered only while fewer mappings are live.</summary>

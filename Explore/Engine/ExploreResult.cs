@@ -40,7 +40,7 @@ public sealed record ExploreResult
 {
     public required string Preset { get; init; }
     public required string Implementation { get; init; }
-    public required OpKinds Ops { get; init; }
+    public required ExploreOpKinds Ops { get; init; }
     public required int RequestedDepth { get; init; }
     public required int MaxLive { get; init; }
     /// <summary>Every sequence of at most this many ops ran clean.</summary>

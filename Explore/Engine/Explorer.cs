@@ -39,6 +39,8 @@ public sealed class Explorer
     private ExploreFinding? _finding;
     private ExploreEnd? _stop;
     private string? _toolError;
+    private SystemState? _nodeExport;
+    private SessionSnapshot? _nodeExportOf;
 
     private Explorer(ExplorePlatform platform, Implementation implementation, ExploreOptions options)
     {
@@ -162,7 +164,7 @@ public sealed class Explorer
         bool faulted = choice.FailNthAllocation > 0;
         var session = faulted ? FaultSession() : _session;
         session.Restore(from);
-        var finding = faulted ? session.StepFailingAllocation(choice.Op, choice.FailNthAllocation) : session.Step(choice.Op);
+        var finding = faulted ? session.StepFailingAllocation(choice.Op, choice.FailNthAllocation, () => NodeExport(from)) : session.Step(choice.Op);
         var outcome = session.Steps.Count > 0 ? session.Steps[^1].Expected : null;
         if (finding is not null)
         {
@@ -187,6 +189,16 @@ public sealed class Explorer
         var child = new Node(node, choice, outcome, node.Depth + 1, hash) { Model = session.SaveModel() };
         (node.Children ??= []).Add(child);
         if (_visited.Count >= _options.MaxStates) _stop = ExploreEnd.MaxStates;
+    }
+
+    /// <summary>The implementation's exported state at the node being expanded (made once, on
+    /// the first injected failure that needs it, in the main session: it restores anyway).</summary>
+    private SystemState NodeExport(SessionSnapshot node)
+    {
+        if (_nodeExport is not null && ReferenceEquals(_nodeExportOf, node)) return _nodeExport;
+        _session.Implementation.Restore(node.Implementation);
+        _nodeExportOf = node;
+        return _nodeExport = _session.Implementation.ExportState();
     }
 
     /// <summary>A second session whose model accepts OutOfMemory from allocating ops, for the
