@@ -55,8 +55,11 @@ public static class VerifyCli
         replay.Add(replayImpl);
         replay.Add(saveRegression);
         replay.Add(regressionDir);
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl),
-            parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
+        var replayAllocator = new AllocatorOptions();
+        replayAllocator.AddTo(replay);
+        replay.SetAction(parse => replayAllocator.Run(parse, "verify replay", error, plugged => ReplayVerb.Run(parse.GetValue(replayFile)!,
+            parse.GetValue(replayTarget), parse.GetValue(replayImpl), parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null,
+            output, error, text, plugged)));
         examples[replay] =
         [
             "Examples:",
@@ -64,6 +67,8 @@ public static class VerifyCli
             "  dotnet run --project Cli -- replay map-unmap.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
             "  verify replay crash-0123abcd... --target k8-gart --save-regression",
+            "  verify replay corpus/examples/gart-aperture.scn --allocator ./libmine.so",
+            "  verify replay artifacts/check/conformance/libmine-0123abcd.iova --allocator ./libmine.so",
             "",
             "Exit codes:",
             "  0  every step ran; no invariant violation, no expected-outcome mismatch",
@@ -83,13 +88,17 @@ public static class VerifyCli
             showSvg,
             showImpl,
         };
-        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text));
+        var showAllocator = new AllocatorOptions();
+        showAllocator.AddTo(show);
+        show.SetAction(parse => showAllocator.Run(parse, "verify show", error, plugged =>
+            ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text, plugged)));
         examples[show] =
         [
             "Examples:",
             "  verify show map-unmap.scn",
             "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
             "  verify show corpus/examples/virtio-bypass.scn --impl optimized",
+            "  verify show corpus/examples/virtio-bypass.scn --allocator ./libmine.so",
             "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
             "The state shown is the one after the last step that completed. Exit codes as for replay;",
@@ -179,7 +188,10 @@ public static class VerifyCli
         var rest = new Argument<string[]>("CORPUS_DIR") { Description = "Corpus folders (new inputs go to the first), or input files to run once; then libFuzzer-style -flag=value options.", Arity = ArgumentArity.ZeroOrMore };
         var fuzz = new Command("fuzz", "Coverage-guided fuzzing of a target in process (libFuzzer's flags and status lines): the model and the implementation run side by side on decoded op lists.") { target, rest };
         fuzz.TreatUnmatchedTokensAsErrors = false;
-        fuzz.SetAction(parse => FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error));
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(fuzz);
+        fuzz.SetAction(parse => allocator.Run(parse, "verify fuzz", error, plugged =>
+            FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error, plugged)));
         examples[fuzz] =
         [
             "Examples:",
@@ -187,6 +199,7 @@ public static class VerifyCli
             "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
             "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
             "  verify replay crash-0123abcd... --target k8-gart",
+            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60 --allocator ./libmine.so",
             "",
             "Flags (libFuzzer style, single dash):",
             .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),

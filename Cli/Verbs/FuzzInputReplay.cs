@@ -25,7 +25,8 @@ internal static class FuzzInputReplay
         return folder is not null && FuzzTargets.Names.Contains(folder, StringComparer.Ordinal) ? folder : null;
     }
 
-    public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
+        ImplementationRegistry? registry = null)
     {
         byte[] data;
         try { data = File.ReadAllBytes(path); }
@@ -34,7 +35,7 @@ internal static class FuzzInputReplay
             error.WriteLine($"{path}: error: cannot read: {e.Message}");
             return ExitCodes.BadInput;
         }
-        if (!FuzzTargets.TryCreate(target, Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
+        if (!FuzzTargets.TryCreate(target, registry ?? Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
             error.WriteLine($"{path}: error: {problem}");
             return ExitCodes.BadInput;

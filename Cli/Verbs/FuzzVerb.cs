@@ -1,6 +1,8 @@
 using DmaVerify.Cli.Composition;
 using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Mutation;
+using DmaVerify.FuzzRuntime;
+using DmaVerify.Harness;
 
 namespace DmaVerify.Cli.Verbs;
 
@@ -8,7 +10,9 @@ namespace DmaVerify.Cli.Verbs;
 /// engine with libFuzzer's flags and output (docs/fuzzing.md).</summary>
 internal static class FuzzVerb
 {
-    public static int Run(string target, IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="plugged">An allocator given with --allocator: the implementation fuzzed
+    /// (its own edges count as coverage when it was compiled for it).</param>
+    public static int Run(string target, IReadOnlyList<string> args, TextWriter output, TextWriter error, PluggedImplementation? plugged = null)
     {
         if (!FuzzOptions.TryParse(args, out var options, out string problem))
         {
@@ -18,9 +22,22 @@ internal static class FuzzVerb
         if (options.Jobs > 0)
         {
             var childArgs = args.Where(a => !a.StartsWith("-jobs=", StringComparison.Ordinal) && !a.StartsWith("-workers=", StringComparison.Ordinal));
-            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs], options, error);
+            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs, .. plugged?.CommandLine ?? []], options, error);
         }
-        if (!TargetProvider.TryCreate(target, options, Implementations.Registry, error, out var fuzzTarget, out problem))
+        if (plugged is not null) options = options with { ReplaySuffix = " " + plugged.ReplayOptions };
+        ForeignEdges.Reset();
+        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Registry, error);
+        if (plugged is not null && plugged.Allocator.Capabilities.CoverageEdges > 0)
+        {
+            var (edges, reached) = ForeignEdges.Snapshot();
+            error.WriteLine($"INFO: allocator {plugged.Allocator.Name}: {reached} of {edges} instrumented edges reached");
+        }
+        return exit;
+    }
+
+    private static int Fuzz(string target, FuzzOptions options, ImplementationRegistry registry, TextWriter error)
+    {
+        if (!TargetProvider.TryCreate(target, options, registry, error, out var fuzzTarget, out string problem))
         {
             error.WriteLine($"verify fuzz: {problem}");
             return ExitCodes.BadInput;

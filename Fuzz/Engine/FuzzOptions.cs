@@ -45,6 +45,9 @@ public sealed record FuzzOptions
 
     public IReadOnlyList<string> Inputs { get; init; } = [];
 
+    /// <summary>Appended to the "replay with:" line (e.g. the --allocator the run was given).</summary>
+    public string ReplaySuffix { get; init; } = "";
+
     /// <summary>4-byte header + 16 op records: short op lists keep executions fast.</summary>
     public const int DefaultMaxLen = 4 + 16 * 16;
 
