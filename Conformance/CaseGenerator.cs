@@ -6,7 +6,8 @@ namespace DmaVerify.Conformance;
 /// few dozen calls; some reach up to 4 GiB, 2^52 PFNs and the end of the space. Sizes are mostly
 /// 1-8 pages, then up to 40 (around the alloc_fast rounding limit of 32), sometimes a good part
 /// of the space. Limits are mostly the top, else anywhere above the start. Every call kind
-/// appears, frees about as often as allocations, so the live population rises and falls.
+/// appears, frees about as often as allocations, so the live population rises and falls;
+/// bursts of one size fill the allocator's caches.
 /// </summary>
 internal sealed class CaseGenerator(Random random, int granuleShift)
 {
@@ -20,15 +21,31 @@ internal sealed class CaseGenerator(Random random, int granuleShift)
         ulong top = pick < 17 ? Tops[Math.Min(pick / 4, 3)] : pick < 19 ? Tops[pick - 13] : max;
         top = Math.Min(Math.Max(top, start + 8), max);
         var list = new List<AllocatorCall>(calls);
-        for (int i = 0; i < calls; i++) list.Add(Call(start, top, max));
+        // The first half leans to allocating, the second to giving back, so a case both fills
+        // its space and drains it. Now and then a burst maps and unmaps many ranges of one size
+        // (a driver's ring of buffers): that is what fills and spills the per-size caches.
+        while (list.Count < calls)
+        {
+            if (random.Next(100) < 4) Burst(list, start, top, calls);
+            else list.Add(Call(start, top, max, grow: list.Count < calls / 2 ? 12 : -12));
+        }
         return new AllocatorCase(start, granuleShift, list);
     }
 
-    private AllocatorCall Call(ulong start, ulong top, ulong max)
+    private void Burst(List<AllocatorCall> list, ulong start, ulong top, int calls)
+    {
+        int n = Math.Min(random.Next(3, 17), Math.Max(1, (calls - list.Count) / 2));
+        ulong pages = (ulong)random.Next(1, 9);
+        ulong limit = Limit(start, top);
+        for (int i = 0; i < n; i++) list.Add(new AllocFastCall(pages, limit, true));
+        for (int i = 0; i < n; i++) list.Add(new FreeFastCall(random.Next(4) == 0 ? random.Next(64) : 0));
+    }
+
+    private AllocatorCall Call(ulong start, ulong top, ulong max, int grow)
     {
         int r = random.Next(100);
-        if (r < 34) return new AllocFastCall(Pages(start, top), Limit(start, top), random.Next(5) != 0);
-        if (r < 48) return new AllocCall(Pages(start, top), Limit(start, top), random.Next(4) != 0);
+        if (r < 34 + grow) return new AllocFastCall(Pages(start, top), Limit(start, top), random.Next(5) != 0);
+        if (r < 48 + grow) return new AllocCall(Pages(start, top), Limit(start, top), random.Next(4) != 0);
         if (r < 62) return new FreeCall(random.Next(64), random.Next(4) == 0 ? (ulong)random.Next(1, 64) : 0);
         if (r < 78) return new FreeFastCall(random.Next(64));
         if (r < 82) return new FreeUnheldCall(start + Below(top - start + 1));

@@ -27,18 +27,20 @@ public enum ConformanceRule
 /// call as its caller writes it with what it returned, and why it is wrong.</summary>
 public sealed record ConformanceFinding(ConformanceRule Rule, int Step, string Call, string Message)
 {
-    /// <summary>The model's invariant id where one applies.</summary>
-    public string Invariant => Rule switch
+    /// <summary>The model's invariant id where one applies (null for frees, views, crashes and hangs).</summary>
+    public string? Invariant => Rule switch
     {
         ConformanceRule.NoOverlap => "INV-01",
         ConformanceRule.ReserveRespected => "INV-02",
         ConformanceRule.WithinLimits => "INV-05",
         ConformanceRule.Completeness => "INV-11",
-        ConformanceRule.Crash or ConformanceRule.Hang => "CRASH",
-        _ => "ALLOC",
+        _ => null,
     };
 
-    public override string ToString() => $"step {Step}: {Rule} ({Invariant}): {Call}: {Message}";
+    /// <summary>The rule with its invariant: "WithinLimits (INV-05)", "Crash".</summary>
+    public string What => Invariant is null ? Rule.ToString() : $"{Rule} ({Invariant})";
+
+    public override string ToString() => $"step {Step}: {What}: {Call}: {Message}";
 }
 
 /// <summary>A refusal the subject explained as its documented incompleteness (LinuxStyle's

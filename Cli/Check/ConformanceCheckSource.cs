@@ -44,7 +44,7 @@ internal sealed class ConformanceCheckSource : ICheckSource
         string who = check.Environment.ReplayOptions.Length > 0 ? check.Environment.ReplayOptions : $" --impl {subject.Name}";
         var finding = result.Finding!;
         return CheckOutcome.Fail(result.Calls, "calls",
-            $"{finding.Rule} ({finding.Invariant}) at call {finding.Step} of a {result.Shrunk!.Executed.Count}-call case: {finding.Call}: {finding.Message}",
+            $"{finding.What} at call {finding.Step} of a {result.Shrunk!.Executed.Count}-call case: {finding.Call}: {finding.Message}",
             $"verify replay {file}{who}");
     }
 }

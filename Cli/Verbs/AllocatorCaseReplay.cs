@@ -65,7 +65,7 @@ internal static class AllocatorCaseReplay
                              (run.Known.Count > 0 ? $", {ReplayVerb.Plural(run.Known.Count, "known deviation")}" : "") + ")");
             return ExitCodes.Ok;
         }
-        output.WriteLine($"{subject.Name} breaks {finding.Rule} ({finding.Invariant}) at step {finding.Step}: {finding.Call}");
+        output.WriteLine($"{subject.Name} breaks {finding.What} at step {finding.Step}: {finding.Call}");
         output.WriteLine($"  {finding.Message}");
         output.WriteLine($"result: FAILED ({finding.Rule} at step {finding.Step} of {run.Executed.Count})");
         return ExitCodes.Failed;

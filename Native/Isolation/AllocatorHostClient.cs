@@ -300,7 +300,13 @@ internal sealed class AllocatorHostClient : IDisposable
         {
             lock (_killGate)
             {
-                if (!_inCall || Stopwatch.GetElapsedTime(_armedAt) < _armedFor) return;
+                if (!_inCall || _disposed) return;
+                var left = _armedFor - Stopwatch.GetElapsedTime(_armedAt);
+                if (left > TimeSpan.Zero)
+                {
+                    _watchdog.Change(left, Timeout.InfiniteTimeSpan); // the timer fired a little early
+                    return;
+                }
                 HungIn = _current;
                 try { _process.Kill(); }
                 catch (InvalidOperationException) { /* already gone */ }
