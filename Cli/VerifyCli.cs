@@ -148,12 +148,16 @@ public static class VerifyCli
         var benchQuick = new Option<bool>("--quick") { Description = "In-process, 1 warm-up and 3 iterations: a smoke run with rough ratios." };
         var benchFilter = new Option<string?>("--filter") { Description = "BenchmarkDotNet filter, e.g. *HotMapUnmap* (default: all)." };
         var bench = new Command("bench", "Run the benchmarks (Bench/, BenchmarkDotNet, Release) as a child process and print their ratio tables.") { benchQuick, benchFilter };
-        bench.SetAction(parse => BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error));
+        var benchAllocator = new AllocatorOptions();
+        benchAllocator.AddTo(bench);
+        bench.SetAction(parse => benchAllocator.Run(parse, "verify bench", error, plugged =>
+            BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error, plugged: plugged)));
         examples[bench] =
         [
             "Examples:",
             "  verify bench --quick",
             "  verify bench --filter '*HotMapUnmap*'",
+            "  verify bench --allocator ./libmine.so      # yours beside Optimized and LinuxStyle (*Plugged* workloads)",
             "",
             "Runs: dotnet run -c Release --project Bench/Bench.csproj -- [--quick] [--filter PATTERN]",
             "Exit codes: 0 every benchmark ran; 1 a benchmark failed; 2 no Bench project found; 3 dotnet could not start.",

@@ -39,6 +39,9 @@ public sealed record ConformanceResult(
     string Subject, int Cases, long Calls, ConformanceFinding? Finding, CaseRun? Shrunk, AllocatorCase? Original, int ShrinkRuns,
     IReadOnlyList<KnownDeviation> Known, int Seed)
 {
+    /// <summary>Allocations that returned 0 over all cases: how often the cases exhausted their space.</summary>
+    public long Refusals { get; init; }
+
     public bool Passed => Finding is null;
 
     /// <summary>The failing case in the text form, with the finding as a comment (for a file
@@ -47,7 +50,7 @@ public sealed record ConformanceResult(
         : Shrunk.ExecutedCase.ToText($"{Subject}: {Finding}\nfound with seed {Seed}; shrunk from {Original!.Calls.Count} to {Shrunk.Executed.Count} calls");
 
     public override string ToString() => Passed
-        ? $"{Subject}: conformance PASSED ({Cases} cases, {Calls} calls{(Known.Count > 0 ? $", {Known.Count} known deviations" : "")})"
+        ? $"{Subject}: conformance PASSED ({Cases} cases, {Calls} calls, {Refusals} refusals{(Known.Count > 0 ? $", {Known.Count} known deviations" : "")})"
         : $"{Subject}: conformance FAILED: {Finding} (shrunk to {Shrunk!.Executed.Count} calls)";
 }
 
@@ -70,7 +73,7 @@ public static class AllocatorConformance
         var generator = new CaseGenerator(new Random(options.Seed), options.GranuleShift);
         var clock = Stopwatch.StartNew();
         var known = new List<KnownDeviation>();
-        long calls = 0;
+        long calls = 0, refusals = 0;
         int cases = 0;
         for (; cases < options.Cases; cases++)
         {
@@ -78,17 +81,18 @@ public static class AllocatorConformance
             var c = generator.Next(options.CallsPerCase);
             var run = CaseRunner.Run(subject, c);
             calls += run.Executed.Count;
+            refusals += run.Refusals;
             known.AddRange(run.Known);
             if (run.Finding is not null)
             {
                 options.Log?.Invoke($"case {cases + 1}: {run.Finding.Rule} at call {run.Finding.Step}; shrinking");
                 var shrinker = new CaseShrinker(subject, options.MaxShrinkRuns, options.MaxShrinkTime);
                 var shrunk = shrinker.Shrink(run);
-                return new ConformanceResult(subject.Name, cases + 1, calls, shrunk.Finding, shrunk, c, shrinker.Runs, known, options.Seed);
+                return new ConformanceResult(subject.Name, cases + 1, calls, shrunk.Finding, shrunk, c, shrinker.Runs, known, options.Seed) { Refusals = refusals };
             }
             if ((cases + 1) % 20 == 0) options.Log?.Invoke($"{cases + 1} cases, {calls} calls");
         }
-        return new ConformanceResult(subject.Name, cases, calls, null, null, null, 0, known, options.Seed);
+        return new ConformanceResult(subject.Name, cases, calls, null, null, null, 0, known, options.Seed) { Refusals = refusals };
     }
 
     /// <summary>Runs one case (a file's, or a finding's) and returns every call with its answer.</summary>

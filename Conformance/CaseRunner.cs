@@ -14,6 +14,9 @@ public sealed record ExecutedCall(int Step, AllocatorCall Call, string Text, str
 /// the first broken property, and refusals the subject explained as known incompleteness.</summary>
 public sealed record CaseRun(AllocatorCase Case, IReadOnlyList<ExecutedCall> Executed, ConformanceFinding? Finding, IReadOnlyList<KnownDeviation> Known)
 {
+    /// <summary>Allocations that returned 0 (the space was full under their limit, or they were refused).</summary>
+    public int Refusals => Executed.Count(e => e.Call is AllocFastCall or AllocCall && e.Result is "0x0");
+
     /// <summary>The case with only the calls that ran: it runs the same way.</summary>
     public AllocatorCase ExecutedCase => Case with { Calls = [.. Executed.Select(e => e.Call)] };
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using DmaVerify.Conformance;
 
 namespace DmaVerify.Cli.Check;
@@ -8,8 +6,8 @@ namespace DmaVerify.Cli.Check;
 /// The allocator conformance suite (<see cref="AllocatorConformance"/>) on every allocator of the
 /// check environment: the shipped ones (optimized, linuxstyle with its known max32 refusals
 /// counted), or the one given with --allocator. One item per allocator; cases scale with the
-/// check level. A failure writes the shrunk case as a .iova file under the artifact folder and
-/// names the command that replays it, call by call.
+/// check level. A failure writes the shrunk case to conformance/NAME.iova under the artifact
+/// folder (the allocator's latest finding) and names the command that replays it, call by call.
 /// </summary>
 internal sealed class ConformanceCheckSource : ICheckSource
 {
@@ -38,8 +36,7 @@ internal sealed class ConformanceCheckSource : ICheckSource
         string text = result.CaseText!;
         string folder = Path.Combine(check.Environment.ArtifactDirectory, "conformance");
         Directory.CreateDirectory(folder);
-        string sha = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(text)))[..12];
-        string file = Path.Combine(folder, $"{subject.Name}-{sha}{AllocatorCase.Extension}");
+        string file = Path.Combine(folder, subject.Name + AllocatorCase.Extension); // the allocator's latest finding
         File.WriteAllText(file, text);
         string who = check.Environment.ReplayOptions.Length > 0 ? check.Environment.ReplayOptions : $" --impl {subject.Name}";
         var finding = result.Finding!;

@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Composition;
 using DmaVerify.Cli.Check;
 using DmaVerify.Cli.Text;
@@ -24,7 +25,8 @@ internal static class CheckVerb
 {
     /// <param name="plugged">An allocator given with --allocator: every item is about it (its
     /// corpus replay, property runs, fuzzing and conformance); items that do not involve it
-    /// (the model's own runs, the proofs of Optimized's kernels) are left out.</param>
+    /// (the model's own runs, presets without dma-iommu domains, the proofs of Optimized's
+    /// kernels) are left out.</param>
     public static int Run(CheckRequest request, TextWriter output, TextWriter error, IScenarioText text, CheckEnvironment? environmentOverride = null,
         PluggedImplementation? plugged = null)
     {
@@ -52,7 +54,7 @@ internal static class CheckVerb
         {
             items = [.. items.Where(item => AboutImplementation(item, plugged.Allocator.Name))];
             progressWriter.WriteLine($"verify check: allocator {plugged.Allocator.Describe()}; items that do not involve it " +
-                                     "(the model's own runs, the proofs of Optimized's kernels) are left out");
+                                     "(the model's own runs, presets without a dma-iommu domain, the proofs of Optimized's kernels) are left out");
         }
         if (request.Targets.Count > 0)
         {
@@ -100,8 +102,16 @@ internal static class CheckVerb
     /// (corpus:NAME, conformance:NAME), its run does (refine/NAME/x86-vtd), or it fuzzes the
     /// registry's default.</summary>
     private static bool AboutImplementation(CheckItem item, string implementation) =>
-        item.Engine == "fuzz" || item.Engine.EndsWith(":" + implementation, StringComparison.Ordinal)
-        || item.Name.Contains("/" + implementation + "/", StringComparison.Ordinal);
+        (item.Engine == "fuzz" || item.Engine.EndsWith(":" + implementation, StringComparison.Ordinal)
+         || item.Name.Contains("/" + implementation + "/", StringComparison.Ordinal))
+        && UsesIovaAllocator(item.Target);
+
+    /// <summary>Whether a preset has dma-iommu domains, the only users of the IOVA allocator
+    /// (GART and TCE windows have their own span allocators; "direct" has no IOMMU). "-" items
+    /// (the mixed fuzz target, conformance) always do.</summary>
+    private static bool UsesIovaAllocator(string target) =>
+        target == "-" || !Presets.TryGet(target, out var platform, out _)
+        || platform.Iommus.Any(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu);
 
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>
