@@ -239,16 +239,16 @@ public sealed unsafe class NativeIovaLibrary : IAllocatorSource
     private static AllocatorRangeKind Kind(uint flags) =>
         (flags & RangeReserved) != 0 ? AllocatorRangeKind.Reserved : (flags & RangeCached) != 0 ? AllocatorRangeKind.Cached : AllocatorRangeKind.Allocated;
 
-    /// <summary>With the lock held, before a call: destroy orphans, point the edge counters at
-    /// the current map.</summary>
+    /// <summary>With the lock held, before a call: point the edge counters at the current map
+    /// (the one they last had may be gone), then destroy orphans.</summary>
     private void Enter()
     {
-        while (_orphans.TryDequeue(out nint orphan)) _destroy(orphan);
         if (_coverageAttach != null && CoverageMap.Map != _attachedMap)
         {
             _coverageAttach(CoverageMap.Map);
             _attachedMap = CoverageMap.Map;
         }
+        while (_orphans.TryDequeue(out nint orphan)) _destroy(orphan);
     }
 
     /// <summary>With the lock held, after a call: publish the library's edge totals.</summary>
