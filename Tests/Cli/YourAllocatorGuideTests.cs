@@ -5,21 +5,25 @@ using Xunit.Abstractions;
 
 namespace DmaVerify.Tests.CliCheck;
 
-/// <summary>A fact that needs what docs/your-allocator.md uses: gcc, make and clang-14.</summary>
+/// <summary>A fact that needs what docs/your-allocator.md uses: gcc, make and clang-14; with
+/// <paramref name="slow"/>, also DMAVERIFY_LONG=1 (the benchmark builds Bench in Release).</summary>
 public sealed class GuideFactAttribute : FactAttribute
 {
-    public GuideFactAttribute()
+    public GuideFactAttribute(bool slow = false)
     {
         if (!CAllocators.HaveGcc || !CAllocators.HaveClang)
             Skip = "docs/your-allocator.md needs gcc, make (build-essential) and clang-14: install them (.ci/run does) to run its commands";
+        else if (slow && Environment.GetEnvironmentVariable("DMAVERIFY_LONG") != "1")
+            Skip = "the guide's slow commands (verify bench: a Release build and BenchmarkDotNet) run with DMAVERIFY_LONG=1";
     }
 }
 
 /// <summary>
 /// Every command of docs/your-allocator.md's `sh` blocks, in order, in a scratch folder, as a
 /// user types them: DMAVERIFY is this checkout and `verify` runs the tool built beside the tests.
-/// A command ends with <c># exit N</c> when it must exit N (a finding is 1); otherwise 0. The
-/// commands the acceptance rests on are also checked for what they print.
+/// A command ends with <c># exit N</c> when it must exit N (a finding is 1), otherwise 0, and with
+/// <c># slow</c> when it takes minutes: those run only in the Long test. The commands the
+/// acceptance rests on are also checked for what they print.
 /// </summary>
 public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
 {
@@ -43,7 +47,7 @@ public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
         ("verify bench", "| Plugged"),
     ];
 
-    public static IEnumerable<(string Command, int Exit)> Commands()
+    public static IEnumerable<(string Command, int Exit, bool Slow)> Commands()
     {
         var lines = File.ReadAllLines(Path.Combine(CAllocators.Root, "docs", "your-allocator.md"));
         bool inBlock = false;
@@ -55,8 +59,10 @@ public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
                 continue;
             }
             if (!inBlock || line.Trim().Length == 0) continue;
-            var exit = Regex.Match(line, @"\s+#\s*exit\s+(\d+)\s*$");
-            yield return exit.Success ? (line[..exit.Index].Trim(), int.Parse(exit.Groups[1].Value)) : (line.Trim(), 0);
+            var note = Regex.Match(line, @"\s+#\s*(exit\s+(\d+)|slow)\s*$");
+            if (!note.Success) yield return (line.Trim(), 0, false);
+            else if (note.Groups[2].Success) yield return (line[..note.Index].Trim(), int.Parse(note.Groups[2].Value), false);
+            else yield return (line[..note.Index].Trim(), 0, true);
         }
     }
 
@@ -64,6 +70,7 @@ public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
     public void TheGuideHasItsCommands()
     {
         var commands = Commands().Select(c => c.Command).ToList();
+        Assert.Contains(Commands(), c => c.Slow && c.Command.StartsWith("verify bench", StringComparison.Ordinal));
         foreach (var (command, _) in Expected)
             Assert.Contains(commands, c => c.StartsWith(command, StringComparison.Ordinal));
         Assert.Contains(commands, c => c.StartsWith("gcc -shared -fPIC", StringComparison.Ordinal));
@@ -71,7 +78,13 @@ public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
     }
 
     [GuideFact]
-    public void EveryCommandOfTheGuideRunsAsWritten()
+    public void EveryCommandOfTheGuideRunsAsWritten() => RunGuide(slowToo: false);
+
+    [GuideFact(slow: true)]
+    [Trait("Category", "Long")]
+    public void EveryCommandOfTheGuideRunsAsWrittenTheSlowOnesToo() => RunGuide(slowToo: true);
+
+    private void RunGuide(bool slowToo)
     {
         string bin = Path.Combine(_dir, ".bin");
         Directory.CreateDirectory(bin);
@@ -80,8 +93,9 @@ public sealed class YourAllocatorGuideTests(ITestOutputHelper log) : IDisposable
         File.WriteAllText(verify, $"#!/bin/sh\nexec '{dotnet}' '{Path.Combine(AppContext.BaseDirectory, "verify.dll")}' \"$@\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(verify, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        foreach (var (command, exit) in Commands())
+        foreach (var (command, exit, slow) in Commands())
         {
+            if (slow && !slowToo) continue;
             var watch = Stopwatch.StartNew();
             var info = new ProcessStartInfo("bash") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
             info.ArgumentList.Add("-c");
