@@ -10,8 +10,8 @@ namespace DmaVerify.Native.Loading;
 /// A C allocator loaded into this process through the ABI of <c>Native/include/dmaverify_iova.h</c>:
 /// <see cref="NativeLibrary"/> and unmanaged function pointers. Loading checks every required
 /// symbol (all missing ones named in one message) and the ABI version before anything else runs.
-/// <para>Every call into the library holds one lock: the tool promises C code one caller at a
-/// time, so global state in the library is safe. Instances dropped without being destroyed (their
+/// <para>Every call into the library holds one lock (<see cref="Call"/>): the tool promises C
+/// code one caller at a time, so global state in the library is safe. Instances dropped without being destroyed (their
 /// proxy was collected) are queued and destroyed on the next call from a normal thread, never
 /// from the finalizer thread. A crash here ends the process: the host process
 /// (<see cref="Isolation.AllocatorHost"/>) is where this runs when isolation is wanted.</para>
@@ -107,19 +107,14 @@ public sealed unsafe class NativeIovaLibrary : IAllocatorSource
         get
         {
             if (_coverageReached == null) return 0;
-            lock (_gate) return _coverageReached();
+            using (Call()) return _coverageReached();
         }
     }
 
     public IIovaAllocator Create(ulong startPfn, int granuleShift)
     {
         nint iovad;
-        lock (_gate)
-        {
-            Enter();
-            iovad = _create(startPfn, (uint)granuleShift);
-            Leave();
-        }
+        using (Call()) iovad = _create(startPfn, (uint)granuleShift);
         if (iovad == 0)
             throw new AllocatorRefusedException($"{new IovaCallText(IovaCall.Create, startPfn, (ulong)granuleShift).Format(CallStyle.CAbi)} returned NULL");
         return new NativeIovaAllocator(this, iovad, startPfn, granuleShift);
@@ -133,81 +128,42 @@ public sealed unsafe class NativeIovaLibrary : IAllocatorSource
     /// <summary>An instance whose proxy was collected: destroyed on the next call.</summary>
     internal void Orphan(nint iovad) => _orphans.Enqueue(iovad);
 
-    // ---- the calls, each under the library's lock ----
+    // ---- the calls, each inside Call() ----
 
     internal void DestroyNow(nint iovad)
     {
-        lock (_gate)
-        {
-            Enter();
-            _destroy(iovad);
-            Leave();
-        }
+        using (Call()) _destroy(iovad);
     }
 
     internal ulong Alloc(nint iovad, ulong pages, ulong limitPfn, bool sizeAligned)
     {
-        lock (_gate)
-        {
-            Enter();
-            ulong pfn = _alloc(iovad, pages, limitPfn, sizeAligned ? 1 : 0);
-            Leave();
-            return pfn;
-        }
+        using (Call()) return _alloc(iovad, pages, limitPfn, sizeAligned ? 1 : 0);
     }
 
     internal bool Free(nint iovad, ulong pfn)
     {
-        lock (_gate)
-        {
-            Enter();
-            int freed = _free(iovad, pfn);
-            Leave();
-            return freed != 0;
-        }
+        using (Call()) return _free(iovad, pfn) != 0;
     }
 
     internal ulong AllocFast(nint iovad, ulong pages, ulong limitPfn, bool flush)
     {
-        lock (_gate)
-        {
-            Enter();
-            ulong pfn = _allocFast(iovad, pages, limitPfn, flush ? 1 : 0);
-            Leave();
-            return pfn;
-        }
+        using (Call()) return _allocFast(iovad, pages, limitPfn, flush ? 1 : 0);
     }
 
     internal void FreeFast(nint iovad, ulong pfn, ulong pages)
     {
-        lock (_gate)
-        {
-            Enter();
-            _freeFast(iovad, pfn, pages);
-            Leave();
-        }
+        using (Call()) _freeFast(iovad, pfn, pages);
     }
 
     internal bool Reserve(nint iovad, ulong lo, ulong hi)
     {
-        lock (_gate)
-        {
-            Enter();
-            int ok = _reserve(iovad, lo, hi);
-            Leave();
-            return ok != 0;
-        }
+        using (Call()) return _reserve(iovad, lo, hi) != 0;
     }
 
     internal void Flush(nint iovad)
     {
         if (_flush == null) return;
-        lock (_gate)
-        {
-            Enter();
-            _flush(iovad);
-            Leave();
-        }
+        using (Call()) _flush(iovad);
     }
 
     /// <summary>dv_iova_ranges, called until the buffer is large enough; empty without the symbol.</summary>
@@ -215,45 +171,47 @@ public sealed unsafe class NativeIovaLibrary : IAllocatorSource
     {
         if (_ranges == null) return [];
         var buffer = new NativeRange[64];
-        lock (_gate)
+        ulong total;
+        using (Call())
         {
-            Enter();
             for (;;)
             {
-                ulong total;
                 fixed (NativeRange* p = buffer) total = _ranges(iovad, p, (ulong)buffer.Length);
-                if (total <= (ulong)buffer.Length)
-                {
-                    Leave();
-                    var list = new AllocatorRange[(int)total];
-                    for (int i = 0; i < list.Length; i++)
-                        list[i] = new AllocatorRange(buffer[i].PfnLo, buffer[i].PfnHi, Kind(buffer[i].Flags));
-                    return list;
-                }
+                if (total <= (ulong)buffer.Length) break;
                 if (total > int.MaxValue / 2) throw new AllocatorCrashedException($"{System.IO.Path.GetFileName(Path)}: dv_iova_ranges reported {total} ranges");
                 buffer = new NativeRange[(int)total];
             }
         }
+        var list = new AllocatorRange[(int)total];
+        for (int i = 0; i < list.Length; i++)
+            list[i] = new AllocatorRange(buffer[i].PfnLo, buffer[i].PfnHi, Kind(buffer[i].Flags));
+        return list;
     }
 
     private static AllocatorRangeKind Kind(uint flags) =>
         (flags & RangeReserved) != 0 ? AllocatorRangeKind.Reserved : (flags & RangeCached) != 0 ? AllocatorRangeKind.Cached : AllocatorRangeKind.Allocated;
 
-    /// <summary>With the lock held, before a call: point the edge counters at the current map
-    /// (the one they last had may be gone), then destroy orphans.</summary>
-    private void Enter()
+    /// <summary>One call into the library: takes the lock, points the edge counters at the
+    /// current map (the one they last had may be gone) and destroys orphans; on leaving,
+    /// publishes the library's edge totals and releases the lock.</summary>
+    private CallScope Call()
     {
+        _gate.Enter();
         if (_coverageAttach != null && CoverageMap.Map != _attachedMap)
         {
             _coverageAttach(CoverageMap.Map);
             _attachedMap = CoverageMap.Map;
         }
         while (_orphans.TryDequeue(out nint orphan)) _destroy(orphan);
+        return new CallScope(this);
     }
 
-    /// <summary>With the lock held, after a call: publish the library's edge totals.</summary>
-    private void Leave()
+    private readonly ref struct CallScope(NativeIovaLibrary library)
     {
-        if (_coverageReached != null) ForeignEdges.Report(Capabilities.CoverageEdges, _coverageReached());
+        public void Dispose()
+        {
+            if (library._coverageReached != null) ForeignEdges.Report(library.Capabilities.CoverageEdges, library._coverageReached());
+            library._gate.Exit();
+        }
     }
 }

@@ -38,6 +38,17 @@ internal static class CAllocators
         }
     }
 
+    /// <summary>libpartial.so: the required symbols but dv_iova_free_fast and dv_iova_reserve.</summary>
+    public static string WithoutFreeFastAndReserve() => Compile("partial", """
+        #include <stdint.h>
+        uint32_t dv_iova_abi_version(void) { return 1; }
+        void *dv_iova_create(uint64_t s, uint32_t g) { (void)s; (void)g; return 0; }
+        void dv_iova_destroy(void *p) { (void)p; }
+        uint64_t dv_iova_alloc(void *p, uint64_t a, uint64_t b, int c) { (void)p; (void)a; (void)b; (void)c; return 0; }
+        int dv_iova_free(void *p, uint64_t a) { (void)p; (void)a; return 0; }
+        uint64_t dv_iova_alloc_fast(void *p, uint64_t a, uint64_t b, int c) { (void)p; (void)a; (void)b; (void)c; return 0; }
+        """);
+
     private static string Make(string target)
     {
         string folder = s_folder.Value, so = Path.Combine(folder, target);
