@@ -29,7 +29,9 @@ internal static class ShowVerb
             }
             if (svgPath is not null)
             {
-                error.WriteLine("verify show: --svg and --impl cannot be combined: the picture shows one state");
+                error.WriteLine(plugged is not null
+                    ? "verify show: --svg and --allocator cannot be combined: the picture shows the model's state; --allocator prints the allocator's beside it"
+                    : "verify show: --svg and --impl cannot be combined: the picture shows one state");
                 return ExitCodes.BadInput;
             }
             implementation = chosen;

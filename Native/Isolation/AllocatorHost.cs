@@ -59,6 +59,19 @@ public static unsafe partial class AllocatorHost
         bool scan = source.Capabilities.CoverageEdges > 0 || source.Capabilities.Style == CallStyle.Managed;
         HostWire.WriteHello(writer, source.Capabilities);
 
+        try
+        {
+            ServeCalls(source, reader, writer, scan ? map : null);
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException)
+        {
+            // The client went away mid-request: nothing is left to answer.
+        }
+        return 0;
+    }
+
+    private static void ServeCalls(IAllocatorSource source, BinaryReader reader, BinaryWriter writer, byte[]? map)
+    {
         var instances = new Dictionary<uint, IIovaAllocator>();
         uint next = 1;
         var ranges = new List<AllocatorRange>();
@@ -108,10 +121,9 @@ public static unsafe partial class AllocatorHost
                     writer.Write((byte)r.Kind);
                 }
             }
-            WriteCoverage(writer, scan ? map : null, source);
+            WriteCoverage(writer, map, source);
             writer.Flush();
         }
-        return 0;
     }
 
     private static ulong Dispatch(IAllocatorSource source, Dictionary<uint, IIovaAllocator> instances, in HostWire.Request q, IIovaAllocator a, List<AllocatorRange> ranges)

@@ -34,7 +34,7 @@ internal sealed class AllocatorHostClient : IDisposable
         _spec = spec;
         _command = command;
         _timeout = timeout;
-        _session = Start(out var capabilities);
+        _session = Start(out var capabilities, restart: false);
         Capabilities = capabilities;
     }
 
@@ -50,7 +50,7 @@ internal sealed class AllocatorHostClient : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_session is null)
             {
-                _session = Start(out _);
+                _session = Start(out _, restart: true);
                 Restarts++;
             }
             ulong handle = Exchange(_session, new HostWire.Request(IovaCall.Create, 0, startPfn, (ulong)granuleShift, 0), null);
@@ -177,7 +177,11 @@ internal sealed class AllocatorHostClient : IDisposable
         _ => $"signal {signal}",
     };
 
-    private Session Start(out AllocatorCapabilities capabilities)
+    /// <summary>Starts a host. A host that cannot be started at all is a tool failure
+    /// (<see cref="AllocatorLoadException"/>); one that ends or refuses before it is ready is the
+    /// library's doing: bad input the first time, a crash finding after it loaded before
+    /// (<paramref name="restart"/>: a load-time constructor that crashes only sometimes).</summary>
+    private Session Start(out AllocatorCapabilities capabilities, bool restart)
     {
         var info = new ProcessStartInfo(_command[0])
         {
@@ -209,10 +213,11 @@ internal sealed class AllocatorHostClient : IDisposable
         }
         catch (Exception e) when (e is IOException or EndOfStreamException)
         {
-            session.WaitForExit();
+            int exit = session.WaitForExit();
             string output = session.LastOutput();
             session.Dispose();
-            throw new AllocatorLoadException($"{_spec}: the allocator host ended before it was ready" + (output.Length > 0 ? $": {output}" : ""));
+            string message = $"{_spec}: the allocator host ended before it was ready ({HowItEnded(exit)})" + (output.Length > 0 ? $": {output}" : "");
+            throw restart ? new AllocatorCrashedException(message) : new AllocatorLoadException(message);
         }
         finally
         {
@@ -221,7 +226,7 @@ internal sealed class AllocatorHostClient : IDisposable
         if (error is not null)
         {
             session.Dispose();
-            throw new AllocatorLoadException(error);
+            throw restart ? new AllocatorCrashedException($"the allocator host refused to load it again: {error}") : new AllocatorLoadException(error);
         }
         return session;
     }
