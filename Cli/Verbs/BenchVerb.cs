@@ -34,7 +34,8 @@ internal static class BenchVerb
         {
             start.Environment[PluggedBenchVariable] = plugged.Allocator.Spec.ToString();
             filter ??= "*Plugged*";
-            output.WriteLine($"verify bench: allocator {plugged.Allocator.Describe()}; the benchmarks load it into their own process");
+            output.WriteLine($"verify bench: allocator {plugged.Allocator.Name} ({plugged.Allocator.Spec}; {plugged.Allocator.Capabilities.Describe()}), " +
+                             "loaded into the benchmark process (no host process: a benchmark measures the allocator, not a pipe)");
         }
         if (filter is not null) { start.ArgumentList.Add("--filter"); start.ArgumentList.Add(filter); }
 
