@@ -85,7 +85,7 @@ public class ConformanceSuiteTests(ITestOutputHelper output)
     [CFact]
     public void ACallThatNeverReturnsIsAHangFinding()
     {
-        using var plugged = PluggedAllocatorTests.Load(CAllocators.Example("hang"), timeoutSeconds: 1);
+        using var plugged = PluggedAllocatorTests.Load(CAllocators.Example("hang"), timeoutSeconds: 2);
         var result = Run(C(plugged), Default with { MaxShrinkRuns = 6 });
         Assert.Equal(ConformanceRule.Hang, result.Finding?.Rule);
         Assert.StartsWith("dv_iova_alloc_fast(", result.Finding!.Call);
