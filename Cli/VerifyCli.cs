@@ -64,14 +64,19 @@ public static class VerifyCli
         replay.Add(replayImpl);
         replay.Add(saveRegression);
         replay.Add(regressionDir);
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl),
-            parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
+        var replayAllocator = new AllocatorOptions();
+        replayAllocator.AddTo(replay);
+        replay.SetAction(parse => replayAllocator.Run(parse, "verify replay", error, plugged => ReplayVerb.Run(parse.GetValue(replayFile)!,
+            parse.GetValue(replayTarget), parse.GetValue(replayImpl), parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null,
+            output, error, text, plugged)));
         examples[replay] =
         [
             "Examples:",
             "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
             "  verify replay crash-0123abcd... --target k8-gart --save-regression",
+            "  verify replay corpus/examples/gart-aperture.scn --allocator ./libmine.so",
+            "  verify replay artifacts/check/conformance/libmine-0123abcd.iova --allocator ./libmine.so",
             "",
             "Malformed files are reported as file:line:col: message (exit 2).",
         ];
@@ -86,13 +91,17 @@ public static class VerifyCli
             showSvg,
             showImpl,
         };
-        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text));
+        var showAllocator = new AllocatorOptions();
+        showAllocator.AddTo(show);
+        show.SetAction(parse => showAllocator.Run(parse, "verify show", error, plugged =>
+            ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text, plugged)));
         examples[show] =
         [
             "Examples:",
             "  verify show corpus/examples/gart-aperture.scn",
             "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
             "  verify show corpus/examples/virtio-bypass.scn --impl optimized",
+            "  verify show corpus/examples/virtio-bypass.scn --allocator ./libmine.so",
             "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
             "The state shown is the one after the last step that completed. With --impl the exit code is",
@@ -140,12 +149,16 @@ public static class VerifyCli
         var benchQuick = new Option<bool>("--quick") { Description = "In-process, 1 warm-up and 3 iterations: a smoke run with rough ratios." };
         var benchFilter = new Option<string?>("--filter") { Description = "BenchmarkDotNet filter, e.g. *HotMapUnmap* (default: all)." };
         var bench = new Command("bench", "Run the benchmarks (Bench/, BenchmarkDotNet, Release) as a child process and print their ratio tables.") { benchQuick, benchFilter };
-        bench.SetAction(parse => BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error));
+        var benchAllocator = new AllocatorOptions();
+        benchAllocator.AddTo(bench);
+        bench.SetAction(parse => benchAllocator.Run(parse, "verify bench", error, plugged =>
+            BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error, plugged: plugged)));
         examples[bench] =
         [
             "Examples:",
             "  verify bench --quick",
             "  verify bench --filter '*HotMapUnmap*'",
+            "  verify bench --allocator ./libmine.so      # yours beside Optimized and LinuxStyle (*Plugged* workloads)",
             "",
             "Runs: dotnet run -c Release --project Bench/Bench.csproj -- [--quick] [--filter PATTERN]",
             "Benchmarks give no verdict: a benchmark run that fails, or a dotnet that cannot start, is exit 3.",
@@ -181,7 +194,10 @@ public static class VerifyCli
         var rest = new Argument<string[]>("CORPUS_DIR") { Description = "Corpus folders (new inputs go to the first), or input files to run once; then libFuzzer-style -flag=value options.", Arity = ArgumentArity.ZeroOrMore };
         var fuzz = new Command("fuzz", "Coverage-guided fuzzing of a target in process (libFuzzer's flags and status lines): the model and the implementation run side by side on decoded op lists.") { target, rest };
         fuzz.TreatUnmatchedTokensAsErrors = false;
-        fuzz.SetAction(parse => FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error));
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(fuzz);
+        fuzz.SetAction(parse => allocator.Run(parse, "verify fuzz", error, plugged =>
+            FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error, plugged)));
         examples[fuzz] =
         [
             "Examples:",
@@ -189,6 +205,7 @@ public static class VerifyCli
             "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
             "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
             "  verify replay crash-0123abcd... --target k8-gart",
+            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60 --allocator ./libmine.so",
             "",
             "Flags (libFuzzer style, single dash):",
             .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),

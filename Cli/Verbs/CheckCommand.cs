@@ -28,7 +28,9 @@ internal static class CheckCommand
             if (result.GetValue(quick) && result.GetValue(longRun))
                 result.AddError("--quick and --long cannot be used together; pick one (or neither for the default run).");
         });
-        command.SetAction(parse => CheckVerb.Run(new CheckRequest(
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(command);
+        command.SetAction(parse => allocator.Run(parse, "verify check", error, plugged => CheckVerb.Run(new CheckRequest(
             parse.GetValue(quick) ? CheckLevel.Quick : parse.GetValue(longRun) ? CheckLevel.Long : CheckLevel.Default,
             parse.GetValue(seed),
             parse.GetValue(report),
@@ -36,7 +38,7 @@ internal static class CheckCommand
             parse.GetValue(junit),
             parse.GetValue(engine) ?? [],
             parse.GetValue(target) ?? [],
-            parse.GetValue(corpus)), output, error, text));
+            parse.GetValue(corpus)), output, error, text, plugged: plugged)));
         examples[command] =
         [
             "Examples:",
@@ -44,6 +46,7 @@ internal static class CheckCommand
             "  verify check --quick              # about a minute",
             "  verify check --engine corpus --target x86-vtd",
             "  verify check --report check.md --junit check.xml",
+            "  verify check --quick --allocator ./libmine.so   # your allocator under the DMA layer, and its conformance",
         ];
         return command;
     }

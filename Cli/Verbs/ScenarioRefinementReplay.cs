@@ -11,9 +11,9 @@ namespace DmaVerify.Cli.Verbs;
 /// prints for a failing corpus file.</summary>
 internal static class ScenarioRefinementReplay
 {
-    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text, ImplementationRegistry? registry = null)
     {
-        if (!Implementations.Registry.TryGet(implementation, out var chosen, out string why))
+        if (!(registry ?? Implementations.Registry).TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;
