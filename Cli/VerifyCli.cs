@@ -71,9 +71,11 @@ public static class VerifyCli
             "Examples:",
             "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
-            "  verify replay crash-0123abcd... --target k8-gart --save-regression",
+            "  verify replay corpus/k8-gart/0fd0d798e1e1923488c61fefd78dd651fcc1858b --target k8-gart",
             "",
-            "Malformed files are reported as file:line:col: message (exit 2).",
+            "A fuzz input (crash-, timeout- or corpus file) is decoded and run model vs implementation;",
+            "its target comes from --target or the folder name. --save-regression keeps a failing one",
+            "as a scenario. Malformed files are reported as file:line:col: message (exit 2).",
         ];
         root.Add(replay);
 
@@ -112,7 +114,7 @@ public static class VerifyCli
         examples[instrument] =
         [
             "Examples:",
-            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "  verify instrument Cli/bin/Release/net10.0/DmaVerify.Optimized.dll --out inst/DmaVerify.Optimized.dll",
             "",
             "An already instrumented assembly is copied unchanged (exit 0); a missing file, a file that is",
             "not a .NET assembly, a mixed-mode assembly or the fuzz runtime itself is refused (exit 2).",
@@ -131,8 +133,8 @@ public static class VerifyCli
         examples[fuzzAfl] =
         [
             "Examples:",
-            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
-            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
+            "  verify fuzz-afl mixed corpus/mixed/1bfb24567b09dcd815f622b261a6ec4e80c97641",
             "",
             "Without afl-fuzz, INPUT runs once: exit 1 when it is a finding.",
         ];
@@ -185,10 +187,10 @@ public static class VerifyCli
         examples[fuzz] =
         [
             "Examples:",
-            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60",
-            "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
-            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
-            "  verify replay crash-0123abcd... --target k8-gart",
+            "  verify fuzz direct work/direct corpus/direct -runs=2000 -artifact_prefix=findings/",
+            "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -max_total_time=5",
+            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 findings/crash-<sha1>",
+            "  verify replay findings/crash-<sha1> --target k8-gart",
             "",
             "Flags (libFuzzer style, single dash):",
             .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),

@@ -43,7 +43,7 @@ internal static class CheckCommand
             "  verify check                      # the default run, about 5 minutes on 2 cores",
             "  verify check --quick              # about a minute",
             "  verify check --engine corpus --target x86-vtd",
-            "  verify check --report check.md --junit check.xml",
+            "  verify check --engine corpus --report check.md --junit check.xml",
         ];
         return command;
     }

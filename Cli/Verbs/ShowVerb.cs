@@ -148,6 +148,7 @@ internal static class ShowVerb
     {
         try
         {
+            if (Path.GetDirectoryName(Path.GetFullPath(svgPath)) is { } folder) Directory.CreateDirectory(folder);
             File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
         }
         catch (Exception e) when (FileErrors.IsFileError(e))
