@@ -29,7 +29,7 @@ public static class VerifyCli
         if (parse.Action is ParseErrorAction)
         {
             foreach (var e in parse.Errors)
-                error.WriteLine($"verify: {e.Message}");
+                error.WriteLine($"verify: {InPlainWords(e.Message)}");
             error.WriteLine("Run 'verify --help' for usage.");
             return ExitCodes.BadInput;
         }
@@ -41,6 +41,22 @@ public static class VerifyCli
         {
             return ToolFailure.Report(e, error);
         }
+    }
+
+    /// <summary>The command-line library's type errors in words ("'abc' is not a whole number"),
+    /// not .NET type names.</summary>
+    private static string InPlainWords(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\\.?$");
+        if (!m.Success) return message;
+        string expected = m.Groups[3].Value switch
+        {
+            "System.Int32" => $"a whole number from {int.MinValue} to {int.MaxValue}",
+            "System.Int64" => $"a whole number from {long.MinValue} to {long.MaxValue}",
+            "System.Boolean" => "true or false",
+            var other => $"a value of type {other[(other.LastIndexOf('.') + 1)..]}",
+        };
+        return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {expected}";
     }
 
     private static RootCommand Build(TextWriter output, TextWriter error, IScenarioText text)

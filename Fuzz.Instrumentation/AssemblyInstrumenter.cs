@@ -24,6 +24,8 @@ public static class AssemblyInstrumenter
 
     internal static InstrumentationResult Instrument(string inputPath, string outputPath, InstrumenterFaults faults)
     {
+        if (Directory.Exists(inputPath))
+            return Refuse(inputPath, outputPath, "a folder, not an assembly");
         if (!File.Exists(inputPath))
             return Refuse(inputPath, outputPath, "no such file");
 

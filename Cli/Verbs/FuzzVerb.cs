@@ -82,11 +82,14 @@ internal static class FuzzVerb
         return null;
     }
 
+    /// <summary>Why a fuzz input cannot be read (tried: one byte), or is too large to be one.</summary>
     private static string? WhyNotReadableFile(string path)
     {
         try
         {
-            using (File.OpenRead(path)) { }
+            using var stream = File.OpenRead(path);
+            if (stream.Length > FuzzOptions.MaxMaxLen) return $"too large for a fuzz input ({stream.Length} bytes; at most {FuzzOptions.MaxMaxLen})";
+            stream.ReadByte();
             return null;
         }
         catch (Exception e) when (FileErrors.IsFileError(e) || e is ArgumentException)
