@@ -203,8 +203,8 @@ public static class VerifyCli
         examples[fuzz] =
         [
             "Examples:",
-            "  verify fuzz direct work/direct corpus/direct -runs=2000 -artifact_prefix=findings/",
-            "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -max_total_time=5",
+            "  verify fuzz direct work/direct corpus/direct -runs=500 -artifact_prefix=findings/",
+            "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -runs=100",
             "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 findings/crash-<sha1>",
             "  verify replay findings/crash-<sha1> --target k8-gart",
             "",
