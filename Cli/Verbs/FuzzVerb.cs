@@ -25,11 +25,11 @@ internal static class FuzzVerb
             error.WriteLine($"verify fuzz: {bad}");
             return ExitCodes.BadInput;
         }
-        using var stop = StopRequest.Install(error);
         if (options.Jobs > 0)
         {
+            using var stopJobs = StopRequest.Install(error);
             var childArgs = args.Where(a => !a.StartsWith("-jobs=", StringComparison.Ordinal) && !a.StartsWith("-workers=", StringComparison.Ordinal));
-            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs], options, error, stop);
+            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs], options, error, stopJobs);
         }
         if (!TryCreateTarget(target, options, error, out var fuzzTarget, out problem))
         {
@@ -38,11 +38,13 @@ internal static class FuzzVerb
         }
         var dictionary = FuzzDictionary.ForTarget(target);
 
+        // These end by themselves and write atomically: Ctrl-C may end them at once.
         if (options.MinimizeCrash) return CrashMinimizer.Run(fuzzTarget, options.Inputs[0], options, dictionary, error);
-        if (options.Merge) return stop.SignalExitCode ?? CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
+        if (options.Merge) return CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
         if (options.Inputs.Count > 0 && options.Inputs.All(File.Exists))
             return InputRunner.Run(fuzzTarget, options.Inputs, options, error);
 
+        using var stop = StopRequest.Install(error);
         var result = new FuzzEngine(fuzzTarget, options, dictionary, error, stop.Token).Run(options.Inputs);
         return result.ExitCode == 0 && stop.SignalExitCode is int signal ? signal : result.ExitCode;
     }
