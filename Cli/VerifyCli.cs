@@ -29,7 +29,7 @@ public static class VerifyCli
         if (parse.Action is ParseErrorAction)
         {
             foreach (var e in parse.Errors)
-                error.WriteLine($"verify: {e.Message}");
+                error.WriteLine($"verify: {InPlainWords(e.Message)}");
             error.WriteLine("Run 'verify --help' for usage.");
             return ExitCodes.BadInput;
         }
@@ -41,6 +41,22 @@ public static class VerifyCli
         {
             return ToolFailure.Report(e, error);
         }
+    }
+
+    /// <summary>The command-line library's type errors in words ("'abc' is not a whole number"),
+    /// not .NET type names.</summary>
+    private static string InPlainWords(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\\.?$");
+        if (!m.Success) return message;
+        string expected = m.Groups[3].Value switch
+        {
+            "System.Int32" => $"a whole number from {int.MinValue} to {int.MaxValue}",
+            "System.Int64" => $"a whole number from {long.MinValue} to {long.MaxValue}",
+            "System.Boolean" => "true or false",
+            var other => $"a value of type {other[(other.LastIndexOf('.') + 1)..]}",
+        };
+        return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {expected}";
     }
 
     private static RootCommand Build(TextWriter output, TextWriter error, IScenarioText text)
@@ -74,11 +90,13 @@ public static class VerifyCli
             "Examples:",
             "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
-            "  verify replay crash-0123abcd... --target k8-gart --save-regression",
+            "  verify replay corpus/k8-gart/0fd0d798e1e1923488c61fefd78dd651fcc1858b --target k8-gart",
             "  verify replay corpus/examples/gart-aperture.scn --allocator ./libmine.so",
             "  verify replay artifacts/check/conformance/libmine-0123abcd.iova --allocator ./libmine.so",
             "",
-            "Malformed files are reported as file:line:col: message (exit 2).",
+            "A fuzz input (crash-, timeout- or corpus file) is decoded and run model vs implementation;",
+            "its target comes from --target or the folder name. --save-regression keeps a failing one",
+            "as a scenario. Malformed files are reported as file:line:col: message (exit 2).",
         ];
         root.Add(replay);
 
@@ -121,7 +139,7 @@ public static class VerifyCli
         examples[instrument] =
         [
             "Examples:",
-            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "  verify instrument Cli/bin/Release/net10.0/DmaVerify.Optimized.dll --out inst/DmaVerify.Optimized.dll",
             "",
             "An already instrumented assembly is copied unchanged (exit 0); a missing file, a file that is",
             "not a .NET assembly, a mixed-mode assembly or the fuzz runtime itself is refused (exit 2).",
@@ -140,8 +158,8 @@ public static class VerifyCli
         examples[fuzzAfl] =
         [
             "Examples:",
-            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
-            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
+            "  verify fuzz-afl mixed corpus/mixed/1bfb24567b09dcd815f622b261a6ec4e80c97641",
             "",
             "Without afl-fuzz, INPUT runs once: exit 1 when it is a finding.",
         ];
@@ -201,10 +219,10 @@ public static class VerifyCli
         examples[fuzz] =
         [
             "Examples:",
-            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60",
-            "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
-            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
-            "  verify replay crash-0123abcd... --target k8-gart",
+            "  verify fuzz direct work/direct corpus/direct -runs=500 -artifact_prefix=findings/",
+            "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -runs=100",
+            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 findings/crash-<sha1>",
+            "  verify replay findings/crash-<sha1> --target k8-gart",
             "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60 --allocator ./libmine.so",
             "",
             "Flags (libFuzzer style, single dash):",

@@ -23,6 +23,12 @@ internal static class CheckCommand
         {
             quick, longRun, seed, report, json, junit, engine, target, corpus,
         };
+        // On the tokens: a value that is not a number is the parser's error, reported once.
+        seed.Validators.Add(result =>
+        {
+            if (result.Tokens is [var token] && int.TryParse(token.Value, out int value) && value < 0)
+                result.AddError($"--seed: '{value}' is below 0; seeds are 0 to {int.MaxValue}");
+        });
         command.Validators.Add(result =>
         {
             if (result.GetValue(quick) && result.GetValue(longRun))
@@ -45,7 +51,7 @@ internal static class CheckCommand
             "  verify check                      # the default run, about 5 minutes on 2 cores",
             "  verify check --quick              # about a minute",
             "  verify check --engine corpus --target x86-vtd",
-            "  verify check --report check.md --junit check.xml",
+            "  verify check --engine corpus --report check.md --junit check.xml",
             "  verify check --quick --allocator ./libmine.so   # your allocator under the DMA layer, and its conformance",
         ];
         return command;

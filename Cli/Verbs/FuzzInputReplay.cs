@@ -50,7 +50,7 @@ internal static class FuzzInputReplay
         }
         if (!FuzzTargets.TryCreate(target, registry ?? Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
-            error.WriteLine($"{path}: error: {problem}");
+            error.WriteLine(FuzzTargets.Names.Contains(target, StringComparer.Ordinal) ? $"verify replay: --impl: {problem}" : $"verify replay: --target: {problem}");
             return ExitCodes.BadInput;
         }
         return Run(path, data, fuzzTarget, implementation, regressionDir, output, text);

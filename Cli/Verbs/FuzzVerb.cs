@@ -29,15 +29,15 @@ internal static class FuzzVerb
             error.WriteLine($"verify fuzz: {bad}");
             return ExitCodes.BadInput;
         }
-        using var stop = StopRequest.Install(error);
         if (options.Jobs > 0)
         {
+            using var stopJobs = StopRequest.Install(error);
             var childArgs = args.Where(a => !a.StartsWith("-jobs=", StringComparison.Ordinal) && !a.StartsWith("-workers=", StringComparison.Ordinal));
-            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs, .. plugged?.CommandLine ?? []], options, error, stop);
+            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs, .. plugged?.CommandLine ?? []], options, error, stopJobs);
         }
         if (plugged is not null) options = options with { ReplaySuffix = " " + plugged.ReplayOptions };
         ForeignEdges.Reset();
-        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Registry, error, stop);
+        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Registry, error);
         if (plugged is not null && plugged.Allocator.Capabilities.CoverageEdges > 0)
         {
             var (edges, reached) = ForeignEdges.Snapshot();
@@ -46,7 +46,7 @@ internal static class FuzzVerb
         return exit;
     }
 
-    private static int Fuzz(string target, FuzzOptions options, ImplementationRegistry registry, TextWriter error, StopRequest stop)
+    private static int Fuzz(string target, FuzzOptions options, ImplementationRegistry registry, TextWriter error)
     {
         if (!TryCreateTarget(target, options, registry, error, out var fuzzTarget, out string problem))
         {
@@ -55,11 +55,13 @@ internal static class FuzzVerb
         }
         var dictionary = FuzzDictionary.ForTarget(target);
 
+        // These end by themselves and write atomically: Ctrl-C may end them at once.
         if (options.MinimizeCrash) return CrashMinimizer.Run(fuzzTarget, options.Inputs[0], options, dictionary, error);
-        if (options.Merge) return stop.SignalExitCode ?? CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
+        if (options.Merge) return CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
         if (options.Inputs.Count > 0 && options.Inputs.All(File.Exists))
             return InputRunner.Run(fuzzTarget, options.Inputs, options, error);
 
+        using var stop = StopRequest.Install(error);
         var result = new FuzzEngine(fuzzTarget, options, dictionary, error, stop.Token).Run(options.Inputs);
         return result.ExitCode == 0 && stop.SignalExitCode is int signal ? signal : result.ExitCode;
     }
@@ -99,11 +101,14 @@ internal static class FuzzVerb
         return null;
     }
 
+    /// <summary>Why a fuzz input cannot be read (tried: one byte), or is too large to be one.</summary>
     private static string? WhyNotReadableFile(string path)
     {
         try
         {
-            using (File.OpenRead(path)) { }
+            using var stream = File.OpenRead(path);
+            if (stream.Length > FuzzOptions.MaxMaxLen) return $"too large for a fuzz input ({stream.Length} bytes; at most {FuzzOptions.MaxMaxLen})";
+            stream.ReadByte();
             return null;
         }
         catch (Exception e) when (FileErrors.IsFileError(e) || e is ArgumentException)

@@ -45,7 +45,7 @@ internal static class ShowVerb
         }
         if (svgPath is not null && OutputPaths.WhyNotWritableFile(svgPath) is string bad)
         {
-            error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");
+            error.WriteLine($"{ScenarioLoader.Shown(svgPath)}: error: cannot write the SVG there: {bad}");
             return ExitCodes.BadInput;
         }
         if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit, implementation?.ModelOptions))
@@ -172,6 +172,7 @@ internal static class ShowVerb
     {
         try
         {
+            if (Path.GetDirectoryName(Path.GetFullPath(svgPath)) is { } folder) Directory.CreateDirectory(folder);
             File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
         }
         catch (Exception e) when (FileErrors.IsFileError(e))
