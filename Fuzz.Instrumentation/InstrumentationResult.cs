@@ -21,12 +21,16 @@ public sealed record InstrumentationResult(
     int Methods = 0,
     int Probes = 0)
 {
+    /// <summary>The message of a copy an earlier run made (the input itself is not instrumented).</summary>
+    public const string FromTheCache = "from the cache";
+
     public bool Succeeded => Status != InstrumentationStatus.Refused;
 
     public override string ToString() => Status switch
     {
         InstrumentationStatus.Instrumented => $"{InputPath}: {Methods} methods, {Probes} probes -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented when InputPath == OutputPath => $"{InputPath}: already instrumented; left unchanged",
+        InstrumentationStatus.AlreadyInstrumented when Message == FromTheCache => $"{InputPath}: instrumented copy from the cache -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented => $"{InputPath}: already instrumented; copied unchanged -> {OutputPath}",
         _ => $"{InputPath}: {Message}",
     };

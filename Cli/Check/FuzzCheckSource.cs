@@ -51,7 +51,7 @@ internal sealed class FuzzCheckSource : ICheckSource
         var result = new FuzzEngine(target, options, FuzzDictionary.ForTarget(name), log).Run(folders);
         if (result.ExitCode == 0) return CheckOutcome.Pass(result.Runs, "execs");
         string problem = result.Crash?.Message ?? $"the engine exited {result.ExitCode}";
-        string? replay = result.ArtifactPath is { } artifact ? $"verify replay {artifact} --target {name}" : null;
+        string? replay = result.ArtifactPath is { } artifact ? $"verify replay {artifact} --target {name}{environment.ReplayOptions}" : null;
         return CheckOutcome.Fail(result.Runs, "execs", problem.ReplaceLineEndings(" "), replay);
     }
 

@@ -1,6 +1,8 @@
+using DmaVerify.Conformance;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Dma;
+using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Cli.Composition;
 
@@ -31,4 +33,22 @@ public static class Implementations
 
     /// <summary>Every name, in a stable order.</summary>
     public static IReadOnlyList<string> Names => Registry.Names;
+
+    /// <summary>The registry of an allocator given with --allocator, rebuilt from its argument
+    /// (<see cref="ImplementationRegistry.FromProvider"/> calls this beside instrumented copies;
+    /// the allocator lives as long as that registry).</summary>
+    public static ImplementationRegistry RegistryFor(string argument) => PluggedImplementation.Load(argument).Registry;
+
+    /// <summary>The shipped allocators as conformance subjects: the augmented tree, and LinuxStyle
+    /// with its documented max32_alloc_size refusals counted, not failed.</summary>
+    public static IReadOnlyList<AllocatorSubject> Allocators { get; } =
+    [
+        new(Optimized, (start, shift) => new AugmentedIovaAllocator(start, shift)),
+        new(LinuxStyle, (start, shift) => new LinuxStyleIovaAllocator(start, shift))
+        {
+            KnownIncompleteness = a => a is LinuxStyleIovaAllocator { LastOutcome: LinuxStyleIovaAllocator.Outcome.Max32FastFail }
+                ? "LinuxStyle's max32_alloc_size shortcut refused without walking the tree (known Linux incompleteness)"
+                : null,
+        },
+    ];
 }

@@ -13,8 +13,12 @@ internal static class ReplayVerb
 {
     /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
+    /// <param name="plugged">An allocator given with --allocator: the implementation to run
+    /// beside the model (and the one an allocator case is replayed on).</param>
+    /// <param name="failAlloc">STEP:N specs (--fail-alloc): with --impl, that step runs with the
+    /// implementation's N-th internal allocation failing.</param>
     public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
-        IReadOnlyList<string>? failAlloc = null)
+        PluggedImplementation? plugged = null, IReadOnlyList<string>? failAlloc = null)
     {
         var faults = new Dictionary<int, int>();
         foreach (var spec in failAlloc ?? [])
@@ -26,11 +30,15 @@ internal static class ReplayVerb
                 return ExitCodes.BadInput;
             }
         }
-        if (faults.Count > 0 && (implementation is null || target is not null))
+        if (faults.Count > 0 && ((implementation ?? plugged?.Implementation.Name) is null || target is not null))
         {
             error.WriteLine("verify replay: --fail-alloc needs --impl NAME and a scenario file: it fails the implementation's allocations");
             return ExitCodes.BadInput;
         }
+        if (target is null && AllocatorCaseReplay.IsCase(path))
+            return AllocatorCaseReplay.Run(path, implementation, plugged, output, error);
+        var registry = plugged?.Registry ?? Implementations.Registry;
+        implementation ??= plugged?.Implementation.Name;
         // A file that is not a scenario may be a fuzz input: its folder can name the target.
         // (A large file is a scenario when it starts as text: it is streamed, never read whole.)
         bool large = TextLines.IsLarge(path);
@@ -50,9 +58,9 @@ internal static class ReplayVerb
             return ExitCodes.BadInput;
         }
         if (target is not null)
-            return FuzzInputReplay.Run(path, target, implementation ?? Implementations.Registry.Default.Name, regressionDir, output, error, text);
+            return FuzzInputReplay.Run(path, target, implementation ?? registry.Default.Name, regressionDir, output, error, text, registry);
         if (implementation is not null)
-            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, faults);
+            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, registry, faults);
         return Run(path, output, error, text);
     }
 
