@@ -143,7 +143,7 @@ public sealed partial class DocCommandTests(ITestOutputHelper log) : IDisposable
         ["verify replay findings/crash-<sha1> --target k8-gart"] = "needs a crash file (<sha1> stands for one); the replay examples run a corpus input",
     };
 
-    public static TheoryData<string> Verbs() => ["", "replay", "show", "check", "fuzz", "fuzz-afl", "instrument", "prove", "bench"];
+    public static TheoryData<string> Verbs() => ["", "replay", "show", "check", "fuzz", "fuzz-afl", "instrument", "prove", "bench", "explore"];
 
     [Theory]
     [MemberData(nameof(Verbs))]
