@@ -99,6 +99,18 @@ public sealed partial class OptimizedSystem
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
         new(Pow2Math.AlignDown(range.Start, granule), range.Last | (granule - 1));
 
+    /// <summary>The IOVA ranges a device's IOMMU keeps out of a DMA domain, widened to whole
+    /// granules: the IOMMU's reserved regions and, behind a PCI host bridge, its windows.</summary>
+    private static IEnumerable<ReservedIova> ReservationsFor(IommuConfig iommu, DeviceConfig config, ulong granule)
+    {
+        foreach (var region in iommu.Regions)
+            if (region.IsReservedInIovaSpace)
+                yield return new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}");
+        if (!config.IsPci) yield break;
+        foreach (var window in iommu.PciHostWindows)
+            yield return new ReservedIova(AlignOutward(window, granule), $"PCI host window of IOMMU {iommu.Id}");
+    }
+
     /// <summary>Reserved ranges and 1:1 direct regions a DMA domain takes on for a device. All
     /// checks come before any change; the leaves are mapped (undoable), then the reservations.</summary>
     private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config)
@@ -106,14 +118,8 @@ public sealed partial class OptimizedSystem
         if (!domain.IsDmaApi || IommuOf(config) is not IommuConfig iommu) return null;
         if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
         ulong granule = domain.Granule;
-        var wanted = new List<ReservedIova>();
-        foreach (var region in iommu.Regions.Where(r => r.IsReservedInIovaSpace))
-            wanted.Add(new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}"));
-        if (config.IsPci)
-            foreach (var window in iommu.PciHostWindows)
-                wanted.Add(new ReservedIova(AlignOutward(window, granule), $"PCI host window of IOMMU {iommu.Id}"));
         var fresh = new List<ReservedIova>();
-        foreach (var r in wanted)
+        foreach (var r in ReservationsFor(iommu, config, granule))
         {
             if (domain.Reserved.Any(x => x.Range == r.Range) || fresh.Any(x => x.Range == r.Range)) continue;
             var clash = AllocationsOverlapping(domain, r.Range).FirstOrDefault();
@@ -169,16 +175,17 @@ public sealed partial class OptimizedSystem
         return new DomainAllocated(domain.Id);
     }
 
-    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
-    {
-        if (config.BypassesIommu && type != DomainType.Identity)
-            return Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} bypasses the IOMMU; only an identity domain is safe ({type} refused)");
-        if (config.Untrusted && type is DomainType.Identity or DomainType.DmaFq)
-            return Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted ({type} refused)");
-        if (type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct))
-            return Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions; a blocked domain is refused");
-        return null;
-    }
+    /// <summary>The domain types a device may not be given: a virtio device that bypasses the
+    /// IOMMU is safe only under identity, an untrusted one gets no identity or lazy (FQ) domain,
+    /// and a device with direct regions cannot be blocked.</summary>
+    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type) =>
+        config.BypassesIommu && type != DomainType.Identity
+            ? Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} bypasses the IOMMU; only an identity domain is safe ({type} refused)")
+        : config.Untrusted && type is DomainType.Identity or DomainType.DmaFq
+            ? Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted ({type} refused)")
+        : type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct)
+            ? Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions; a blocked domain is refused")
+        : null;
 
     /// <summary>Moves a device to <paramref name="domain"/>; it is the last step of a
     /// successful op. When the device was the last one its IOMMU had in the old domain, that
