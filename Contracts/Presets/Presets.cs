@@ -223,7 +223,7 @@ public static class Presets
     private static PlatformConfig BuildVirtio(PlatformConfig basePlatform, string name)
     {
         var iommu = basePlatform.Iommus.FirstOrDefault();
-        bool paging = iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu };
+        bool paging = iommu is { Kind.HasPagingDomains: true };
         var baseDevice = basePlatform.Devices[0];
         var devices = new List<DeviceConfig>
         {
