@@ -3,7 +3,8 @@ namespace DmaVerify.Contracts;
 /// <summary>
 /// The seed systems. Each preset is a whole platform: memory map, bounce pool,
 /// translation units with their reserved regions, and a handful of devices that exercise the
-/// preset's distinctive rules. Constants come from the reference notes; memory maps are
+/// preset's distinctive rules. Constants come from Linux (docs/linux-facts.md#reserved-regions,
+/// docs/linux-facts.md#page-table-formats); memory maps are
 /// plausible, chosen so that the interesting edges (4 GiB, HT hole, aperture, DDW limit) are
 /// reachable by small scenarios.
 /// </summary>
