@@ -15,7 +15,7 @@ public sealed partial class OptimizedSystem
             _devices[config.Id] = new Dev
             {
                 Config = config, DmaMask = config.DmaMask, CoherentMask = config.CoherentMask, BusDmaLimit = config.BusDmaLimit,
-                Pci32First = config.IsPci && iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu },
+                Pci32First = config.IsPci && iommu is { Kind.HasPagingDomains: true },
             };
         }
         foreach (var device in _devices.Values.OrderBy(d => d.Id))
@@ -24,7 +24,7 @@ public sealed partial class OptimizedSystem
             var config = device.Config;
             if (IommuOf(config) is not IommuConfig iommu) continue;
             // Virtio without ACCESS_PLATFORM behind GART/TCE: no identity domain there, so none at all.
-            if (config.BypassesIommu && iommu.Kind is IommuKind.Gart or IommuKind.Tce) continue;
+            if (config.BypassesIommu && iommu.Kind.HasBitmapWindow) continue;
             IEnumerable<int> peers = iommu.Kind == IommuKind.Gart
                 ? Platform.Devices.Where(d => d.Iommu == iommu.Id).Select(d => d.Id)
                 : Platform.SharedDefaultDomains.FirstOrDefault(set => set.Contains(config.Id)) ?? [];
@@ -38,19 +38,17 @@ public sealed partial class OptimizedSystem
 
     private static DomainType DefaultDomainTypeFor(DeviceConfig config, IommuConfig iommu)
     {
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return DomainType.Dma;
+        if (iommu.Kind.HasBitmapWindow) return DomainType.Dma;
         if (config.BypassesIommu) return DomainType.Identity;
         if (config.Untrusted) return DomainType.Dma;
         return iommu.DefaultDomainType;
     }
 
-    private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
-
     /// <summary>A fresh domain with its page table (null when the top table page cannot be had).</summary>
     private Dom? NewDomain(IommuConfig iommu, DomainType type, bool isDefault)
     {
         var format = iommu.Format;
-        bool bitmap = iommu.Kind is IommuKind.Gart or IommuKind.Tce;
+        bool bitmap = iommu.Kind.HasBitmapWindow;
         var table = PageTableFactory.TryCreate(format, new PageTableOptions
         {
             Allocator = _tablePages,
@@ -116,7 +114,7 @@ public sealed partial class OptimizedSystem
     private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config)
     {
         if (!domain.IsDmaApi || IommuOf(config) is not IommuConfig iommu) return null;
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
+        if (iommu.Kind.HasBitmapWindow) return null;
         ulong granule = domain.Granule;
         var fresh = new List<ReservedIova>();
         foreach (var r in ReservationsFor(iommu, config, granule))
@@ -166,7 +164,7 @@ public sealed partial class OptimizedSystem
     {
         if (IommuById(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
-        if (!IsPagingIommu(iommu))
+        if (!iommu.Kind.HasPagingDomains)
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
         if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
             return Fail(DmaErrorKind.InvalidArgument, "alloc-domain makes unmanaged, blocked or identity domains");
@@ -209,7 +207,7 @@ public sealed partial class OptimizedSystem
         if (!TryDevice(op.Device, out var device, out var error)) return error!;
         var config = device.Config;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
         if (DomainOf(op.Domain) is not Dom domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (!domain.Format.Equals(iommu.Format))
             return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
@@ -226,7 +224,7 @@ public sealed partial class OptimizedSystem
         if (!TryDevice(op.Device, out var device, out var error)) return error!;
         var config = device.Config;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
         if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
             return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
         if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;

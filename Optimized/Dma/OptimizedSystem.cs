@@ -256,7 +256,7 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public Dictionary<ulong, MsiPage> MsiPages = [];
         public ulong MsiBump;
         public ulong Granule => Format.Granule;
-        public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+        public bool IsDmaApi => Type.IsDmaApi;
 
         /// <summary>An independent copy whose page table lives in <paramref name="pages"/>
         /// (a clone of the system's table-page allocator).</summary>
