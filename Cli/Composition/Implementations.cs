@@ -31,4 +31,12 @@ public static class Implementations
 
     /// <summary>Every name, in a stable order.</summary>
     public static IReadOnlyList<string> Names => Registry.Names;
+
+    /// <summary>The registry that knows <paramref name="name"/>: the real implementations, or for
+    /// a <c>BASE+BUG</c> name the planted-bug catalog (docs/planted-bugs.md), so a planted run's
+    /// replay command works. Unknown names get the real registry, whose error lists its names.</summary>
+    public static ImplementationRegistry RegistryFor(string? name) =>
+        name is not null && !Registry.TryGet(name, out _, out _) && PlantedBugs.PlantedCatalog.Registry.TryGet(name, out _, out _)
+            ? PlantedBugs.PlantedCatalog.Registry
+            : Registry;
 }

@@ -47,7 +47,7 @@ internal static class FuzzInputReplay
             error.WriteLine($"{ScenarioLoader.Shown(path)}: error: {why}");
             return ExitCodes.BadInput;
         }
-        if (!FuzzTargets.TryCreate(target, Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
+        if (!FuzzTargets.TryCreate(target, Implementations.RegistryFor(implementation), new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
             error.WriteLine($"{path}: error: {problem}");
             return ExitCodes.BadInput;

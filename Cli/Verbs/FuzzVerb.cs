@@ -53,7 +53,7 @@ internal static class FuzzVerb
     {
         if (!AssemblyTarget.IsAssemblyTarget(target) && !FuzzTargets.Names.Contains(target, StringComparer.Ordinal))
             return $"unknown target '{target}'; known: {string.Join(", ", FuzzTargets.Names)}, or PATH.dll:Namespace.Type.Method";
-        if (options.Implementation is string impl && !Implementations.Registry.TryGet(impl, out _, out string why))
+        if (options.Implementation is string impl && !Implementations.RegistryFor(impl).TryGet(impl, out _, out string why))
             return $"-impl={impl}: {why}";
         string artifactFolder = Path.GetDirectoryName(options.ArtifactPrefix + "x") is { Length: > 0 } d ? d : ".";
         if (OutputPaths.WhyNotWritableFolder(artifactFolder) is string badPrefix)
@@ -100,7 +100,7 @@ internal static class FuzzVerb
     private static bool TryCreateTarget(string target, FuzzOptions options, TextWriter log, out IFuzzTarget fuzzTarget, out string problem)
     {
         if (!AssemblyTarget.IsAssemblyTarget(target))
-            return TargetProvider.TryCreate(target, options, Implementations.Registry, log, out fuzzTarget, out problem);
+            return TargetProvider.TryCreate(target, options, Implementations.RegistryFor(options.Implementation), log, out fuzzTarget, out problem);
         fuzzTarget = null!;
         problem = "";
         try

@@ -13,7 +13,7 @@ internal static class ScenarioRefinementReplay
 {
     public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text)
     {
-        if (!Implementations.Registry.TryGet(implementation, out var chosen, out string why))
+        if (!Implementations.RegistryFor(implementation).TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;

@@ -20,7 +20,7 @@ internal static class ShowVerb
         Implementation? implementation = null;
         if (implementationName is not null)
         {
-            if (!Implementations.Registry.TryGet(implementationName, out var chosen, out string why))
+            if (!Implementations.RegistryFor(implementationName).TryGet(implementationName, out var chosen, out string why))
             {
                 error.WriteLine($"verify show: --impl: {why}");
                 return ExitCodes.BadInput;

@@ -32,7 +32,7 @@ public class PlantedBugTests(ITestOutputHelper output)
     [Theory, MemberData(nameof(BugsAndRuns))]
     public void FoundByTheDefaultRunAndShrunk(string bug, string run)
     {
-        var spec = PlantedBug.Planted((PropertySpec)TestCatalogue.Default.Get(run), bug);
+        var spec = Planting.Planted((PropertySpec)TestCatalogue.Default.Get(run), bug);
         var result = spec.Run(Quiet(output));
         Assert.False(result.Passed, $"{run} did not find {bug} in {result.TestsRun} cases");
         Assert.True(result.ShrunkOps <= MaxShrunkOps, $"{bug} shrunk only to {result.ShrunkOps} ops:\n{result.Report()}");

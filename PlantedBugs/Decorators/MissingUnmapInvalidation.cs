@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>
 /// A missing IOTLB invalidation on unmap: translations the device used stay cached after the
@@ -54,7 +52,13 @@ public sealed class MissingUnmapInvalidation(ISystemUnderTest inner) : Decorator
             }
             case Unmap or UnmapSg or FreeCoherent or UnmapResource:
             {
-                int device = CaseSimulator.DeviceOf(op);
+                int device = op switch
+                {
+                    Unmap u => u.Device,
+                    UnmapSg u => u.Device,
+                    FreeCoherent u => u.Device,
+                    _ => ((UnmapResource)op).Device,
+                };
                 var before = Inner.ExportState().MappingsOf(device).ToList();
                 var outcome = Inner.Apply(op);
                 if (outcome.IsSuccess)

@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>
 /// An IOVA inside the MSI window: the implementation forgets to reserve the hardware MSI range

@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>An unmap of the wrong size accepted: instead of dma-debug's "frees DMA memory with
 /// different size", the mapping is torn down with its real size and the call succeeds.</summary>

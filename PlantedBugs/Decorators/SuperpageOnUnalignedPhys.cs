@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>
 /// A superpage on an unaligned address: the page-size choice checks only the IOVA's alignment,

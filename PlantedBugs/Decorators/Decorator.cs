@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>
 /// Base of the test-only bug-planted systems: wraps a real implementation through

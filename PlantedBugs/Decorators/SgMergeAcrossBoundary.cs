@@ -1,8 +1,6 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
-using DmaVerify.Model;
 
-namespace DmaVerify.Properties.Tests.PlantedBugs;
+namespace DmaVerify.PlantedBugs;
 
 /// <summary>
 /// An sg merge across a segment boundary: two DMA-contiguous output segments are merged
