@@ -51,8 +51,9 @@ internal enum OptimizedPlant
     BusLimitIgnoredByIommuDma,
     /// <summary>dma_alloc_coherent uses the streaming DMA mask instead of the coherent one.</summary>
     CoherentMaskIgnored,
-    /// <summary>The TCE direct (DDW) window admits a buffer whose last byte is one past its limit.</summary>
-    DdwWindowPastByOne,
+    /// <summary>PowerPC: a bidirectional mapping's TCE is written without TCE_PCI_WRITE (the write
+    /// bit is set for DMA_FROM_DEVICE only).</summary>
+    TceBidirectionalWriteBitLost,
     /// <summary>The GART aperture test checks all but the last byte of a buffer, so a buffer
     /// ending on the aperture's first byte is bypassed 1:1.</summary>
     GartApertureLastByteUnchecked,
@@ -98,6 +99,7 @@ internal enum OptimizedPlant
     EmptyTablesNotFreed,
     /// <summary>A map that fails part-way keeps the leaves it wrote.</summary>
     FailedMapKeepsLeaves,
-    /// <summary>A map that fails after its IOVA was allocated does not free the IOVA.</summary>
-    FailedMapLeaksIova,
+    /// <summary>A map that fails after its IOVA was allocated keeps the allocation's record (the
+    /// domain still lists the range as a mapping's).</summary>
+    FailedMapKeepsAllocation,
 }

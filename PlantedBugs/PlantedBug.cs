@@ -16,6 +16,9 @@ public sealed record PlantedBug(string Name, string Base, Slip Slip, string Site
     /// <summary>The model options the base implementation is checked with.</summary>
     internal Model.ModelOptions ModelOptions { get; init; } = new();
 
+    /// <summary>The mutation switch it sets in Optimized (None for a decorator).</summary>
+    internal Optimized.OptimizedPlant Plant { get; init; }
+
     public string ImplementationName => $"{Base}+{Name}";
 
     public Implementation Implementation => new(ImplementationName, Create, ModelOptions);

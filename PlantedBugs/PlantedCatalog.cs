@@ -43,6 +43,7 @@ public static class PlantedCatalog
         {
             Create = platform => new OptimizedSystem(platform, BaseOptions(baseName) with { Name = $"{baseName}+{name}", Plant = plant }),
             ModelOptions = BaseModelOptions(baseName),
+            Plant = plant,
         };
 
     private static PlantedBug Decorated(string name, Slip slip, string site, string description,
@@ -99,9 +100,6 @@ public static class PlantedCatalog
         Switch("coherent-mask-ignored", Optimized, OptimizedPlant.CoherentMaskIgnored, Slip.WrongLimit,
             "Optimized/Dma/OptimizedSystem.Map.cs, MapSingle",
             "dma_alloc_coherent allocates below the streaming DMA mask instead of the coherent mask"),
-        Switch("ddw-window-past-by-one", Optimized, OptimizedPlant.DdwWindowPastByOne, Slip.OffByOneAtALimit,
-            "Optimized/Dma/OptimizedSystem.Map.cs, TceDirect",
-            "the TCE direct (DDW) window admits a buffer whose last byte is one past its limit"),
         Switch("gart-aperture-last-byte-unchecked", Optimized, OptimizedPlant.GartApertureLastByteUnchecked, Slip.OffByOneAtALimit,
             "Optimized/Dma/OptimizedSystem.Map.cs, OverlapsRemappingAperture",
             "the GART aperture test checks length - 1 bytes: a buffer ending on the aperture's first byte is bypassed 1:1"),
@@ -155,15 +153,18 @@ public static class PlantedCatalog
         Switch("gart-pte-high-address-bits-lost", Optimized, OptimizedPlant.GartPteHighAddressBitsLost, Slip.LostPteBit,
             "Optimized/PageTables/MapUnmap.cs, Encoded",
             "the GART PTE keeps physical address bits 31:12 only: buffers above 4 GiB are reached 4 GiB lower"),
+        Switch("tce-bidirectional-write-bit-lost", Optimized, OptimizedPlant.TceBidirectionalWriteBitLost, Slip.LostPteBit,
+            "Optimized/PageTables/MapUnmap.cs, Encoded",
+            "a bidirectional mapping's TCE is written without TCE_PCI_WRITE (set for DMA_FROM_DEVICE only): device writes fault"),
         Switch("empty-tables-not-freed", Optimized, OptimizedPlant.EmptyTablesNotFreed, Slip.Leak,
             "Optimized/PageTables/MapUnmap.cs, UnmapLeafAt",
             "unmap does not prune table pages it emptied: page-table memory leaks"),
         Switch("failed-map-keeps-leaves", Optimized, OptimizedPlant.FailedMapKeepsLeaves, Slip.MissingUnwind,
             "Optimized/PageTables/MapUnmap.cs, Map",
             "a map that runs out of table pages part-way keeps the leaves it already wrote"),
-        Switch("failed-map-leaks-iova", Optimized, OptimizedPlant.FailedMapLeaksIova, Slip.MissingUnwind,
+        Switch("failed-map-keeps-allocation", Optimized, OptimizedPlant.FailedMapKeepsAllocation, Slip.MissingUnwind,
             "Optimized/Dma/OptimizedSystem.cs, Revert",
-            "a map that fails after its IOVA was allocated does not give the IOVA back"),
+            "a map that fails after its IOVA was allocated keeps the allocation in the domain's list"),
 
         // ---- decorators over the real system ----
         Decorated("dma-limit-off-by-one", Slip.OffByOneAtALimit, "PlantedBugs/Decorators/DmaLimitOffByOne.cs",

@@ -137,7 +137,7 @@ internal static class CheckJournal
 
     /// <summary>The module version ids of DmaVerify's own assemblies: any rebuild that changes
     /// code changes it (builds are deterministic).</summary>
-    private static string BuildId()
+    internal static string BuildId()
     {
         var self = typeof(CheckJournal).Assembly;
         var ids = self.GetReferencedAssemblies()

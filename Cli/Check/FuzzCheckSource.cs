@@ -43,7 +43,6 @@ internal sealed class FuzzCheckSource : ICheckSource
         var folders = new List<string> { work };
         if (environment.CorpusDirectory is { } corpus && Directory.Exists(Path.Combine(corpus, name)))
             folders.Add(Path.Combine(corpus, name));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = new FuzzEngine(target, options, FuzzDictionary.ForTarget(name), log).Run(folders);
         var executed = new CheckWork(Execs: result.Runs);
         if (result.ExitCode == 0) return CheckOutcome.Pass(result.Runs, "execs") with { Work = executed };
@@ -53,7 +52,7 @@ internal sealed class FuzzCheckSource : ICheckSource
             : null;
         return CheckOutcome.Fail(result.Runs, "execs", problem.ReplaceLineEndings(" "), replay) with
         {
-            Work = executed, SecondsToFind = clock.Elapsed.TotalSeconds, ShrunkOps = FindingOps(problem),
+            Work = executed, SecondsToFind = result.Seconds, ShrunkOps = FindingOps(problem),
         };
     }
 

@@ -54,8 +54,11 @@ internal static class PlantedChecks
 
         /// <summary>Engines that caught it, each with how many of its items failed.</summary>
         public string CaughtBy => Caught
-            ? string.Join(", ", Failures.GroupBy(r => r.Item.Engine).Select(g => $"{g.Key} ({g.Count()}/{Results.Count(r => r.Item.Engine == g.Key)})"))
+            ? string.Join(", ", Failures.GroupBy(r => Family(r.Item)).Select(g => $"{g.Key} ({g.Count()}/{Results.Count(r => Family(r.Item) == g.Key)})"))
             : "ESCAPED";
+
+        /// <summary>The engine column an item belongs to, without the planted implementation's name.</summary>
+        public static string Family(CheckItem item) => item.Engine.StartsWith("corpus:", StringComparison.Ordinal) ? "corpus" : item.Engine;
 
         public CheckResult? Fastest => Failures.OrderBy(ToFind).FirstOrDefault();
 
@@ -147,7 +150,7 @@ internal static class PlantedChecks
             site = r.Bug.Site,
             description = r.Bug.Description,
             caught = r.Caught,
-            caughtBy = r.Failures.Select(f => f.Item.Engine).Distinct(),
+            caughtBy = r.Failures.Select(f => BugRun.Family(f.Item)).Distinct(),
             first = r.Fastest?.Item.Name,
             secondsToFind = r.Fastest is { } f ? Math.Round(BugRun.ToFind(f), 3) : (double?)null,
             shrunkOps = r.SmallestCase,

@@ -127,8 +127,7 @@ public sealed partial class OptimizedSystem
     private bool TceDirect(Dev device, Dom domain, ulong phys, ulong length, ulong mask)
     {
         var tce = IommuById(domain.Iommu)!.Tce!;
-        ulong busLimit = Planted(OptimizedPlant.DdwWindowPastByOne) && device.BusDmaLimit != 0 ? device.BusDmaLimit + 1 : device.BusDmaLimit;
-        return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, busLimit);
+        return device.DdwActive && DmaWindow.InDdwWindow(phys, length, tce.DdwOffset, mask, device.BusDmaLimit);
     }
 
     private Outcome MapTce(Dev device, Dom domain, in Piece req, out MappingPart part)

@@ -127,10 +127,10 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
     {
         switch (u.Kind)
         {
-            case UndoKind.FreeIova:
-                if (!Planted(OptimizedPlant.FailedMapLeaksIova)) ((IIovaAllocator)u.Target!).Free(u.A);
+            case UndoKind.FreeIova: ((IIovaAllocator)u.Target!).Free(u.A); break;
+            case UndoKind.RemoveAllocation:
+                if (!Planted(OptimizedPlant.FailedMapKeepsAllocation)) ((Dom)u.Target!).Allocations.Remove(u.A);
                 break;
-            case UndoKind.RemoveAllocation: ((Dom)u.Target!).Allocations.Remove(u.A); break;
             case UndoKind.UnmapLeaves: ((Dom)u.Target!).Table.Unmap(u.A, u.B); break;
             case UndoKind.Unrecord:
             {

@@ -116,6 +116,7 @@ public sealed partial class PageTable<TFormat>
             OptimizedPlant.VtdSuperpagePsBitLost when _f.Kind == PageTableFormatKind.VtdSecondStage && leafLevel > 0 => leaf & ~VtdSsPte.PageSize,
             OptimizedPlant.AmdLargePageWriteBitLost when _f.Kind == PageTableFormatKind.AmdV1 && size > _granule => leaf & ~AmdV1Pte.IoWrite,
             OptimizedPlant.GartPteHighAddressBitsLost when _f.Kind == PageTableFormatKind.Gart => leaf & ~(ulong)GartPte.HighAddressField,
+            OptimizedPlant.TceBidirectionalWriteBitLost when _f.Kind == PageTableFormatKind.Tce && (prot & (Prot.Read | Prot.Write)) == (Prot.Read | Prot.Write) => leaf & ~TcePte.Write,
             _ => leaf,
         };
     }
