@@ -27,13 +27,13 @@ public class Fragmentation
 
     private readonly ulong[] _sizes = Sizes();
 
-    private static ulong[] Sizes()
+    internal static ulong[] Sizes()
     {
         var rng = new Random(7);
         return Enumerable.Range(0, 4096).Select(_ => (ulong)rng.Next(1, 65)).ToArray();
     }
 
-    private static IIovaAllocator Fill(IIovaAllocator allocator, int live)
+    internal static IIovaAllocator Fill(IIovaAllocator allocator, int live)
     {
         var rng = new Random(42);
         var pfns = new ulong[live * 2];
@@ -46,9 +46,10 @@ public class Fragmentation
         return allocator;
     }
 
-    private ulong AllocFree(IIovaAllocator allocator)
+    private ulong AllocFree(IIovaAllocator allocator) => AllocFree(allocator, _sizes[_next++ & 4095]);
+
+    internal static ulong AllocFree(IIovaAllocator allocator, ulong size)
     {
-        ulong size = _sizes[_next++ & 4095];
         ulong pfn = allocator.Alloc(size, Limit, sizeAligned: true);
         allocator.Free(pfn);
         return pfn;

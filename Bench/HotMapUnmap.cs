@@ -23,22 +23,24 @@ public class HotMapUnmap
     [GlobalSetup(Target = nameof(Model))] public void SetupModel() => _apply = Prepare(Peer.Model);
     [GlobalSetup(Target = nameof(Limit))] public void SetupLimit() => _limit = new LimitBaseline(LiveMappings);
 
-    private static Func<Op, Outcome> Prepare(Peer peer)
+    internal static Func<Op, Outcome> Prepare(Peer peer) => Prepare(platform => Workloads.Build(peer, platform));
+
+    internal static Func<Op, Outcome> Prepare(Func<PlatformConfig, Func<Op, Outcome>> build)
     {
-        var apply = Workloads.Build(peer, Presets.Get(Presets.X86Vtd));
+        var apply = build(Presets.Get(Presets.X86Vtd));
         for (int i = 0; i < LiveMappings; i++) Workloads.MapPage(apply, i);
         return apply;
     }
 
-    private void MapUnmap()
+    internal static void MapUnmap(Func<Op, Outcome> apply)
     {
-        var mapped = (Mapped)_apply(MapOp);
-        _apply(new Unmap(Workloads.Nic, new RawRef(mapped.Dma.Value), 0x1000, DmaDirection.ToDevice));
+        var mapped = (Mapped)apply(MapOp);
+        apply(new Unmap(Workloads.Nic, new RawRef(mapped.Dma.Value), 0x1000, DmaDirection.ToDevice));
     }
 
-    [Benchmark(Baseline = true)] public void Optimized() => MapUnmap();
-    [Benchmark] public void LinuxStyle() => MapUnmap();
-    [Benchmark] public void Model() => MapUnmap();
+    [Benchmark(Baseline = true)] public void Optimized() => MapUnmap(_apply);
+    [Benchmark] public void LinuxStyle() => MapUnmap(_apply);
+    [Benchmark] public void Model() => MapUnmap(_apply);
     [Benchmark] public ulong Limit() => _limit.MapUnmap(Workloads.PagePhys(LiveMappings + 1));
 }
 

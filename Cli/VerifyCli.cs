@@ -29,7 +29,7 @@ public static class VerifyCli
         if (parse.Action is ParseErrorAction)
         {
             foreach (var e in parse.Errors)
-                error.WriteLine($"verify: {e.Message}");
+                error.WriteLine($"verify: {InPlainWords(e.Message)}");
             error.WriteLine("Run 'verify --help' for usage.");
             return ExitCodes.BadInput;
         }
@@ -41,6 +41,22 @@ public static class VerifyCli
         {
             return ToolFailure.Report(e, error);
         }
+    }
+
+    /// <summary>The command-line library's type errors in words ("'abc' is not a whole number"),
+    /// not .NET type names.</summary>
+    private static string InPlainWords(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\\.?$");
+        if (!m.Success) return message;
+        string expected = m.Groups[3].Value switch
+        {
+            "System.Int32" => $"a whole number from {int.MinValue} to {int.MaxValue}",
+            "System.Int64" => $"a whole number from {long.MinValue} to {long.MaxValue}",
+            "System.Boolean" => "true or false",
+            var other => $"a value of type {other[(other.LastIndexOf('.') + 1)..]}",
+        };
+        return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {expected}";
     }
 
     private static RootCommand Build(TextWriter output, TextWriter error, IScenarioText text)
@@ -64,16 +80,23 @@ public static class VerifyCli
         replay.Add(replayImpl);
         replay.Add(saveRegression);
         replay.Add(regressionDir);
-        replay.SetAction(parse => ReplayVerb.Run(parse.GetValue(replayFile)!, parse.GetValue(replayTarget), parse.GetValue(replayImpl),
-            parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null, output, error, text));
+        var replayAllocator = new AllocatorOptions();
+        replayAllocator.AddTo(replay);
+        replay.SetAction(parse => replayAllocator.Run(parse, "verify replay", error, plugged => ReplayVerb.Run(parse.GetValue(replayFile)!,
+            parse.GetValue(replayTarget), parse.GetValue(replayImpl), parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null,
+            output, error, text, plugged)));
         examples[replay] =
         [
             "Examples:",
             "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
-            "  verify replay crash-0123abcd... --target k8-gart --save-regression",
+            "  verify replay corpus/k8-gart/0fd0d798e1e1923488c61fefd78dd651fcc1858b --target k8-gart",
+            "  verify replay corpus/examples/gart-aperture.scn --allocator ./libmine.so",
+            "  verify replay artifacts/check/conformance/libmine-0123abcd.iova --allocator ./libmine.so",
             "",
-            "Malformed files are reported as file:line:col: message (exit 2).",
+            "A fuzz input (crash-, timeout- or corpus file) is decoded and run model vs implementation;",
+            "its target comes from --target or the folder name. --save-regression keeps a failing one",
+            "as a scenario. Malformed files are reported as file:line:col: message (exit 2).",
         ];
         root.Add(replay);
 
@@ -86,13 +109,17 @@ public static class VerifyCli
             showSvg,
             showImpl,
         };
-        show.SetAction(parse => ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text));
+        var showAllocator = new AllocatorOptions();
+        showAllocator.AddTo(show);
+        show.SetAction(parse => showAllocator.Run(parse, "verify show", error, plugged =>
+            ShowVerb.Run(parse.GetValue(showFile)!, parse.GetValue(showSvg), parse.GetValue(showImpl), output, error, text, plugged)));
         examples[show] =
         [
             "Examples:",
             "  verify show corpus/examples/gart-aperture.scn",
             "  verify show corpus/examples/soc-vcm-shared-tables.scn --svg soc-vcm.svg",
             "  verify show corpus/examples/virtio-bypass.scn --impl optimized",
+            "  verify show corpus/examples/virtio-bypass.scn --allocator ./libmine.so",
             "  rsvg-convert -o soc-vcm.png soc-vcm.svg      # to PNG (Debian: librsvg2-bin)",
             "",
             "The state shown is the one after the last step that completed. With --impl the exit code is",
@@ -112,7 +139,7 @@ public static class VerifyCli
         examples[instrument] =
         [
             "Examples:",
-            "  verify instrument Optimized/bin/Debug/net10.0/DmaVerify.Optimized.dll --out /tmp/inst/DmaVerify.Optimized.dll",
+            "  verify instrument Cli/bin/Release/net10.0/DmaVerify.Optimized.dll --out inst/DmaVerify.Optimized.dll",
             "",
             "An already instrumented assembly is copied unchanged (exit 0); a missing file, a file that is",
             "not a .NET assembly, a mixed-mode assembly or the fuzz runtime itself is refused (exit 2).",
@@ -131,8 +158,8 @@ public static class VerifyCli
         examples[fuzzAfl] =
         [
             "Examples:",
-            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl My.dll:My.Target.Run",
-            "  verify fuzz-afl My.dll:My.Target.Run findings/default/crashes/id:000000,sig:06,...   (replay a crash)",
+            "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
+            "  verify fuzz-afl mixed corpus/mixed/1bfb24567b09dcd815f622b261a6ec4e80c97641",
             "",
             "Without afl-fuzz, INPUT runs once: exit 1 when it is a finding.",
         ];
@@ -140,12 +167,16 @@ public static class VerifyCli
         var benchQuick = new Option<bool>("--quick") { Description = "In-process, 1 warm-up and 3 iterations: a smoke run with rough ratios." };
         var benchFilter = new Option<string?>("--filter") { Description = "BenchmarkDotNet filter, e.g. *HotMapUnmap* (default: all)." };
         var bench = new Command("bench", "Run the benchmarks (Bench/, BenchmarkDotNet, Release) as a child process and print their ratio tables.") { benchQuick, benchFilter };
-        bench.SetAction(parse => BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error));
+        var benchAllocator = new AllocatorOptions();
+        benchAllocator.AddTo(bench);
+        bench.SetAction(parse => benchAllocator.Run(parse, "verify bench", error, plugged =>
+            BenchVerb.Run(parse.GetValue(benchQuick), parse.GetValue(benchFilter), output, error, plugged: plugged)));
         examples[bench] =
         [
             "Examples:",
             "  verify bench --quick",
             "  verify bench --filter '*HotMapUnmap*'",
+            "  verify bench --allocator ./libmine.so      # yours beside Optimized and LinuxStyle (*Plugged* workloads)",
             "",
             "Runs: dotnet run -c Release --project Bench/Bench.csproj -- [--quick] [--filter PATTERN]",
             "Benchmarks give no verdict: a benchmark run that fails, or a dotnet that cannot start, is exit 3.",
@@ -181,14 +212,18 @@ public static class VerifyCli
         var rest = new Argument<string[]>("CORPUS_DIR") { Description = "Corpus folders (new inputs go to the first), or input files to run once; then libFuzzer-style -flag=value options.", Arity = ArgumentArity.ZeroOrMore };
         var fuzz = new Command("fuzz", "Coverage-guided fuzzing of a target in process (libFuzzer's flags and status lines): the model and the implementation run side by side on decoded op lists.") { target, rest };
         fuzz.TreatUnmatchedTokensAsErrors = false;
-        fuzz.SetAction(parse => FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error));
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(fuzz);
+        fuzz.SetAction(parse => allocator.Run(parse, "verify fuzz", error, plugged =>
+            FuzzVerb.Run(parse.GetValue(target)!, [.. parse.GetValue(rest) ?? [], .. parse.UnmatchedTokens], output, error, plugged)));
         examples[fuzz] =
         [
             "Examples:",
-            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60",
-            "  verify fuzz mixed work/ corpus/mixed -jobs=4 -workers=2",
-            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 crash-0123abcd...",
-            "  verify replay crash-0123abcd... --target k8-gart",
+            "  verify fuzz direct work/direct corpus/direct -runs=500 -artifact_prefix=findings/",
+            "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -runs=100",
+            "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 findings/crash-<sha1>",
+            "  verify replay findings/crash-<sha1> --target k8-gart",
+            "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60 --allocator ./libmine.so",
             "",
             "Flags (libFuzzer style, single dash):",
             .. Fuzz.Engine.FuzzOptions.Flags.Select(f => $"  {f.Flag,-22}{f.Help}"),

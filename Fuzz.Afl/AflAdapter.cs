@@ -40,9 +40,9 @@ public static class AflAdapter
         {
             input = new InputReader(inputPath).Next();
         }
-        catch (IOException e)
+        catch (Exception e) when (Engine.FileErrors.IsFileError(e))
         {
-            error.WriteLine($"verify fuzz-afl: cannot read the input {inputPath ?? "(stdin)"}: {e.Message}");
+            error.WriteLine($"verify fuzz-afl: cannot read the input {inputPath ?? "(stdin)"}: {Engine.FileErrors.Describe(e)}");
             return 2;
         }
         try

@@ -26,6 +26,8 @@ public static class AssemblyInstrumenter
 
     internal static InstrumentationResult Instrument(string inputPath, string outputPath, InstrumenterFaults faults, bool compareHooks = false)
     {
+        if (Directory.Exists(inputPath))
+            return Refuse(inputPath, outputPath, "a folder, not an assembly");
         if (!File.Exists(inputPath))
             return Refuse(inputPath, outputPath, "no such file");
 
@@ -47,7 +49,13 @@ public static class AssemblyInstrumenter
         catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             resolver.Dispose();
-            return Refuse(inputPath, outputPath, $"not a readable .NET assembly ({e.GetType().Name}: {e.Message})");
+            return Refuse(inputPath, outputPath, e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "no such file",
+                UnauthorizedAccessException => "not a readable .NET assembly (permission denied)",
+                BadImageFormatException => "not a readable .NET assembly (not a PE file with .NET metadata)",
+                _ => $"not a readable .NET assembly ({e.Message.TrimEnd('.')})",
+            });
         }
 
         using (resolver)

@@ -21,6 +21,9 @@ public sealed record InstrumentationResult(
     int Methods = 0,
     int Probes = 0)
 {
+    /// <summary>The message of a copy an earlier run made (the input itself is not instrumented).</summary>
+    public const string FromTheCache = "from the cache";
+
     public bool Succeeded => Status != InstrumentationStatus.Refused;
 
     /// <summary>64-bit comparisons hooked for value profiling (0 without compare hooks).</summary>
@@ -30,6 +33,7 @@ public sealed record InstrumentationResult(
     {
         InstrumentationStatus.Instrumented => $"{InputPath}: {Methods} methods, {Probes} probes{(CompareHooks > 0 ? $", {CompareHooks} comparison hooks" : "")} -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented when InputPath == OutputPath => $"{InputPath}: already instrumented; left unchanged",
+        InstrumentationStatus.AlreadyInstrumented when Message == FromTheCache => $"{InputPath}: instrumented copy from the cache -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented => $"{InputPath}: already instrumented; copied unchanged -> {OutputPath}",
         _ => $"{InputPath}: {Message}",
     };

@@ -103,7 +103,7 @@ public sealed class InstrumentedAssemblies
         string folder = Path.Combine(cacheDir, Path.GetFileNameWithoutExtension(name), key);
         string target = Path.Combine(folder, name);
         if (File.Exists(target))
-            return new InstrumentationResult(InstrumentationStatus.AlreadyInstrumented, originalPath, target, "from the cache");
+            return new InstrumentationResult(InstrumentationStatus.AlreadyInstrumented, originalPath, target, InstrumentationResult.FromTheCache);
 
         // Instrument into a private folder, then rename into place (symbols are embedded), so a
         // copy that exists is complete.

@@ -11,8 +11,10 @@ public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnd
 /// <summary>
 /// The implementations by name. The harness knows none of them: the composition root (the CLI)
 /// builds the registry and hands it to the engines. A registry built by a static
-/// <c>Registry</c> property of a <see cref="Provider"/> type can be rebuilt inside another load
-/// context (the instrumented copies a fuzzer runs), where the types are not the caller's.
+/// <c>Registry</c> property of a <see cref="Provider"/> type — or by its static
+/// <c>RegistryFor(string)</c> method, given <see cref="ProviderArgument"/> (an allocator named on
+/// the command line) — can be rebuilt inside another load context (the instrumented copies a
+/// fuzzer runs), where the types are not the caller's.
 /// </summary>
 public sealed class ImplementationRegistry
 {
@@ -21,9 +23,12 @@ public sealed class ImplementationRegistry
     /// <param name="provider">The type whose public static <c>Registry</c> property returns
     /// this registry, or null when it cannot be rebuilt elsewhere (a test's own registry).</param>
     /// <param name="implementations">The first one is the default.</param>
-    public ImplementationRegistry(Type? provider, IEnumerable<Implementation> implementations)
+    /// <param name="providerArgument">What the provider's <c>RegistryFor(string)</c> needs to
+    /// build this registry again; null when its <c>Registry</c> property builds it.</param>
+    public ImplementationRegistry(Type? provider, IEnumerable<Implementation> implementations, string? providerArgument = null)
     {
         Provider = provider;
+        ProviderArgument = providerArgument;
         var all = implementations.ToList();
         if (all.Count == 0) throw new ArgumentException("a registry needs at least one implementation", nameof(implementations));
         foreach (var implementation in all)
@@ -34,6 +39,9 @@ public sealed class ImplementationRegistry
     }
 
     public Type? Provider { get; }
+
+    /// <summary>The argument of the provider's <c>RegistryFor(string)</c>, or null.</summary>
+    public string? ProviderArgument { get; }
 
     /// <summary>What engines run when no <c>--impl</c> is given.</summary>
     public Implementation Default { get; }
@@ -64,13 +72,25 @@ public sealed class ImplementationRegistry
     public Implementation Get(string? name) =>
         TryGet(name, out var implementation, out var error) ? implementation : throw new ArgumentException(error, nameof(name));
 
-    /// <summary>The registry a provider type builds (its public static <c>Registry</c>
-    /// property), resolved in whatever load context holds <paramref name="provider"/>.</summary>
-    public static ImplementationRegistry FromProvider(Type provider)
+    /// <summary>The registry a provider type builds (its public static <c>Registry</c> property,
+    /// or its public static <c>RegistryFor(string)</c> method when <paramref name="argument"/> is
+    /// given), resolved in whatever load context holds <paramref name="provider"/>.</summary>
+    public static ImplementationRegistry FromProvider(Type provider, string? argument = null)
     {
-        var property = provider.GetProperty("Registry", BindingFlags.Public | BindingFlags.Static)
-            ?? throw new ArgumentException($"{provider.FullName} has no public static Registry property", nameof(provider));
-        return property.GetValue(null) as ImplementationRegistry
-            ?? throw new ArgumentException($"{provider.FullName}.Registry is not an {nameof(ImplementationRegistry)} of this load context", nameof(provider));
+        object? built;
+        if (argument is null)
+        {
+            var property = provider.GetProperty("Registry", BindingFlags.Public | BindingFlags.Static)
+                ?? throw new ArgumentException($"{provider.FullName} has no public static Registry property", nameof(provider));
+            built = property.GetValue(null);
+        }
+        else
+        {
+            var method = provider.GetMethod("RegistryFor", BindingFlags.Public | BindingFlags.Static, [typeof(string)])
+                ?? throw new ArgumentException($"{provider.FullName} has no public static RegistryFor(string) method", nameof(provider));
+            built = method.Invoke(null, [argument]);
+        }
+        return built as ImplementationRegistry
+            ?? throw new ArgumentException($"{provider.FullName}'s registry is not an {nameof(ImplementationRegistry)} of this load context", nameof(provider));
     }
 }

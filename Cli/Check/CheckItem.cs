@@ -1,3 +1,4 @@
+using DmaVerify.Conformance;
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
@@ -34,6 +35,13 @@ public sealed record CheckEnvironment(
     string? CorpusDirectory,
     string ArtifactDirectory)
 {
+    /// <summary>The allocators the conformance suite checks (the shipped ones, or the one given
+    /// with --allocator).</summary>
+    public IReadOnlyList<AllocatorSubject> Allocators { get; init; } = Composition.Implementations.Allocators;
+
+    /// <summary>Appended to every replay command (" --allocator PATH" when one was given).</summary>
+    public string ReplayOptions { get; init; } = "";
+
     /// <summary>False when the registry cannot be rebuilt beside instrumented copies (a test's
     /// own, with no provider type): fuzz items then run uninstrumented.</summary>
     public bool CanInstrument => Implementations.Provider is not null;

@@ -10,6 +10,7 @@ internal static class CheckSources
         new CorpusCheckSource(text),
         new PropertyCheckSource(),
         new FuzzCheckSource(),
+        new ConformanceCheckSource(),
         new ProofCheckSource(),
     ];
 }

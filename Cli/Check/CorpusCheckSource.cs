@@ -39,7 +39,7 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
         {
             yield return new CheckItem("corpus:model", preset, $"corpus/model/{preset}", run => ReplayOnModel(scenarios, run.Cancel)) { ChecksImplementation = false };
             foreach (var implementation in context.Implementations.All)
-                yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation, run.Cancel));
+                yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation, context.ReplayOptions, run.Cancel));
         }
     }
 
@@ -70,11 +70,11 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
     }
 
     private static CheckOutcome ReplayOnImplementation(
-        List<(string Path, Scenario? Scenario, string? Error)> scenarios, Implementation implementation, CancellationToken ct)
+        List<(string Path, Scenario? Scenario, string? Error)> scenarios, Implementation implementation, string replayOptions, CancellationToken ct)
     {
         long ops = 0;
         var options = new RefinementOptions { Model = implementation.ModelOptions };
-        string replay(string path) => $"verify replay {path} --impl {implementation.Name}";
+        string replay(string path) => $"verify replay {path} --impl {implementation.Name}{replayOptions}";
         foreach (var (path, scenario, _) in scenarios)
         {
             ct.ThrowIfCancellationRequested();

@@ -48,7 +48,8 @@ internal sealed class FuzzCheckSource : ICheckSource
         if (result.ExitCode == 0) return CheckOutcome.Pass(result.Runs, "execs") with { Work = executed };
         string problem = result.Crash?.Message ?? $"the engine exited {result.ExitCode}";
         string? replay = result.ArtifactPath is { } artifact
-            ? $"verify replay {artifact} --target {name}" + (options.Implementation is { } impl && impl != Composition.Implementations.Registry.Default.Name ? $" --impl {impl}" : "")
+            ? $"verify replay {artifact} --target {name}" + (environment.ReplayOptions.Length > 0 ? environment.ReplayOptions
+                : options.Implementation is { } impl && impl != Composition.Implementations.Registry.Default.Name ? $" --impl {impl}" : "")
             : null;
         return CheckOutcome.Fail(result.Runs, "execs", problem.ReplaceLineEndings(" "), replay) with
         {

@@ -43,6 +43,8 @@ internal static class PlantedChecks
             // The catalog type is the provider, so fuzzing rebuilds the bug beside instrumented copies.
             Implementations = new ImplementationRegistry(typeof(PlantedCatalog), [bug.Implementation]),
             ArtifactDirectory = artifacts,
+            // The conformance suite runs allocators on their own, not the planted system.
+            Allocators = [],
         };
 
     /// <summary>What one bug's check found.</summary>

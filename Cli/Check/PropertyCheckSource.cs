@@ -38,7 +38,7 @@ internal sealed class PropertyCheckSource : ICheckSource
         var work = new CheckWork(Cases: result.TestsRun, Ops: result.OpsRun);
         if (result.Passed) return CheckOutcome.Pass(result.TestsRun, "cases") with { Work = work };
         string replay = result.RegressionPath is { } file
-            ? $"verify replay {file}" + (ImplementationOf(run) is { } impl ? $" --impl {impl}" : "")
+            ? $"verify replay {file}" + (ImplementationOf(run) is { } impl ? $" --impl {impl}{check.Environment.ReplayOptions}" : "")
             : $"{result.ReplayLine} dotnet test Properties.Tests";
         return CheckOutcome.Fail(result.TestsRun, "cases",
             $"{result.Finding?.Invariant} ({result.Finding?.Kind}) in a {result.ShrunkOps}-op case; {result.ReplayLine}", replay) with

@@ -1,6 +1,8 @@
+using DmaVerify.Conformance;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Dma;
+using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Cli.Composition;
 
@@ -35,8 +37,26 @@ public static class Implementations
     /// <summary>The registry that knows <paramref name="name"/>: the real implementations, or for
     /// a <c>BASE+BUG</c> name the planted-bug catalog (docs/planted-bugs.md), so a planted run's
     /// replay command works. Unknown names get the real registry, whose error lists its names.</summary>
-    public static ImplementationRegistry RegistryFor(string? name) =>
+    public static ImplementationRegistry Knowing(string? name) =>
         name is not null && !Registry.TryGet(name, out _, out _) && PlantedBugs.PlantedCatalog.Registry.TryGet(name, out _, out _)
             ? PlantedBugs.PlantedCatalog.Registry
             : Registry;
+
+    /// <summary>The registry of an allocator given with --allocator, rebuilt from its argument
+    /// (<see cref="ImplementationRegistry.FromProvider"/> calls this beside instrumented copies;
+    /// the allocator lives as long as that registry).</summary>
+    public static ImplementationRegistry RegistryFor(string argument) => PluggedImplementation.Load(argument).Registry;
+
+    /// <summary>The shipped allocators as conformance subjects: the augmented tree, and LinuxStyle
+    /// with its documented max32_alloc_size refusals counted, not failed.</summary>
+    public static IReadOnlyList<AllocatorSubject> Allocators { get; } =
+    [
+        new(Optimized, (start, shift) => new AugmentedIovaAllocator(start, shift)),
+        new(LinuxStyle, (start, shift) => new LinuxStyleIovaAllocator(start, shift))
+        {
+            KnownIncompleteness = a => a is LinuxStyleIovaAllocator { LastOutcome: LinuxStyleIovaAllocator.Outcome.Max32FastFail }
+                ? "LinuxStyle's max32_alloc_size shortcut refused without walking the tree (known Linux incompleteness)"
+                : null,
+        },
+    ];
 }

@@ -12,7 +12,14 @@ internal static class BenchVerb
 {
     public const string ProjectPath = "Bench/Bench.csproj";
 
-    public static int Run(bool quick, string? filter, TextWriter output, TextWriter error, string? searchFrom = null)
+    /// <summary>How the benchmarks learn the plugged allocator (Bench/PluggedAllocator.cs reads it).</summary>
+    public const string PluggedBenchVariable = "DMAVERIFY_BENCH_ALLOCATOR";
+
+    /// <param name="plugged">An allocator given with --allocator: the child loads it (in its own
+    /// process, from <c>DMAVERIFY_BENCH_ALLOCATOR</c>) and, unless a filter is given, runs the
+    /// workloads that set it beside Optimized and LinuxStyle (<c>*Plugged*</c>).</param>
+    public static int Run(bool quick, string? filter, TextWriter output, TextWriter error, string? searchFrom = null,
+        Composition.PluggedImplementation? plugged = null)
     {
         var root = FindRoot(searchFrom);
         if (root is null)
@@ -23,6 +30,13 @@ internal static class BenchVerb
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "run", "-c", "Release", "--project", ProjectPath, "--" }) start.ArgumentList.Add(a);
         if (quick) start.ArgumentList.Add("--quick");
+        if (plugged is not null)
+        {
+            start.Environment[PluggedBenchVariable] = plugged.Allocator.Spec.ToString();
+            filter ??= "*Plugged*";
+            output.WriteLine($"verify bench: allocator {plugged.Allocator.Name} ({plugged.Allocator.Spec}; {plugged.Allocator.Capabilities.Describe()}), " +
+                             "loaded into the benchmark process (no host process: a benchmark measures the allocator, not a pipe)");
+        }
         if (filter is not null) { start.ArgumentList.Add("--filter"); start.ArgumentList.Add(filter); }
 
         var began = DateTime.UtcNow;

@@ -25,6 +25,12 @@ internal static class CheckCommand
         {
             quick, longRun, seed, report, json, junit, engine, target, corpus, plant, fresh,
         };
+        // On the tokens: a value that is not a number is the parser's error, reported once.
+        seed.Validators.Add(result =>
+        {
+            if (result.Tokens is [var token] && int.TryParse(token.Value, out int value) && value < 0)
+                result.AddError($"--seed: '{value}' is below 0; seeds are 0 to {int.MaxValue}");
+        });
         command.Validators.Add(result =>
         {
             if (result.GetValue(quick) && result.GetValue(longRun))
@@ -32,7 +38,9 @@ internal static class CheckCommand
             if (result.GetValue(fresh) && !result.GetValue(longRun))
                 result.AddError("--fresh goes with --long (only a long run keeps a journal to resume from).");
         });
-        command.SetAction(parse => CheckVerb.Run(new CheckRequest(
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(command);
+        command.SetAction(parse => allocator.Run(parse, "verify check", error, plugged => CheckVerb.Run(new CheckRequest(
             parse.GetValue(quick) ? CheckLevel.Quick : parse.GetValue(longRun) ? CheckLevel.Long : CheckLevel.Default,
             parse.GetValue(seed),
             parse.GetValue(report),
@@ -42,14 +50,15 @@ internal static class CheckCommand
             parse.GetValue(target) ?? [],
             parse.GetValue(corpus),
             parse.GetValue(plant),
-            parse.GetValue(fresh)), output, error, text));
+            parse.GetValue(fresh)), output, error, text, plugged: plugged)));
         examples[command] =
         [
             "Examples:",
             "  verify check                      # the default run, about 5 minutes on 2 cores",
             "  verify check --quick              # about a minute",
             "  verify check --engine corpus --target x86-vtd",
-            "  verify check --report check.md --junit check.xml",
+            "  verify check --engine corpus --report check.md --junit check.xml",
+            "  verify check --quick --allocator ./libmine.so   # your allocator under the DMA layer, and its conformance",
             "  verify check --plant iova-limit-past-by-one --quick   # must FAIL: the engines catch the planted bug",
         ];
         return command;

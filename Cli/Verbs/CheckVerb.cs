@@ -1,3 +1,4 @@
+using DmaVerify.Contracts;
 using DmaVerify.Cli.Composition;
 using DmaVerify.Cli.Check;
 using DmaVerify.Cli.Files;
@@ -26,7 +27,12 @@ internal sealed record CheckRequest(
 /// </summary>
 internal static class CheckVerb
 {
-    public static int Run(CheckRequest request, TextWriter output, TextWriter error, IScenarioText text, CheckEnvironment? environmentOverride = null)
+    /// <param name="plugged">An allocator given with --allocator: every item is about it (its
+    /// corpus replay, property runs, fuzzing and conformance); items that do not involve it
+    /// (the model's own runs, presets without dma-iommu domains, the proofs of Optimized's
+    /// kernels) are left out.</param>
+    public static int Run(CheckRequest request, TextWriter output, TextWriter error, IScenarioText text, CheckEnvironment? environmentOverride = null,
+        PluggedImplementation? plugged = null)
     {
         string? corpus = request.CorpusDirectory ?? FindCorpus();
         if (request.CorpusDirectory is not null && OutputPaths.WhyNotReadableFolder(request.CorpusDirectory) is string badCorpus)
@@ -34,9 +40,16 @@ internal static class CheckVerb
             error.WriteLine($"verify check: --corpus {request.CorpusDirectory}: {badCorpus}");
             return ExitCodes.BadInput;
         }
-        var context = environmentOverride ?? new CheckEnvironment(Implementations.Registry, corpus, ArtifactFolder(corpus));
+        var context = environmentOverride ?? (plugged is null
+            ? new CheckEnvironment(Implementations.Registry, corpus, ArtifactFolder(corpus))
+            : new CheckEnvironment(plugged.Registry, corpus, ArtifactFolder(corpus)) { Allocators = [plugged.Subject], ReplayOptions = " " + plugged.ReplayOptions });
         if (request.Plant is string plant)
         {
+            if (plugged is not null)
+            {
+                error.WriteLine($"verify check: --plant {plant} cannot be used with --allocator: bugs are planted in the shipped implementations, not in yours");
+                return ExitCodes.BadInput;
+            }
             if (plant == PlantedChecks.Every) return PlantedChecks.RunEvery(request, output, error, text, context);
             if (!PlantedChecks.TryPlant(plant, context, out context, out string banner, out string why))
             {
@@ -56,6 +69,12 @@ internal static class CheckVerb
         var progressWriter = request.Json ? error : output; // with --json the JSON takes stdout
         var runner = new CheckRunner(sources, MakeProgress(progressWriter));
         var (items, listingCrashes) = runner.List(budget, context);
+        if (plugged is not null)
+        {
+            items = [.. items.Where(item => AboutImplementation(item, plugged.Allocator.Name))];
+            progressWriter.WriteLine($"verify check: allocator {plugged.Allocator.Describe()}; items that do not involve it " +
+                                     "(the model's own runs, presets without a dma-iommu domain, the proofs of Optimized's kernels) are left out");
+        }
         if (request.Targets.Count > 0)
         {
             var known = items.Select(i => i.Target).Distinct(StringComparer.Ordinal).ToList();
@@ -118,6 +137,21 @@ internal static class CheckVerb
         || ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected
             ? new LiveProgress(writer)
             : new LineProgress(writer);
+
+    /// <summary>Whether an item runs <paramref name="implementation"/>: its column names it
+    /// (corpus:NAME, conformance:NAME), its run does (refine/NAME/x86-vtd), or it fuzzes the
+    /// registry's default.</summary>
+    private static bool AboutImplementation(CheckItem item, string implementation) =>
+        (item.Engine == "fuzz" || item.Engine.EndsWith(":" + implementation, StringComparison.Ordinal)
+         || item.Name.Contains("/" + implementation + "/", StringComparison.Ordinal))
+        && UsesIovaAllocator(item.Target);
+
+    /// <summary>Whether a preset has dma-iommu domains, the only users of the IOVA allocator
+    /// (GART and TCE windows have their own span allocators; "direct" has no IOMMU). "-" items
+    /// (the mixed fuzz target, conformance) always do.</summary>
+    private static bool UsesIovaAllocator(string target) =>
+        target == "-" || !Presets.TryGet(target, out var platform, out _)
+        || platform.Iommus.Any(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu);
 
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>

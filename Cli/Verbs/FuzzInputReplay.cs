@@ -28,7 +28,8 @@ internal static class FuzzInputReplay
     /// <summary>The decoder reads at most 4 + 4096 × 16 bytes; a file far larger is a mistake.</summary>
     private const long FuzzInputMaxBytes = 16L << 20;
 
-    public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string target, string implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
+        ImplementationRegistry? registry = null)
     {
         byte[] data;
         try
@@ -47,9 +48,9 @@ internal static class FuzzInputReplay
             error.WriteLine($"{ScenarioLoader.Shown(path)}: error: {why}");
             return ExitCodes.BadInput;
         }
-        if (!FuzzTargets.TryCreate(target, Implementations.RegistryFor(implementation), new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
+        if (!FuzzTargets.TryCreate(target, registry ?? Implementations.Knowing(implementation), new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
-            error.WriteLine($"{path}: error: {problem}");
+            error.WriteLine(FuzzTargets.Names.Contains(target, StringComparer.Ordinal) ? $"verify replay: --impl: {problem}" : $"verify replay: --target: {problem}");
             return ExitCodes.BadInput;
         }
         return Run(path, data, fuzzTarget, implementation, regressionDir, output, text);

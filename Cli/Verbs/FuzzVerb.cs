@@ -5,6 +5,8 @@ using DmaVerify.Fuzz.Engine;
 using DmaVerify.Fuzz.Instrumentation;
 using DmaVerify.Fuzz.Mutation;
 using DmaVerify.Fuzz.Targets;
+using DmaVerify.FuzzRuntime;
+using DmaVerify.Harness;
 
 namespace DmaVerify.Cli.Verbs;
 
@@ -13,7 +15,9 @@ namespace DmaVerify.Cli.Verbs;
 /// first input runs; SIGINT and SIGTERM stop it after the running input.</summary>
 internal static class FuzzVerb
 {
-    public static int Run(string target, IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="plugged">An allocator given with --allocator: the implementation fuzzed
+    /// (its own edges count as coverage when it was compiled for it).</param>
+    public static int Run(string target, IReadOnlyList<string> args, TextWriter output, TextWriter error, PluggedImplementation? plugged = null)
     {
         if (!FuzzOptions.TryParse(args, out var options, out string problem))
         {
@@ -25,24 +29,39 @@ internal static class FuzzVerb
             error.WriteLine($"verify fuzz: {bad}");
             return ExitCodes.BadInput;
         }
-        using var stop = StopRequest.Install(error);
         if (options.Jobs > 0)
         {
+            using var stopJobs = StopRequest.Install(error);
             var childArgs = args.Where(a => !a.StartsWith("-jobs=", StringComparison.Ordinal) && !a.StartsWith("-workers=", StringComparison.Ordinal));
-            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs], options, error, stop);
+            return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs, .. plugged?.CommandLine ?? []], options, error, stopJobs);
         }
-        if (!TryCreateTarget(target, options, error, out var fuzzTarget, out problem))
+        if (plugged is not null) options = options with { ReplaySuffix = " " + plugged.ReplayOptions };
+        ForeignEdges.Reset();
+        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Knowing(options.Implementation), error);
+        if (plugged is not null && plugged.Allocator.Capabilities.CoverageEdges > 0)
+        {
+            var (edges, reached) = ForeignEdges.Snapshot();
+            error.WriteLine($"INFO: allocator {plugged.Allocator.Name}: {reached} of {edges} instrumented edges reached");
+        }
+        return exit;
+    }
+
+    private static int Fuzz(string target, FuzzOptions options, ImplementationRegistry registry, TextWriter error)
+    {
+        if (!TryCreateTarget(target, options, registry, error, out var fuzzTarget, out string problem))
         {
             error.WriteLine($"verify fuzz: {problem}");
             return ExitCodes.BadInput;
         }
         var dictionary = FuzzDictionary.ForTarget(target);
 
+        // These end by themselves and write atomically: Ctrl-C may end them at once.
         if (options.MinimizeCrash) return CrashMinimizer.Run(fuzzTarget, options.Inputs[0], options, dictionary, error);
-        if (options.Merge) return stop.SignalExitCode ?? CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
+        if (options.Merge) return CorpusMerger.Run(fuzzTarget, options.Inputs, error, options);
         if (options.Inputs.Count > 0 && options.Inputs.All(File.Exists))
             return InputRunner.Run(fuzzTarget, options.Inputs, options, error);
 
+        using var stop = StopRequest.Install(error);
         var result = new FuzzEngine(fuzzTarget, options, dictionary, error, stop.Token).Run(options.Inputs);
         return result.ExitCode == 0 && stop.SignalExitCode is int signal ? signal : result.ExitCode;
     }
@@ -53,7 +72,7 @@ internal static class FuzzVerb
     {
         if (!AssemblyTarget.IsAssemblyTarget(target) && !FuzzTargets.Names.Contains(target, StringComparer.Ordinal))
             return $"unknown target '{target}'; known: {string.Join(", ", FuzzTargets.Names)}, or PATH.dll:Namespace.Type.Method";
-        if (options.Implementation is string impl && !Implementations.RegistryFor(impl).TryGet(impl, out _, out string why))
+        if (options.Implementation is string impl && !Implementations.Knowing(impl).TryGet(impl, out _, out string why))
             return $"-impl={impl}: {why}";
         string artifactFolder = Path.GetDirectoryName(options.ArtifactPrefix + "x") is { Length: > 0 } d ? d : ".";
         if (OutputPaths.WhyNotWritableFolder(artifactFolder) is string badPrefix)
@@ -82,11 +101,14 @@ internal static class FuzzVerb
         return null;
     }
 
+    /// <summary>Why a fuzz input cannot be read (tried: one byte), or is too large to be one.</summary>
     private static string? WhyNotReadableFile(string path)
     {
         try
         {
-            using (File.OpenRead(path)) { }
+            using var stream = File.OpenRead(path);
+            if (stream.Length > FuzzOptions.MaxMaxLen) return $"too large for a fuzz input ({stream.Length} bytes; at most {FuzzOptions.MaxMaxLen})";
+            stream.ReadByte();
             return null;
         }
         catch (Exception e) when (FileErrors.IsFileError(e) || e is ArgumentException)
@@ -97,10 +119,10 @@ internal static class FuzzVerb
 
     /// <summary>A named target (instrumented copies of the model and implementations) or any
     /// public static method of an assembly, as `fuzz-afl` takes it.</summary>
-    private static bool TryCreateTarget(string target, FuzzOptions options, TextWriter log, out IFuzzTarget fuzzTarget, out string problem)
+    private static bool TryCreateTarget(string target, FuzzOptions options, ImplementationRegistry registry, TextWriter log, out IFuzzTarget fuzzTarget, out string problem)
     {
         if (!AssemblyTarget.IsAssemblyTarget(target))
-            return TargetProvider.TryCreate(target, options, Implementations.RegistryFor(options.Implementation), log, out fuzzTarget, out problem);
+            return TargetProvider.TryCreate(target, options, registry, log, out fuzzTarget, out problem);
         fuzzTarget = null!;
         problem = "";
         try

@@ -8,6 +8,11 @@ internal static class InstrumentVerb
 {
     public static int Run(string input, string? output, TextWriter stdout, TextWriter error)
     {
+        if (output is not null && Files.OutputPaths.WhyNotWritableFile(output) is string bad)
+        {
+            error.WriteLine($"verify instrument: --out {output}: {bad}");
+            return ExitCodes.BadInput;
+        }
         var result = AssemblyInstrumenter.Instrument(input, output ?? input);
         switch (result.Status)
         {

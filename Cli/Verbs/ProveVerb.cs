@@ -13,6 +13,11 @@ internal static class ProveVerb
     public static int Run(string? filter, bool extended, string? smt2Directory, string testsDirectory, TextWriter output, TextWriter error)
     {
         IReadOnlyList<Obligation> catalog = extended ? [.. ObligationCatalog.All, .. ObligationCatalog.Extended] : ObligationCatalog.All;
+        if (filter is not null && string.IsNullOrWhiteSpace(filter))
+        {
+            error.WriteLine("verify prove: --filter is empty; give obligation ids or prefixes (PO-40, PO-4), or leave --filter out to prove all");
+            return ExitCodes.BadInput;
+        }
         var unmatched = Unmatched(filter, catalog);
         if (unmatched.Count > 0)
         {

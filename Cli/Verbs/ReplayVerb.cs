@@ -13,8 +13,15 @@ internal static class ReplayVerb
 {
     /// <summary>Fuzz inputs (crash files, corpus files) are replayed when a target is named with
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
-    public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text)
+    /// <param name="plugged">An allocator given with --allocator: the implementation to run
+    /// beside the model (and the one an allocator case is replayed on).</param>
+    public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
+        PluggedImplementation? plugged = null)
     {
+        if (target is null && AllocatorCaseReplay.IsCase(path))
+            return AllocatorCaseReplay.Run(path, implementation, plugged, output, error);
+        var registry = plugged?.Registry ?? Implementations.Knowing(implementation);
+        implementation ??= plugged?.Implementation.Name;
         // A file that is not a scenario may be a fuzz input: its folder can name the target.
         // (A large file is a scenario when it starts as text: it is streamed, never read whole.)
         bool large = TextLines.IsLarge(path);
@@ -34,9 +41,9 @@ internal static class ReplayVerb
             return ExitCodes.BadInput;
         }
         if (target is not null)
-            return FuzzInputReplay.Run(path, target, implementation ?? Implementations.Registry.Default.Name, regressionDir, output, error, text);
+            return FuzzInputReplay.Run(path, target, implementation ?? registry.Default.Name, regressionDir, output, error, text, registry);
         if (implementation is not null)
-            return ScenarioRefinementReplay.Run(path, implementation, output, error, text);
+            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, registry);
         return Run(path, output, error, text);
     }
 

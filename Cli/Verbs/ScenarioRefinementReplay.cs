@@ -2,6 +2,7 @@ using DmaVerify.Cli.Composition;
 using DmaVerify.Contracts;
 using DmaVerify.Cli.Text;
 using DmaVerify.Harness;
+using DmaVerify.Model;
 
 namespace DmaVerify.Cli.Verbs;
 
@@ -11,13 +12,20 @@ namespace DmaVerify.Cli.Verbs;
 /// prints for a failing corpus file.</summary>
 internal static class ScenarioRefinementReplay
 {
-    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text)
+    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text, ImplementationRegistry? registry = null)
     {
-        if (!Implementations.RegistryFor(implementation).TryGet(implementation, out var chosen, out string why))
+        if (!(registry ?? Implementations.Knowing(implementation)).TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;
         }
+        return Run(path, chosen, output, error, text);
+    }
+
+    /// <summary>The replay on a given implementation (tests pass a bug-planted one).</summary>
+    internal static int Run(string path, Implementation chosen, TextWriter output, TextWriter error, IScenarioText text)
+    {
+        string implementation = chosen.Name;
         if (!ScenarioLoader.TryLoad(path, text, error, out var scenario, out int exit)) return exit;
         if (!scenario.TryBuildPlatform(out var platform, out string buildError))
         {
@@ -42,6 +50,15 @@ internal static class ScenarioRefinementReplay
         string recorded = mismatches.Count == 0
             ? $"{implementation} matches every recorded outcome"
             : $"{implementation} differs from {ReplayVerb.Plural(mismatches.Count, "recorded outcome")}";
+        int judged = report.Finding?.Step ?? report.Steps.Count - 1;
+        if (FirstBrokenStep(platform, report.Steps.Take(judged + 1).Select(s => s.Op).ToList(), chosen) is var (brokenStep, violations)
+            && (report.Finding is null || brokenStep < report.Finding.Step || report.Finding.Kind != FindingKind.Divergence))
+        {
+            output.WriteLine($"{implementation} breaks {violations[0].Invariant} at step {brokenStep} (its states before and after the op, judged as the invariants engine judges them):");
+            foreach (var v in violations) output.WriteLine($"  violation {v}");
+            output.WriteLine($"result: FAILED (InvariantViolation {violations[0].Invariant} at step {brokenStep} of {scenario.Steps.Count}; {recorded})");
+            return ExitCodes.Failed;
+        }
         if (report.Finding is not { } finding)
         {
             output.WriteLine($"result: PASSED (model and {implementation} agree on all {ReplayVerb.Plural(report.Steps.Count, "step")}; no invariant violation; {recorded})");
@@ -51,5 +68,32 @@ internal static class ScenarioRefinementReplay
         output.WriteLine($"  {finding.Message}");
         output.WriteLine($"result: FAILED ({finding.Kind} {finding.Invariant} at step {finding.Step} of {scenario.Steps.Count}; {recorded})");
         return finding.Kind == FindingKind.ToolCrash ? ExitCodes.Crashed : ExitCodes.Failed;
+    }
+
+    /// <summary>
+    /// The first op whose step invariants the implementation breaks: each op is judged on the
+    /// implementation's exported states before and after it (INV-10 and INV-15: a refused or
+    /// failed op changes nothing; and the rest of <see cref="InvariantChecker.CheckStep"/>), and
+    /// the state after it on every state invariant. The refinement run checks the state at its
+    /// end only, so without this a failure of the property engine's invariants runs would pass
+    /// the very replay it prints. A crash here is the refinement run's to report.
+    /// </summary>
+    private static (int Step, IReadOnlyList<Violation> Violations)? FirstBrokenStep(PlatformConfig platform, IReadOnlyList<Op> ops, Implementation implementation)
+    {
+        try
+        {
+            var sut = implementation.Create(platform);
+            var before = sut.ExportState();
+            for (int i = 0; i < ops.Count; i++)
+            {
+                var outcome = sut.Apply(ops[i]);
+                var after = sut.ExportState();
+                var violations = InvariantChecker.CheckStep(before, ops[i], outcome, after).Concat(InvariantChecker.Check(after)).ToList();
+                if (violations.Count > 0) return (i, violations);
+                before = after;
+            }
+        }
+        catch (Exception) { }
+        return null;
     }
 }

@@ -15,19 +15,25 @@ namespace DmaVerify.Cli.Verbs;
 /// draw it as an SVG picture with the replay's invariant violations highlighted.</summary>
 internal static class ShowVerb
 {
-    public static int Run(string path, string? svgPath, string? implementationName, TextWriter output, TextWriter error, IScenarioText text)
+    /// <param name="plugged">An allocator given with --allocator: shown beside the model (as
+    /// --impl would) with its own view of each IOVA space.</param>
+    public static int Run(string path, string? svgPath, string? implementationName, TextWriter output, TextWriter error, IScenarioText text,
+        PluggedImplementation? plugged = null)
     {
         Implementation? implementation = null;
+        implementationName ??= plugged?.Implementation.Name;
         if (implementationName is not null)
         {
-            if (!Implementations.RegistryFor(implementationName).TryGet(implementationName, out var chosen, out string why))
+            if (!(plugged?.Registry ?? Implementations.Knowing(implementationName)).TryGet(implementationName, out var chosen, out string why))
             {
                 error.WriteLine($"verify show: --impl: {why}");
                 return ExitCodes.BadInput;
             }
             if (svgPath is not null)
             {
-                error.WriteLine("verify show: --svg and --impl cannot be combined: the picture shows one state");
+                error.WriteLine(plugged is not null
+                    ? "verify show: --svg and --allocator cannot be combined: the picture shows the model's state; --allocator prints the allocator's beside it"
+                    : "verify show: --svg and --impl cannot be combined: the picture shows one state");
                 return ExitCodes.BadInput;
             }
             implementation = chosen;
@@ -39,7 +45,7 @@ internal static class ShowVerb
         }
         if (svgPath is not null && OutputPaths.WhyNotWritableFile(svgPath) is string bad)
         {
-            error.WriteLine($"{svgPath}: error: cannot write the SVG there: {bad}");
+            error.WriteLine($"{ScenarioLoader.Shown(svgPath)}: error: cannot write the SVG there: {bad}");
             return ExitCodes.BadInput;
         }
         if (!ScenarioLoader.TryLoadAndRun(path, text, error, out var scenario, out var report, out int exit, implementation?.ModelOptions))
@@ -49,7 +55,7 @@ internal static class ShowVerb
         {
             if (implementation is not null)
             {
-                if (!TryShowBeside(path, implementation, scenario, report, state, output, error, text))
+                if (!TryShowBeside(path, implementation, scenario, report, state, output, error, text, plugged))
                     return ExitCodes.Failed;
             }
             else if (svgPath is null)
@@ -76,15 +82,16 @@ internal static class ShowVerb
     /// both final states side by side, with the steps whose outcomes differ. False (after one
     /// line naming the step) when the implementation throws: a finding about it.</summary>
     private static bool TryShowBeside(string path, Implementation implementation, Scenario scenario, ReplayReport report, SystemState modelState,
-                                      TextWriter output, TextWriter error, IScenarioText text)
+                                      TextWriter output, TextWriter error, IScenarioText text, PluggedImplementation? plugged)
     {
         if (!scenario.TryBuildPlatform(out var platform, out _)) return true; // the model replay already reported it
         var outcomeDifferences = new List<string>();
         SystemState implState;
+        ISystemUnderTest? sut = null;
         int step = -1;
         try
         {
-            var sut = implementation.Create(platform);
+            sut = implementation.Create(platform);
             for (step = 0; step < report.StepsCompleted; step++)
             {
                 var modelStep = report.Steps[step];
@@ -106,6 +113,18 @@ internal static class ShowVerb
         }
         new StateComparison(IovaSpaceView.Of(modelState), IovaSpaceView.Of(implState), implementation.Name)
             .Render(Title(path, scenario, report), outcomeDifferences, output);
+        if (plugged is not null && sut is not null)
+        {
+            try
+            {
+                AllocatorViewRenderer.Render(plugged.Allocator.Name, plugged.AllocatorsOf(sut), implState, output);
+            }
+            catch (Exception e)
+            {
+                error.WriteLine($"verify show: {plugged.Allocator.Name} failed when asked for its ranges: {e.GetType().Name}: {e.Message} (a finding about the allocator)");
+                return false;
+            }
+        }
         return true;
     }
 
@@ -153,6 +172,7 @@ internal static class ShowVerb
     {
         try
         {
+            if (Path.GetDirectoryName(Path.GetFullPath(svgPath)) is { } folder) Directory.CreateDirectory(folder);
             File.WriteAllText(svgPath, svg, new System.Text.UTF8Encoding(false));
         }
         catch (Exception e) when (FileErrors.IsFileError(e))

@@ -201,7 +201,7 @@ public sealed class FuzzEngine
         string? path = _artifacts.Write("crash-", data);
         _log.WriteLine($"=={Environment.ProcessId}== ERROR: DmaVerify fuzz: {Describe(crash)}");
         if (mutations is not null) _log.WriteLine($"MS: {mutations.Count} {string.Concat(mutations.Select(m => m + "-"))}");
-        if (path is not null) _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}");
+        if (path is not null) _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}{_options.ReplaySuffix}");
         _log.WriteLine($"SUMMARY: DmaVerify fuzz: {Signature(crash)}");
         double seconds = _clock.Elapsed.TotalSeconds;
         if (_options.PrintFinalStats)

@@ -57,6 +57,8 @@ public sealed record FuzzOptions
     public const int MaxMaxLen = 1 << 24;
     /// <summary>More processes than any machine runs fuzzers on is a typo.</summary>
     public const int MaxJobs = 4096;
+    /// <summary>Appended to the "replay with:" line (e.g. the --allocator the run was given).</summary>
+    public string ReplaySuffix { get; init; } = "";
 
     /// <summary>4-byte header + 16 op records: short op lists keep executions fast.</summary>
     public const int DefaultMaxLen = 4 + 16 * 16;

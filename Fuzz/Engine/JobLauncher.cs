@@ -86,7 +86,8 @@ public static class JobLauncher
         var deadline = Stopwatch.StartNew();
         foreach (var (job, process) in running)
         {
-            var left = StopRequest.Grace + TimeSpan.FromSeconds(2) - deadline.Elapsed;
+            // Within our own grace period (StopRequest ends this process when it is over).
+            var left = StopRequest.Grace - TimeSpan.FromSeconds(1) - deadline.Elapsed;
             if (!process.WaitForExit(left < TimeSpan.Zero ? TimeSpan.Zero : left))
             {
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }

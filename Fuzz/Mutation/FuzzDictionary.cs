@@ -52,5 +52,5 @@ public sealed class FuzzDictionary
     }
 
     public static FuzzDictionary ForTarget(string target) =>
-        ForPresets(target == FuzzTargets.Mixed || !Presets.Names.Contains(target) ? FuzzTargets.MixedPresets : [target]);
+        ForPresets(target == FuzzTargets.Mixed || !Presets.Names.Contains(target) ? FuzzTargets.CurrentPresets : [target]);
 }

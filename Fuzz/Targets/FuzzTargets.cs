@@ -11,9 +11,13 @@ public static class FuzzTargets
 {
     public const string Mixed = "mixed";
 
-    /// <summary>Every preset and variant the mixed target chooses from (header byte 0, modulo):
-    /// the current format version's table, frozen (a new preset needs a new format version).</summary>
-    public static IReadOnlyList<string> MixedPresets { get; } = FuzzFormat.For(FuzzFormat.Current).Presets;
+    /// <summary>The presets header byte 0 of an unmarked (version 0) input picks from, modulo:
+    /// version 0's table, frozen; marked inputs pick from their own version's table.</summary>
+    public static IReadOnlyList<string> MixedPresets { get; } = FuzzFormat.For(0).Presets;
+
+    /// <summary>The presets new inputs of the mixed target choose from: the current format
+    /// version's table (a new preset needs a new format version).</summary>
+    public static IReadOnlyList<string> CurrentPresets { get; } = FuzzFormat.For(FuzzFormat.Current).Presets;
 
     /// <summary>Every target name, presets first.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Presets.Names, Mixed];

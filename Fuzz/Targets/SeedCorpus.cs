@@ -18,8 +18,8 @@ public static class SeedCorpus
     {
         if (target != FuzzTargets.Mixed) return ForPreset(target, presetSelector: 0);
         var seeds = new List<byte[]>();
-        for (int i = 0; i < FuzzTargets.MixedPresets.Count; i++)
-            seeds.AddRange(ForPreset(FuzzTargets.MixedPresets[i], (byte)i).Take(2));
+        for (int i = 0; i < FuzzTargets.CurrentPresets.Count; i++)
+            seeds.AddRange(ForPreset(FuzzTargets.CurrentPresets[i], (byte)i).Take(2));
         return seeds;
     }
 

@@ -13,9 +13,9 @@ namespace DmaVerify.Fuzz.Targets;
 /// </summary>
 public static class TargetEntryPoint
 {
-    public static ReadOnlySpanAction<byte, object?> Create(string name, string? implementation, int invariantEvery, Type implementationProvider)
+    public static ReadOnlySpanAction<byte, object?> Create(string name, string? implementation, int invariantEvery, Type implementationProvider, string? providerArgument)
     {
-        var registry = ImplementationRegistry.FromProvider(implementationProvider);
+        var registry = ImplementationRegistry.FromProvider(implementationProvider, providerArgument);
         var target = FuzzTargets.Create(name, registry, new ScenarioTargetOptions { Implementation = implementation, InvariantEvery = invariantEvery });
         return (data, _) => target.Run(data);
     }
@@ -29,11 +29,27 @@ public static class TargetEntryPoint
             ?? throw new Instrumentation.InstrumentationException("these implementations have no provider type, so they cannot be rebuilt beside instrumented copies");
         var self = typeof(TargetEntryPoint).Assembly;
         var loaded = Instrumentation.InstrumentedAssemblies.Load(cacheDir, Instrumentation.InstrumentedAssemblies.Default,
-            loadPlain: [self.Location, provider.Assembly.Location], compareHooks: compareHooks);
+            loadPlain: [self.Location, provider.Assembly.Location, .. PlainDependencies(provider.Assembly)], compareHooks: compareHooks);
         var providerInContext = loaded[provider.Assembly.GetName().Name!].GetType(provider.FullName!, throwOnError: true)!;
         var entry = loaded[self.GetName().Name!].GetType(typeof(TargetEntryPoint).FullName!, throwOnError: true)!
             .GetMethod(nameof(Create))!;
-        var run = (ReadOnlySpanAction<byte, object?>)entry.Invoke(null, [name, implementation, invariantEvery, providerInContext])!;
+        var run = (ReadOnlySpanAction<byte, object?>)entry.Invoke(null, [name, implementation, invariantEvery, providerInContext, implementations.ProviderArgument])!;
         return (run, loaded.Results);
+    }
+
+    /// <summary>The provider's own dependencies that are not instrumented but speak to instrumented
+    /// code (e.g. the loader of plugged allocators, which hands the DMA layer its allocator
+    /// interface): loaded plain beside the copies too, so those types are the copies' types.</summary>
+    private static IEnumerable<string> PlainDependencies(System.Reflection.Assembly provider)
+    {
+        var instrumented = Instrumentation.InstrumentedAssemblies.Default;
+        foreach (var reference in provider.GetReferencedAssemblies())
+        {
+            if (reference.Name is not { } name || instrumented.Contains(name, StringComparer.Ordinal)) continue;
+            if (!name.StartsWith("DmaVerify.", StringComparison.Ordinal)) continue;
+            var dependency = System.Reflection.Assembly.Load(reference);
+            if (dependency.GetReferencedAssemblies().Any(r => instrumented.Contains(r.Name, StringComparer.Ordinal)) && dependency.Location.Length > 0)
+                yield return dependency.Location;
+        }
     }
 }

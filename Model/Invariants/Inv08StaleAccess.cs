@@ -118,29 +118,64 @@ public static partial class InvariantChecker
                 output.Add(new Violation(Inv08, access.Device, null, $"access chunk {chunk} wraps past 2^64"));
                 continue;
             }
-            if (msiWindows.Any(w => w.Contains(range)) && chunk.Dma == chunk.Phys.Value) continue;
-            if (!domain.Aperture.Overlaps(range))
+            // One chunk may run across the aperture's edge or into an MSI window (the device's
+            // bytes stay contiguous there); each piece is judged by the rule of where it lies.
+            foreach (var (piece, where) in AccessPieces(range, domain.Aperture, msiWindows))
             {
-                if (!UntranslatedPathAllows(iommu, chunk, range))
-                    output.Add(new Violation(Inv08, access.Device, range,
-                        $"access chunk {chunk} lies outside the aperture {domain.Aperture} of domain {domain.Id} and no untranslated path reaches that phys"));
-                continue;
-            }
-            foreach (var (piece, leaf) in leaves.Walk(range))
-            {
-                bool backed = leaf is not null && LeafIndex.SameTranslation(leaf, chunk.Dma, chunk.Phys.Value) && (leaf.Prot & needed) != 0;
-                if (!backed && new RangeUnion(CachedWalks(tlb, chunk, needed)).Covers(piece)) backed = true;
-                if (!backed)
+                var sub = new AccessChunk(piece.Start, new PhysAddr(unchecked(chunk.Phys.Value + (piece.Start - chunk.Dma))), (ulong)piece.Size);
+                if (where == AccessPlace.MsiWindow && sub.Dma == sub.Phys.Value) continue;
+                if (where == AccessPlace.OutsideAperture)
                 {
-                    string why = leaf is null ? "has no leaf"
-                        : !LeafIndex.SameTranslation(leaf, chunk.Dma, chunk.Phys.Value) ? $"is mapped elsewhere by leaf {leaf}"
-                        : $"lacks {needed} permission in leaf {leaf}";
-                    output.Add(new Violation(Inv08, access.Device, piece,
-                        $"{(access.Write ? "write" : "read")} access {chunk} reached phys, but in domain {domain.Id} ({domain.Type}) {piece} {why} before the access: stale or invented translation"));
-                    break;
+                    if (!UntranslatedPathAllows(iommu, sub, piece))
+                        output.Add(new Violation(Inv08, access.Device, piece,
+                            $"access chunk {chunk} lies outside the aperture {domain.Aperture} of domain {domain.Id} at {piece} and no untranslated path reaches that phys"));
+                    continue;
+                }
+                foreach (var (leafPiece, leaf) in leaves.Walk(piece))
+                {
+                    bool backed = leaf is not null && LeafIndex.SameTranslation(leaf, chunk.Dma, chunk.Phys.Value) && (leaf.Prot & needed) != 0;
+                    if (!backed && new RangeUnion(CachedWalks(tlb, chunk, needed)).Covers(leafPiece)) backed = true;
+                    if (!backed)
+                    {
+                        string why = leaf is null ? "has no leaf"
+                            : !LeafIndex.SameTranslation(leaf, chunk.Dma, chunk.Phys.Value) ? $"is mapped elsewhere by leaf {leaf}"
+                            : $"lacks {needed} permission in leaf {leaf}";
+                        output.Add(new Violation(Inv08, access.Device, leafPiece,
+                            $"{(access.Write ? "write" : "read")} access {chunk} reached phys, but in domain {domain.Id} ({domain.Type}) {leafPiece} {why} before the access: stale or invented translation"));
+                        break;
+                    }
                 }
             }
         }
+    }
+
+    internal enum AccessPlace { InsideAperture, OutsideAperture, MsiWindow }
+
+    /// <summary>An access range cut where the rule that judges it changes: at the edges of the
+    /// domain's aperture and of the hardware MSI windows. Pieces in order, covering the range.</summary>
+    internal static List<(AddrRange Piece, AccessPlace Where)> AccessPieces(AddrRange range, AddrRange aperture, IReadOnlyList<AddrRange> msiWindows)
+    {
+        var cuts = new SortedSet<UInt128> { (UInt128)range.Last + 1 };
+        void Cut(UInt128 at) { if (at > range.Start && at <= range.Last) cuts.Add(at); }
+        Cut(aperture.Start);
+        Cut((UInt128)aperture.Last + 1);
+        foreach (var w in msiWindows)
+        {
+            Cut(w.Start);
+            Cut((UInt128)w.Last + 1);
+        }
+        var pieces = new List<(AddrRange, AccessPlace)>(cuts.Count);
+        UInt128 start = range.Start;
+        foreach (var at in cuts)
+        {
+            Add(new AddrRange((ulong)start, (ulong)(at - 1)));
+            start = at;
+        }
+        return pieces;
+
+        void Add(AddrRange piece) => pieces.Add((piece,
+            msiWindows.Any(w => w.Contains(piece)) ? AccessPlace.MsiWindow
+            : aperture.Contains(piece) ? AccessPlace.InsideAperture : AccessPlace.OutsideAperture));
     }
 
     /// <summary>IOVA ranges of the cached walks that translate like the chunk and allow the access.</summary>

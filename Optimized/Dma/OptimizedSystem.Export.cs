@@ -31,7 +31,9 @@ public sealed partial class OptimizedSystem
                 MsiPages = [.. dom.MsiPages.Values], MsiBump = dom.MsiBump,
                 TablePages = dom.Table.TablePages + dom.Table.PendingFreeTablePages, PendingFreeTablePages = dom.Table.PendingFreeTablePages,
             };
-            foreach (var leaf in dom.Table.Leaves()) ds.Leaves.Add(leaf.Iova, leaf);
+            var leaves = dom.Table.Leaves().ToList();
+            ds.Leaves.Capacity = leaves.Count; // walked in IOVA order: each Add appends
+            foreach (var leaf in leaves) ds.Leaves.Add(leaf.Iova, leaf);
             state.Domains.Add(ds);
         }
         foreach (var m in _devices.Values.SelectMany(d => d.Mappings.InOrder()).OrderBy(m => m.Id)) state.Mappings.Add(m.Clone());

@@ -37,8 +37,8 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
     {
         if (granuleShift is < 0 or > 32) throw new ArgumentOutOfRangeException(nameof(granuleShift), "granule shift must be 0..32");
         GranuleShift = granuleShift;
-        MaxPfn = Math.Min(ulong.MaxValue >> granuleShift, ulong.MaxValue - 1);
-        StartPfn = Math.Clamp(startPfn, 1, MaxPfn);
+        MaxPfn = IovaArguments.MaxPfn(granuleShift);
+        StartPfn = IovaArguments.StartPfn(startPfn, MaxPfn);
         int slots = cacheSlots > 0 ? cacheSlots : Environment.ProcessorCount;
         Cache = new RangeCache(slots, depotKeep >= 0 ? depotKeep : slots);
     }
@@ -95,18 +95,9 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
 
     // ---- argument checks ----
 
-    /// <summary>The effective inclusive limit, or false when no range of <paramref name="pages"/>
-    /// can lie in [StartPfn, limit].</summary>
-    private bool CheckRequest(ulong pages, ref ulong limitPfn)
-    {
-        if (pages == 0) return false;
-        if (limitPfn > MaxPfn) limitPfn = MaxPfn;
-        if (limitPfn < StartPfn) return false;
-        return pages - 1 <= limitPfn - StartPfn;
-    }
+    private bool CheckRequest(ulong pages, ref ulong limitPfn) => IovaArguments.CanRequest(pages, ref limitPfn, StartPfn, MaxPfn);
 
-    private bool CheckRange(ulong pfn, ulong pages) =>
-        pages != 0 && pfn >= StartPfn && pfn <= MaxPfn && pages - 1 <= MaxPfn - pfn;
+    private bool CheckRange(ulong pfn, ulong pages) => IovaArguments.IsRange(pfn, pages, StartPfn, MaxPfn);
 
     // ---- the fast path ----
 

@@ -27,7 +27,7 @@ public static class CaseExecutor
         {
             Engine.ModelInvariants => ModelAlone(platform, ops, invariantEvery),
             Engine.ImplementationInvariants => ImplementationAlone(platform, ops, Require(implementation), invariantEvery),
-            Engine.Refinement => Refine(platform, ops, Require(implementation), invariantEvery),
+            Engine.Refinement => Refine(c, platform, ops, Require(implementation), invariantEvery),
             Engine.FaultSweep => FaultSweep(platform, ops, Require(implementation)),
             _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown engine"),
         };
@@ -124,8 +124,28 @@ public static class CaseExecutor
     /// <summary>Model and implementation in step: every outcome refined, the model's state judged
     /// incrementally after every step, the implementation's exported state after steps 1, 2, 4,
     /// … (every n-th with <paramref name="every"/> &gt; 1) and at the end.</summary>
-    private static Finding? Refine(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every) =>
-        RefinementSession.Run(platform, ops, factory, new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1 }).Finding;
+    private static Finding? Refine(PropertyCase c, PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every)
+    {
+        var options = new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1 };
+        var session = Prepared(c, platform, factory).Start(options);
+        foreach (var op in ops)
+            if (session.Step(op) is not null) break;
+        return session.CheckInvariants();
+    }
+
+    /// <summary>Model and implementation built once per (preset, extra devices, implementation)
+    /// on this thread and restored for every case that shares them (most cases add no device).</summary>
+    private static PreparedSystems Prepared(PropertyCase c, PlatformConfig platform, Func<PlatformConfig, ISystemUnderTest> factory)
+    {
+        var cache = _prepared ??= new Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>), PreparedSystems>();
+        var key = (c.Preset, c.Devices, factory);
+        if (cache.TryGetValue(key, out var prepared)) return prepared;
+        if (cache.Count >= PreparedPerThread) cache.Clear();
+        return cache[key] = new PreparedSystems(platform, factory);
+    }
+
+    private const int PreparedPerThread = 32;
+    [ThreadStatic] private static Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>), PreparedSystems>? _prepared;
 
     /// <summary>
     /// iommufd's fail_nth: run the case once to count the implementation's internal allocations,

@@ -214,6 +214,38 @@ public sealed class CliTests : IDisposable
         Assert.Contains("names IOMMU 3", r.Err);
     }
 
+    /// <summary>An exception no verb expected ends as one "DmaVerify failed:" line and exit 3:
+    /// no stack trace, and never 1, which means a finding (here the printer throws while a fuzz
+    /// input is replayed).</summary>
+    [Fact]
+    public void AnExceptionOutOfAVerbIsOneToolFailureLineWithExitThree()
+    {
+        string path = WriteFile("input.bin", "\0\0\0\0");
+        var r = RunWith(new ThrowingText(), "replay", path, "--target", Presets.Direct);
+        Assert.Equal(ExitCodes.Crashed, r.Code);
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("DmaVerify failed: internal error (InvalidOperationException: ", lines[0]);
+        Assert.EndsWith("a bug in DmaVerify; DMAVERIFY_DEBUG=1 prints where", lines[0].TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("dir", "no such file or folder")]
+    [InlineData("io28", "no space left on device")]
+    [InlineData("io30", "read-only file system")]
+    [InlineData("denied", "permission denied")]
+    public void FileSystemFailuresAreNamedInWords(string kind, string words)
+    {
+        Exception e = kind switch
+        {
+            "dir" => new DirectoryNotFoundException("Could not find a part of the path '/data/corpus/x'."),
+            "io28" => new IOException("No space left on device : '/data/corpus/x'", 28),
+            "io30" => new IOException("Read-only file system : '/data/corpus/x'", 30),
+            _ => new UnauthorizedAccessException("Access to the path '/data/corpus/x' is denied."),
+        };
+        Assert.Equal($"/data/corpus/x: {words}", ToolFailure.Describe(e));
+    }
+
     [Fact]
     public void ParserThatThrowsIsReportedAsABugWithExitThree()
     {

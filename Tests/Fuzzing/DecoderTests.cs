@@ -76,7 +76,7 @@ public class DecoderTests
     public void MixedHeaderPicksEveryPreset()
     {
         var mixed = FuzzTargets.Create(FuzzTargets.Mixed, Implementations.Registry);
-        var seen = Enumerable.Range(0, FuzzTargets.MixedPresets.Count).Select(i => mixed.Decode([(byte)i]).Preset).ToHashSet();
-        Assert.Equal(FuzzTargets.MixedPresets.ToHashSet(), seen);
+        var seen = Enumerable.Range(0, FuzzTargets.CurrentPresets.Count).Select(i => mixed.Decode([.. FuzzFormat.Prefix(), (byte)i]).Preset).ToHashSet();
+        Assert.Equal(FuzzTargets.CurrentPresets.ToHashSet(), seen);
     }
 }

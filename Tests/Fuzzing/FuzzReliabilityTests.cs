@@ -182,15 +182,9 @@ public sealed class FuzzReliabilityTests(ITestOutputHelper log) : IDisposable
     public void WorkersDieWithAParentKilledWithSigkill()
     {
         var stderr = new StringBuilder();
-        using var parent = ChildProcesses.Start(_dir, stderr, "fuzz", Presets.Direct, P("corpus"), "-jobs=2", "-workers=2",
-            "-max_total_time=300", "-no_instrument=1");
-        List<int> workers = [];
+        using var parent = StartTwoWorkers(stderr, out var workers);
         try
         {
-            Assert.True(ChildProcesses.WaitUntil(() => (workers = ChildProcesses.ChildrenOf(parent.Id)).Count == 2, TimeSpan.FromSeconds(30)),
-                $"the two workers did not start:\n{stderr}");
-            // Let them get going (a worker that has not set up its watch yet must still notice).
-            Assert.True(ChildProcesses.WaitUntil(() => File.Exists(P("fuzz-1.log")) && File.ReadAllText(P("fuzz-1.log")).Contains("INITED"), TimeSpan.FromSeconds(60)));
             parent.Kill(); // SIGKILL: the parent gets no chance to clean up
             parent.WaitForExit();
             bool gone = ChildProcesses.WaitUntil(() => workers.All(w => !ChildProcesses.IsRunning(w)), StopRequest.Grace + TimeSpan.FromSeconds(10));
@@ -209,13 +203,9 @@ public sealed class FuzzReliabilityTests(ITestOutputHelper log) : IDisposable
     public void SigtermStopsTheWorkersAndExits143()
     {
         var stderr = new StringBuilder();
-        using var parent = ChildProcesses.Start(_dir, stderr, "fuzz", Presets.Direct, P("corpus"), "-jobs=2", "-workers=2",
-            "-max_total_time=300", "-no_instrument=1");
-        List<int> workers = [];
+        using var parent = StartTwoWorkers(stderr, out var workers);
         try
         {
-            Assert.True(ChildProcesses.WaitUntil(() => (workers = ChildProcesses.ChildrenOf(parent.Id)).Count == 2, TimeSpan.FromSeconds(30)));
-            Assert.True(ChildProcesses.WaitUntil(() => File.Exists(P("fuzz-1.log")) && File.ReadAllText(P("fuzz-1.log")).Contains("INITED"), TimeSpan.FromSeconds(60)));
             Process.Start("kill", ["-TERM", parent.Id.ToString()])!.WaitForExit();
             Assert.True(parent.WaitForExit(TimeSpan.FromSeconds(30)), "the parent did not end after SIGTERM");
             parent.WaitForExit();
@@ -229,6 +219,24 @@ public sealed class FuzzReliabilityTests(ITestOutputHelper log) : IDisposable
         {
             ChildProcesses.KillAll(workers);
         }
+    }
+
+    /// <summary>`verify fuzz direct -jobs=2 -workers=2` with both workers fuzzing (INITED in
+    /// both logs); the workers' process ids come back for the checks and the clean-up.</summary>
+    private Process StartTwoWorkers(StringBuilder stderr, out List<int> workers)
+    {
+        var parent = ChildProcesses.Start(_dir, stderr, "fuzz", Presets.Direct, P("corpus"), "-jobs=2", "-workers=2",
+            "-max_total_time=300", "-no_instrument=1");
+        List<int> found = [];
+        bool started = ChildProcesses.WaitUntil(() => (found = ChildProcesses.ChildrenOf(parent.Id)).Count == 2, TimeSpan.FromSeconds(30))
+            && ChildProcesses.WaitUntil(() => new[] { "fuzz-0.log", "fuzz-1.log" }.All(l => File.Exists(P(l)) && File.ReadAllText(P(l)).Contains("INITED")), TimeSpan.FromSeconds(60));
+        workers = found;
+        if (!started)
+        {
+            ChildProcesses.KillAll([parent.Id, .. found]);
+            Assert.Fail($"the two workers did not start fuzzing:\n{stderr}");
+        }
+        return parent;
     }
 
     private sealed class AlwaysCrashes : IFuzzTarget

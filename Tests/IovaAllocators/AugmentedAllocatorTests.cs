@@ -1,5 +1,4 @@
-using DmaVerify.Contracts;
-using DmaVerify.Model;
+using DmaVerify.Harness;
 using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Tests.IovaAllocators;
@@ -12,7 +11,7 @@ public class AugmentedAllocatorTests
     public void TreeAllocationIsExactlyTheModelsHighestFit()
     {
         var a = new AugmentedIovaAllocator(1);
-        var mirror = new IovaMirror(1);
+        var mirror = new AllocatorMirror(1, 12);
         var rng = new Random(11);
         int hits = 0, misses = 0;
         for (int i = 0; i < 6000; i++)
@@ -23,25 +22,27 @@ public class AugmentedAllocatorTests
                 ulong pages = rng.Next(10) == 0 ? (ulong)rng.Next(1, 1 << 16) : (ulong)rng.Next(1, 80);
                 ulong limit = (ulong)rng.NextInt64(1, 1L << 21);
                 bool aligned = rng.Next(4) != 0;
-                var request = IovaMirror.TreeRequest(pages, limit, aligned);
-                var expected = IovaSpace.HighestFit(mirror.Domain, request);
+                var request = AllocatorMirror.TreeRequest(pages, limit, aligned);
+                var expected = mirror.Fit(request);
                 ulong pfn = a.Alloc(pages, limit, aligned);
-                Assert.Equal(expected?.Start >> IovaMirror.Shift ?? 0, pfn);
+                Assert.Equal(expected?.Lo ?? 0, pfn);
                 if (pfn == 0) { misses++; continue; }
-                mirror.Allocated(pfn, request, pages, fast: false, $"op {i}");
+                Assert.Null(mirror.Judge(pfn, request));
+                mirror.Allocated(pfn, pages);
                 hits++;
             }
             else if (r < 97)
             {
-                if (mirror.PickLive(rng) is not { } live) continue;
-                Assert.True(a.Free(live.Pfn + live.Pages - 1));
-                mirror.Freed(live);
+                if (mirror.AllocationCount == 0) continue;
+                var (pfn, pages) = mirror.Allocations.ElementAt(rng.Next(mirror.AllocationCount));
+                Assert.True(a.Free(pfn + pages - 1));
+                mirror.Freed(pfn);
             }
             else
             {
                 ulong lo = (ulong)rng.NextInt64(1, 1L << 21), hi = lo + (ulong)rng.Next(64);
                 bool ok = a.Reserve(lo, hi);
-                Assert.Equal(!mirror.OverlapsLive(lo, hi), ok);
+                Assert.Equal(!mirror.OverlapsAllocation(lo, hi), ok);
                 if (ok) mirror.Reserved(lo, hi);
             }
         }

@@ -1,5 +1,4 @@
-using DmaVerify.Contracts;
-using DmaVerify.Model;
+using DmaVerify.Harness;
 using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Tests.IovaAllocators;
@@ -64,17 +63,22 @@ public class EdgeCaseTests
         foreach (var (name, make) in Allocators.Both())
         {
             var a = make(1);
-            var mirror = new IovaMirror(1);
+            var mirror = new AllocatorMirror(1, 12);
             var rng = new Random(5);
+            void Allocated(ulong pfn, PfnRequest request)
+            {
+                Assert.True(mirror.Judge(pfn, request) is null, $"{name}: {pfn:X} for {request}: {mirror.Judge(pfn, request)}");
+                mirror.Allocated(pfn, request.Pages);
+            }
             for (int misses = 0; misses < 200;)
             {
                 ulong pages = 1 + (ulong)rng.Next(100), limit = 4095;
                 var request = mirror.FastRequest(pages, limit);
                 ulong pfn = a.AllocFast(pages, limit, true);
-                if (pfn == 0) { misses++; Assert.Null(mirror.FitFor(request)); }
-                else mirror.Allocated(pfn, request, pages, true, name);
+                if (pfn == 0) { misses++; Assert.Null(mirror.Fit(request)); }
+                else Allocated(pfn, request);
             }
-            while (a.AllocFast(1, 4095, true) is ulong pfn and not 0) mirror.Allocated(pfn, mirror.FastRequest(1, 4095), 1, true, name);
+            while (a.AllocFast(1, 4095, true) is ulong pfn and not 0) Allocated(pfn, mirror.FastRequest(1, 4095));
             var ranges = a.Ranges();
             Assert.Equal(1UL, ranges[0].PfnLo);
             Assert.Equal(4095UL, ranges[^1].PfnHi);
@@ -146,7 +150,7 @@ public class EdgeCaseTests
         foreach (var (name, make) in Allocators.Both())
         {
             var a = make(1);
-            var mirror = new IovaMirror(1);
+            var mirror = new AllocatorMirror(1, 12);
             for (ulong k = 0; k < 1024; k++)
             {
                 Assert.True(a.Reserve(4 * k + 3, 4 * k + 4));
@@ -157,7 +161,7 @@ public class EdgeCaseTests
             // (see LinuxStyleIncompletenessTests).
             Assert.True(4 * 1023 + 1 == a.Alloc(2, limit, sizeAligned: false), name);
             Assert.True(4 * 1022 + 2 == a.AllocFast(1, limit, true), name);
-            Assert.Null(mirror.FitFor(mirror.FastRequest(2, limit)));
+            Assert.Null(mirror.Fit(mirror.FastRequest(2, limit)));
             Assert.True(0UL == a.AllocFast(2, limit, true), name);
             Assert.True(0UL == a.Alloc(3, limit, sizeAligned: true), name);
         }

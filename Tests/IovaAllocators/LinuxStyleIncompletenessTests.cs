@@ -1,5 +1,4 @@
-using DmaVerify.Contracts;
-using DmaVerify.Model;
+using DmaVerify.Harness;
 using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Tests.IovaAllocators;
@@ -20,7 +19,7 @@ public class LinuxStyleIncompletenessTests
     {
         var linux = new LinuxStyleIovaAllocator(1);
         var augmented = new AugmentedIovaAllocator(1);
-        var mirror = new IovaMirror(1);
+        var mirror = new AllocatorMirror(1, 12);
         foreach (var a in new IIovaAllocator[] { linux, augmented }) Assert.True(a.Reserve(1, Limit1G));
         mirror.Reserved(1, Limit1G);
 
@@ -31,7 +30,7 @@ public class LinuxStyleIncompletenessTests
 
         // [1 GiB, 4 GiB) is empty, but the hint does not know the limit it was learnt under.
         var request = mirror.FastRequest(1, Limit32);
-        Assert.NotNull(mirror.FitFor(request));
+        Assert.NotNull(mirror.Fit(request));
         Assert.Equal(0UL, linux.AllocFast(1, Limit32, true));
         Assert.Equal(LinuxStyleIovaAllocator.Outcome.Max32FastFail, linux.LastOutcome);
         Assert.Equal(Limit32, augmented.AllocFast(1, Limit32, true));
@@ -44,18 +43,18 @@ public class LinuxStyleIncompletenessTests
     {
         var linux = new LinuxStyleIovaAllocator(1);
         var augmented = new AugmentedIovaAllocator(1);
-        var mirror = new IovaMirror(1);
+        var mirror = new AllocatorMirror(1, 12);
         // Below 4 GiB only [5, 7] is free: three pages, no 4-aligned start.
         foreach (var a in new IIovaAllocator[] { linux, augmented })
             Assert.True(a.Reserve(1, 4) && a.Reserve(8, Limit32));
         mirror.Reserved(1, 4);
         mirror.Reserved(8, Limit32);
 
-        Assert.Null(mirror.FitFor(IovaMirror.TreeRequest(3, Limit32, sizeAligned: true)));
+        Assert.Null(mirror.Fit(AllocatorMirror.TreeRequest(3, Limit32, sizeAligned: true)));
         Assert.Equal(0UL, linux.Alloc(3, Limit32, sizeAligned: true));
         Assert.Equal(0UL, augmented.Alloc(3, Limit32, sizeAligned: true));
 
-        Assert.NotNull(mirror.FitFor(IovaMirror.TreeRequest(3, Limit32, sizeAligned: false)));
+        Assert.NotNull(mirror.Fit(AllocatorMirror.TreeRequest(3, Limit32, sizeAligned: false)));
         Assert.Equal(0UL, linux.Alloc(3, Limit32, sizeAligned: false));
         Assert.Equal(LinuxStyleIovaAllocator.Outcome.Max32FastFail, linux.LastOutcome);
         Assert.Equal(5UL, augmented.Alloc(3, Limit32, sizeAligned: false));
@@ -67,7 +66,7 @@ public class LinuxStyleIncompletenessTests
         const ulong Limit8G = (1UL << 21) - 1;
         var linux = new LinuxStyleIovaAllocator(1);
         var augmented = new AugmentedIovaAllocator(1);
-        var mirror = new IovaMirror(1);
+        var mirror = new AllocatorMirror(1, 12);
         // Below 8 GiB only [5, 7] is free.
         foreach (var a in new IIovaAllocator[] { linux, augmented })
             Assert.True(a.Reserve(1, 4) && a.Reserve(8, Limit8G));
@@ -79,7 +78,7 @@ public class LinuxStyleIncompletenessTests
         Assert.Equal(LinuxStyleIovaAllocator.Outcome.WalkFailed, linux.LastOutcome);
         Assert.Equal(3UL, linux.Max32AllocSize);
 
-        Assert.NotNull(mirror.FitFor(IovaMirror.TreeRequest(3, Limit32, sizeAligned: false)));
+        Assert.NotNull(mirror.Fit(AllocatorMirror.TreeRequest(3, Limit32, sizeAligned: false)));
         Assert.Equal(0UL, linux.Alloc(3, Limit32, sizeAligned: false));
         Assert.Equal(LinuxStyleIovaAllocator.Outcome.Max32FastFail, linux.LastOutcome);
         Assert.Equal(5UL, augmented.Alloc(3, Limit32, sizeAligned: false));
@@ -126,11 +125,11 @@ public class LinuxStyleIncompletenessTests
         Assert.True(linux.Free(x));
         Assert.False(linux.Contains(0xFE));
         // ...and a later allocation lands inside the reservation (INV-02 in the model).
-        var mirror = new IovaMirror(1);
+        var mirror = new AllocatorMirror(1, 12);
         mirror.Reserved(0xFE, 0x105);
-        var request = IovaMirror.TreeRequest(2, 0xFF, sizeAligned: true);
+        var request = AllocatorMirror.TreeRequest(2, 0xFF, sizeAligned: true);
         ulong y = linux.Alloc(2, 0xFF, sizeAligned: true);
         Assert.Equal(0xFEUL, y);
-        Assert.Equal("INV-02", IovaSpace.Judge(mirror.Domain, request, IovaMirror.Bytes(y, 2))?.Invariant);
+        Assert.Equal("INV-02", mirror.Judge(y, request)?.Invariant);
     }
 }

@@ -47,13 +47,13 @@ public class PlantedCatalogTests
     {
         foreach (var bug in PlantedCatalog.All)
         {
-            Assert.Same(PlantedCatalog.Registry, Implementations.RegistryFor(bug.ImplementationName));
+            Assert.Same(PlantedCatalog.Registry, Implementations.Knowing(bug.ImplementationName));
             var planted = PlantedCatalog.Registry.Get(bug.ImplementationName);
             var system = planted.Create(Presets.Get(Presets.X86Vtd));
             Assert.Equal(bug.ImplementationName, system.Name);
             Assert.Same(bug, PlantedCatalog.Find(bug.Name));
         }
-        Assert.Same(Implementations.Registry, Implementations.RegistryFor(Implementations.Optimized));
-        Assert.Same(Implementations.Registry, Implementations.RegistryFor("no-such-thing"));
+        Assert.Same(Implementations.Registry, Implementations.Knowing(Implementations.Optimized));
+        Assert.Same(Implementations.Registry, Implementations.Knowing("no-such-thing"));
     }
 }

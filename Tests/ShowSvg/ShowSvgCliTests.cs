@@ -46,15 +46,27 @@ public sealed class ShowSvgCliTests : IDisposable
         Assert.DoesNotContain("<svg", output);
     }
 
+    /// <summary>Missing folders on the way are made, as for every verb's output files.</summary>
     [Fact]
-    public void AnOutPathInAMissingFolderIsBadInputAndNamed()
+    public void AnOutPathInAMissingFolderIsWrittenThere()
     {
         string svg = Path.Combine(_dir, "no-such-folder", "x.svg");
+        var (code, output, _) = Run("show", SocVcm, "--svg", svg);
+        Assert.Equal(0, code);
+        Assert.StartsWith($"wrote {svg}: ", output);
+        Assert.True(File.Exists(svg));
+    }
+
+    [Fact]
+    public void AnOutPathUnderAFileIsBadInputAndNamed()
+    {
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        string svg = Path.Combine(file, "x.svg");
         var (code, output, error) = Run("show", SocVcm, "--svg", svg);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal("", output);
-        Assert.StartsWith($"{svg}: error: cannot write the SVG there: no such directory ", error);
-        Assert.False(File.Exists(svg));
+        Assert.Equal($"{svg}: error: cannot write the SVG there: {file} is a file, not a folder", error.TrimEnd());
     }
 
     [Fact]
@@ -62,7 +74,7 @@ public sealed class ShowSvgCliTests : IDisposable
     {
         var (code, _, error) = Run("show", SocVcm, "--svg", _dir);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Contains($"{_dir}: error: cannot write the SVG there: it is a directory", error);
+        Assert.Contains($"{_dir}: error: cannot write the SVG there: it is a folder", error);
     }
 
     [Fact]

@@ -23,18 +23,22 @@ public static partial class IncrementalChecker
                 output.Add(new Violation(Inv08, access.Device, null, $"access chunk {chunk} wraps past 2^64"));
                 continue;
             }
-            if (msiWindows.Any(w => w.Contains(range)) && chunk.Dma == chunk.Phys.Value) continue;
-            if (!domain.Aperture.Overlaps(range))
+            foreach (var (piece, where) in InvariantChecker.AccessPieces(range, domain.Aperture, msiWindows))
             {
-                if (!UntranslatedPathAllows(iommu, chunk, range))
-                    output.Add(new Violation(Inv08, access.Device, range,
-                        $"access chunk {chunk} lies outside the aperture {domain.Aperture} of domain {domain.Id} and no untranslated path reaches that phys"));
-                continue;
+                var sub = new AccessChunk(piece.Start, new PhysAddr(unchecked(chunk.Phys.Value + (piece.Start - chunk.Dma))), (ulong)piece.Size);
+                if (where == InvariantChecker.AccessPlace.MsiWindow && sub.Dma == sub.Phys.Value) continue;
+                if (where == InvariantChecker.AccessPlace.OutsideAperture)
+                {
+                    if (!UntranslatedPathAllows(iommu, sub, piece))
+                        output.Add(new Violation(Inv08, access.Device, piece,
+                            $"access chunk {chunk} lies outside the aperture {domain.Aperture} of domain {domain.Id} at {piece} and no untranslated path reaches that phys"));
+                    continue;
+                }
+                ulong offset = unchecked(chunk.Phys.Value - chunk.Dma);
+                if (Unbacked(piece, offset, needed, domain.Leaves, tlb) is AddrRange unbacked)
+                    output.Add(new Violation(Inv08, access.Device, unbacked,
+                        $"{(access.Write ? "write" : "read")} access {chunk} reached phys, but in domain {domain.Id} ({domain.Type}) {unbacked} was not backed by a leaf or a cached walk with that translation and {needed} permission before the access: stale or invented translation"));
             }
-            ulong offset = unchecked(chunk.Phys.Value - chunk.Dma);
-            if (Unbacked(range, offset, needed, domain.Leaves, tlb) is AddrRange unbacked)
-                output.Add(new Violation(Inv08, access.Device, unbacked,
-                    $"{(access.Write ? "write" : "read")} access {chunk} reached phys, but in domain {domain.Id} ({domain.Type}) {unbacked} was not backed by a leaf or a cached walk with that translation and {needed} permission before the access: stale or invented translation"));
         }
     }
 
