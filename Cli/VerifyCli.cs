@@ -80,11 +80,13 @@ public static class VerifyCli
         replay.Add(replayImpl);
         replay.Add(saveRegression);
         replay.Add(regressionDir);
+        var failAlloc = new Option<string[]>("--fail-alloc") { Description = "With --impl: run step STEP with the implementation's N-th internal allocation failing (STEP:N, repeatable; as `verify explore` prints).", AllowMultipleArgumentsPerToken = true };
+        replay.Add(failAlloc);
         var replayAllocator = new AllocatorOptions();
         replayAllocator.AddTo(replay);
         replay.SetAction(parse => replayAllocator.Run(parse, "verify replay", error, plugged => ReplayVerb.Run(parse.GetValue(replayFile)!,
             parse.GetValue(replayTarget), parse.GetValue(replayImpl), parse.GetValue(saveRegression) ? parse.GetValue(regressionDir) : null,
-            output, error, text, plugged)));
+            output, error, text, plugged, parse.GetValue(failAlloc) ?? [])));
         examples[replay] =
         [
             "Examples:",
@@ -128,6 +130,7 @@ public static class VerifyCli
         root.Add(show);
 
         root.Add(CheckCommand.Build(output, error, text, examples));
+        root.Add(ExploreCommand.Build(output, error, examples));
         root.Add(FuzzCommand(output, error, examples));
         var instrumentInput = new Argument<string>("IN.dll") { Description = "An IL-only .NET assembly." };
         var instrumentOutput = new Option<string?>("--out") { Description = "Where to write the instrumented copy (default: rewrite IN.dll in place)." };

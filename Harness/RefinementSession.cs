@@ -153,6 +153,47 @@ public sealed class RefinementSession
         return due ? CheckInvariants() : null;
     }
 
+    /// <summary>Runs one op with the implementation's <paramref name="nth"/> internal allocation
+    /// from now failing (fault injection). The model must accept resource failures
+    /// (<see cref="ModelOptions.AllowResourceFailures"/>); when the implementation answers
+    /// OutOfMemory, its exported state must be as before the op (INV-15), else that is the finding.</summary>
+    /// <param name="before">The implementation's exported state as it is now, asked for only
+    /// when the op failed with OutOfMemory (after it ran); null: exported before the op. A search
+    /// that injects faults into many ops from one state exports that state once, and only then.</param>
+    public Finding? StepFailingAllocation(Op op, int nth, Func<SystemState>? before = null)
+    {
+        if (Finding is not null) return Finding;
+        if (!_options.Model.AllowResourceFailures)
+            throw new InvalidOperationException("fault injection needs a session whose model accepts resource failures (ModelOptions.AllowResourceFailures)");
+        int index = _steps.Count;
+        SystemState? exported = null;
+        try
+        {
+            if (before is null) exported = _impl.ExportState();
+            _impl.FailNthAllocation(nth);
+        }
+        catch (Exception e)
+        {
+            _steps.Add(new ScenarioStep(op));
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, $"{_impl.Name}'s state export", e);
+        }
+        var finding = Step(op);
+        if (finding is not null) return finding;
+        try
+        {
+            _impl.FailNthAllocation(0); // not reached by this op: cancelled, not left for the next
+            if (_steps[^1].Expected is not Failed { Kind: DmaErrorKind.OutOfMemory }) return null;
+            var after = _impl.ExportState();
+            var changes = StateDiff.Differences(exported ?? before!(), after);
+            return changes.Count == 0 ? null : Finding = new Finding(FindingKind.InvariantViolation, index, InvariantChecker.Inv15,
+                $"INV-15: {_impl.Name} failed with OutOfMemory but changed its state: {string.Join("; ", changes.Take(5))}");
+        }
+        catch (Exception e)
+        {
+            return Finding = Finding.Crash(FindingKind.ImplementationCrash, index, $"{_impl.Name}'s state export", e);
+        }
+    }
+
     /// <summary>The implementation's reason when this divergence is its documented incompleteness:
     /// only a completeness divergence (INV-11) of an OutOfIova failure, and only when asked to.</summary>
     private string? KnownIncompleteness(Outcome outcome, Divergence divergence)
@@ -167,6 +208,11 @@ public sealed class RefinementSession
     /// many times restores the prefix instead of running it again.</summary>
     public SessionSnapshot Save() =>
         new(_model.Snapshot(), _impl.Snapshot(), _steps.Count, _known.Count, Finding, _baseline);
+
+    /// <summary>The model's state alone (O(1)): with an implementation snapshot taken elsewhere it
+    /// makes a <see cref="SessionSnapshot"/>, so a search can keep model states for many points
+    /// and make the implementation's only when it returns to one.</summary>
+    public ModelSnapshot SaveModel() => _model.Snapshot();
 
     /// <summary>Returns both systems and the record to a point <see cref="Save"/> made in this
     /// session (steps after it are forgotten).</summary>

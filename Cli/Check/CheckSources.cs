@@ -11,6 +11,7 @@ internal static class CheckSources
         new PropertyCheckSource(),
         new FuzzCheckSource(),
         new ConformanceCheckSource(),
+        new ExploreCheckSource(),
         new ProofCheckSource(),
     ];
 }

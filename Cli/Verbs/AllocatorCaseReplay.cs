@@ -20,7 +20,7 @@ internal static class AllocatorCaseReplay
             var info = new FileInfo(path);
             return info.Exists && info.Length < 1 << 20 && AllocatorCase.LooksLike(File.ReadAllText(path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return false;
         }

@@ -21,7 +21,7 @@ internal static class CheckCommand
         var target = new Option<string[]>("--target") { Description = "Run only items for these presets (or '-' for preset-independent items); repeatable.", AllowMultipleArgumentsPerToken = true };
         var corpus = new Option<string?>("--corpus") { Description = "The corpus folder (default: the nearest corpus/ at or above the current folder)." };
 
-        var command = new Command("check", "The main job: every engine on every preset (corpus replay on the model and each implementation, properties, fuzzing, proofs), then a table with pass/fail, counts and time, and the command that replays each failure.")
+        var command = new Command("check", "The main job: every engine on every preset (corpus replay on the model and each implementation, properties, fuzzing, bounded-exhaustive exploration, proofs), then a table with pass/fail, counts and time, and the command that replays each failure.")
         {
             quick, longRun, seed, report, json, junit, engine, target, corpus, plant, fresh,
         };

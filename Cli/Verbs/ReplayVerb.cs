@@ -15,9 +15,26 @@ internal static class ReplayVerb
     /// --target or can be told from the folder; otherwise FILE must be a scenario.</summary>
     /// <param name="plugged">An allocator given with --allocator: the implementation to run
     /// beside the model (and the one an allocator case is replayed on).</param>
+    /// <param name="failAlloc">STEP:N specs (--fail-alloc): with --impl, that step runs with the
+    /// implementation's N-th internal allocation failing.</param>
     public static int Run(string path, string? target, string? implementation, string? regressionDir, TextWriter output, TextWriter error, IScenarioText text,
-        PluggedImplementation? plugged = null)
+        PluggedImplementation? plugged = null, IReadOnlyList<string>? failAlloc = null)
     {
+        var faults = new Dictionary<int, int>();
+        foreach (var spec in failAlloc ?? [])
+        {
+            var parts = spec.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out int step) || !int.TryParse(parts[1], out int nth) || step < 0 || nth < 1 || !faults.TryAdd(step, nth))
+            {
+                error.WriteLine($"verify replay: --fail-alloc {spec}: give STEP:N (step from 0, allocation from 1), each step once");
+                return ExitCodes.BadInput;
+            }
+        }
+        if (faults.Count > 0 && ((implementation ?? plugged?.Implementation.Name) is null || target is not null))
+        {
+            error.WriteLine("verify replay: --fail-alloc needs --impl NAME and a scenario file: it fails the implementation's allocations");
+            return ExitCodes.BadInput;
+        }
         if (target is null && AllocatorCaseReplay.IsCase(path))
             return AllocatorCaseReplay.Run(path, implementation, plugged, output, error);
         var registry = plugged?.Registry ?? Implementations.Knowing(implementation);
@@ -43,7 +60,7 @@ internal static class ReplayVerb
         if (target is not null)
             return FuzzInputReplay.Run(path, target, implementation ?? registry.Default.Name, regressionDir, output, error, text, registry);
         if (implementation is not null)
-            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, registry);
+            return ScenarioRefinementReplay.Run(path, implementation, output, error, text, registry, faults);
         return Run(path, output, error, text);
     }
 

@@ -12,19 +12,24 @@ namespace DmaVerify.Cli.Verbs;
 /// prints for a failing corpus file.</summary>
 internal static class ScenarioRefinementReplay
 {
-    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text, ImplementationRegistry? registry = null)
+    /// <param name="failedAllocations">Step → n: that step runs with the implementation's n-th
+    /// internal allocation failing (as `verify explore` prints its fault-injection findings).</param>
+    public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text, ImplementationRegistry? registry = null,
+        IReadOnlyDictionary<int, int>? failedAllocations = null)
     {
         if (!(registry ?? Implementations.Knowing(implementation)).TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;
         }
-        return Run(path, chosen, output, error, text);
+        return Run(path, chosen, output, error, text, failedAllocations);
     }
 
     /// <summary>The replay on a given implementation (tests pass a bug-planted one).</summary>
-    internal static int Run(string path, Implementation chosen, TextWriter output, TextWriter error, IScenarioText text)
+    internal static int Run(string path, Implementation chosen, TextWriter output, TextWriter error, IScenarioText text,
+        IReadOnlyDictionary<int, int>? failedAllocations = null)
     {
+        failedAllocations ??= new Dictionary<int, int>();
         string implementation = chosen.Name;
         if (!ScenarioLoader.TryLoad(path, text, error, out var scenario, out int exit)) return exit;
         if (!scenario.TryBuildPlatform(out var platform, out string buildError))
@@ -33,9 +38,17 @@ internal static class ScenarioRefinementReplay
             return ExitCodes.BadInput;
         }
 
-        output.WriteLine($"replay {path}: preset {scenario.Preset}, {ReplayVerb.Plural(scenario.Steps.Count, "step")}, model vs {implementation}");
-        var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), chosen.Create,
-            new RefinementOptions { Model = chosen.ModelOptions });
+        foreach (int beyond in failedAllocations.Keys.Where(step => step >= scenario.Steps.Count))
+        {
+            error.WriteLine($"verify replay: --fail-alloc {beyond}:{failedAllocations[beyond]}: {path} has {ReplayVerb.Plural(scenario.Steps.Count, "step")} (0 to {scenario.Steps.Count - 1})");
+            return ExitCodes.BadInput;
+        }
+
+        output.WriteLine($"replay {path}: preset {scenario.Preset}, {ReplayVerb.Plural(scenario.Steps.Count, "step")}, model vs {implementation}" +
+                         string.Concat(failedAllocations.OrderBy(f => f.Key).Select(f => $"; step {f.Key} with allocation #{f.Value} failing")));
+        var report = failedAllocations.Count == 0
+            ? RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), chosen.Create, new RefinementOptions { Model = chosen.ModelOptions })
+            : RunWithFaults(platform, scenario, chosen, failedAllocations);
         var mismatches = RecordedOutcomes.Compare(scenario, report.Steps).ToDictionary(m => m.Step);
         for (int i = 0; i < report.Steps.Count; i++)
         {
@@ -51,7 +64,9 @@ internal static class ScenarioRefinementReplay
             ? $"{implementation} matches every recorded outcome"
             : $"{implementation} differs from {ReplayVerb.Plural(mismatches.Count, "recorded outcome")}";
         int judged = report.Finding?.Step ?? report.Steps.Count - 1;
-        if (FirstBrokenStep(platform, report.Steps.Take(judged + 1).Select(s => s.Op).ToList(), chosen) is var (brokenStep, violations)
+        // With injected failures the session itself judged INV-15 on the failing steps; a rerun
+        // without them would judge other states.
+        if (failedAllocations.Count == 0 && FirstBrokenStep(platform, report.Steps.Take(judged + 1).Select(s => s.Op).ToList(), chosen) is var (brokenStep, violations)
             && (report.Finding is null || brokenStep < report.Finding.Step || report.Finding.Kind != FindingKind.Divergence))
         {
             output.WriteLine($"{implementation} breaks {violations[0].Invariant} at step {brokenStep} (its states before and after the op, judged as the invariants engine judges them):");
@@ -68,6 +83,22 @@ internal static class ScenarioRefinementReplay
         output.WriteLine($"  {finding.Message}");
         output.WriteLine($"result: FAILED ({finding.Kind} {finding.Invariant} at step {finding.Step} of {scenario.Steps.Count}; {recorded})");
         return finding.Kind == FindingKind.ToolCrash ? ExitCodes.Crashed : ExitCodes.Failed;
+    }
+
+    /// <summary>The refinement run with fault injection: the named steps run with the
+    /// implementation's n-th allocation failing, the model accepting resource failures.</summary>
+    private static RefinementReport RunWithFaults(PlatformConfig platform, Scenario scenario, Implementation chosen, IReadOnlyDictionary<int, int> faults)
+    {
+        var session = new RefinementSession(platform, chosen.Create,
+            new RefinementOptions { Model = chosen.ModelOptions with { AllowResourceFailures = true } });
+        for (int i = 0; i < scenario.Steps.Count; i++)
+        {
+            var op = scenario.Steps[i].Op;
+            var finding = faults.TryGetValue(i, out int nth) ? session.StepFailingAllocation(op, nth) : session.Step(op);
+            if (finding is not null) break;
+        }
+        session.CheckInvariants();
+        return new RefinementReport(session.Steps, session.Finding);
     }
 
     /// <summary>

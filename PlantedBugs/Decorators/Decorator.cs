@@ -45,3 +45,23 @@ public sealed class DecoratorSnapshot<TState>(SystemSnapshot inner, TState state
         snapshot as DecoratorSnapshot<TState>
         ?? throw new ArgumentException($"not a snapshot of {decorator}", nameof(snapshot));
 }
+
+/// <summary>Order-independent hashes of a decorator's own state, for <see cref="IHiddenStateFingerprint"/>.</summary>
+public static class HiddenState
+{
+    public static ulong Of(IEnumerable<KeyValuePair<(int, ulong), ulong>> entries)
+    {
+        ulong sum = 0;
+        foreach (var ((a, b), c) in entries)
+            sum += Mix(Mix(Mix((ulong)a) ^ b) ^ c);
+        return sum;
+    }
+
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xFF51_AFD7_ED55_8CCD;
+        x ^= x >> 33;
+        return x;
+    }
+}

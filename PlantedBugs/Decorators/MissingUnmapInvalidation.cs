@@ -7,7 +7,7 @@ namespace DmaVerify.PlantedBugs;
 /// unmap, so a later access through the stale IOVA still reaches the old buffer, until a flush.
 /// (The decorator keeps its own cache of the walks it saw; the real implementation unmaps.)
 /// </summary>
-public sealed class MissingUnmapInvalidation(ISystemUnderTest inner) : Decorator(inner, "missing-unmap-invalidation")
+public sealed class MissingUnmapInvalidation(ISystemUnderTest inner) : Decorator(inner, "missing-unmap-invalidation"), IHiddenStateFingerprint
 {
     private const ulong Page = 0x1000;
     /// <summary>(device, dma page) → phys page, for every page a device access went through.</summary>
@@ -30,6 +30,9 @@ public sealed class MissingUnmapInvalidation(ISystemUnderTest inner) : Decorator
         foreach (var (key, phys) in saved.State.Walked) _walked[key] = phys;
         foreach (var (key, phys) in saved.State.Stale) _stale[key] = phys;
     }
+
+    /// <summary>The cached walks decide later accesses and the model does not hold them.</summary>
+    public ulong HiddenStateFingerprint() => HiddenState.Of(_walked) * 31 + HiddenState.Of(_stale);
 
     public override Outcome Apply(Op op)
     {

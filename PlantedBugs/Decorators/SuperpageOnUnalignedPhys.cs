@@ -8,7 +8,7 @@ namespace DmaVerify.PlantedBugs;
 /// leaf holds the rounded-down address and the device reaches the wrong bytes. (The decorator
 /// rewrites the exported leaves and the device's view of that 2 MiB.)
 /// </summary>
-public sealed class SuperpageOnUnalignedPhys(ISystemUnderTest inner) : Decorator(inner, "superpage-on-unaligned-phys")
+public sealed class SuperpageOnUnalignedPhys(ISystemUnderTest inner) : Decorator(inner, "superpage-on-unaligned-phys"), IHiddenStateFingerprint
 {
     private const ulong Superpage = 0x20_0000;
     /// <summary>IOVA of the bad leaf → (domain, phys the leaf holds).</summary>
@@ -27,6 +27,8 @@ public sealed class SuperpageOnUnalignedPhys(ISystemUnderTest inner) : Decorator
         _bad.Clear();
         foreach (var (iova, bad) in saved.State) _bad[iova] = bad;
     }
+
+    public ulong HiddenStateFingerprint() => HiddenState.Of(_bad.Select(b => new KeyValuePair<(int, ulong), ulong>((b.Value.Domain, b.Key), b.Value.Phys)));
 
     public override Outcome Apply(Op op)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DmaVerify.Properties.Tests.Catalogue;
 using DmaVerify.Properties.Tests.Support;
 using Xunit.Abstractions;
@@ -32,10 +33,20 @@ public class PlantedBugTests(ITestOutputHelper output)
     [Theory, MemberData(nameof(BugsAndRuns))]
     public void FoundByTheDefaultRunAndShrunk(string bug, string run)
     {
-        var spec = Planting.Planted((PropertySpec)TestCatalogue.Default.Get(run), bug);
-        var result = spec.Run(Quiet(output));
+        var result = PlantedBugRuns.Result(bug, run, output);
         Assert.False(result.Passed, $"{run} did not find {bug} in {result.TestsRun} cases");
         Assert.True(result.ShrunkOps <= MaxShrunkOps, $"{bug} shrunk only to {result.ShrunkOps} ops:\n{result.Report()}");
         Assert.True(File.Exists(result.RegressionPath), $"no regression file at {result.RegressionPath}");
     }
+}
+
+/// <summary>Each planted bug's default property run, made once per test run and shared by the
+/// tests that need its result (the properties' own test and the comparison with explore).</summary>
+public static class PlantedBugRuns
+{
+    private static readonly ConcurrentDictionary<(string Bug, string Run), Lazy<PropertyResult>> Runs = new();
+
+    public static PropertyResult Result(string bug, string run, ITestOutputHelper output) =>
+        Runs.GetOrAdd((bug, run), key => new Lazy<PropertyResult>(() =>
+            Planting.Planted((PropertySpec)TestCatalogue.Default.Get(key.Run), key.Bug).Run(PlantedBugTests.Quiet(output)))).Value;
 }

@@ -1,3 +1,4 @@
+using DmaVerify.Harness;
 using DmaVerify.PlantedBugs;
 
 namespace DmaVerify.Properties.Tests.PlantedBugs;
@@ -11,6 +12,16 @@ public static class Planting
         "dma-limit-off-by-one", "iova-in-msi-window", "missing-unmap-invalidation",
         "sg-merge-across-boundary", "superpage-on-unaligned-phys", "wrong-size-unmap-accepted",
     ];
+
+    /// <summary>The named bug as an engine takes it: a catalog bug, or the test-only
+    /// <see cref="MiddleUnmapKeepsTranslation"/> (a bug only five ops reach, for the explorer).</summary>
+    public static Implementation Implementation(string bug)
+    {
+        if (PlantedCatalog.Find(bug) is { } planted) return planted.Implementation;
+        if (bug != MiddleUnmapKeepsTranslation.BugName) throw new ArgumentException($"no planted bug '{bug}'", nameof(bug));
+        var optimized = Cli.Composition.Implementations.Registry.Get(Cli.Composition.Implementations.Optimized);
+        return new Implementation($"{optimized.Name}+{bug}", MiddleUnmapKeepsTranslation.Over(optimized.Create), optimized.ModelOptions);
+    }
 
     /// <summary>A catalogue run redirected at the named planted bug (in place of its base implementation).</summary>
     public static PropertySpec Planted(PropertySpec run, string bug)
