@@ -24,7 +24,8 @@ public static class CmpTrace
     public const int ProfileSize = 1 << 18;
 
     /// <summary>Recent operand pairs kept (a slot per hash of the pair).</summary>
-    public const int TableSize = 128;
+    public const int TableSize = 1 << TableBits;
+    private const int TableBits = 7;
 
     /// <summary>At most this many distinct features are remembered per input (the rest are
     /// dropped, as libFuzzer's fixed-size map drops collisions).</summary>
@@ -51,7 +52,9 @@ public static class CmpTrace
         Feature((site * 128 + hamming) & (ProfileSize - 1));
         Feature((site * 128 + 64 + (distance & 63)) & (ProfileSize - 1));
         if (x == 0) return;
-        int slot = (int)((x ^ (x >> 23) ^ (x >> 41)) & (TableSize - 1));
+        // Both operands mixed (not their xor alone, which files a value compared with 0 and with
+        // a small constant in the same slot): the top 7 bits of a multiplicative hash.
+        int slot = (int)(((a * 0x9E3779B97F4A7C15UL ^ b) * 0xBF58476D1CE4E5B9UL) >> (64 - TableBits));
         if (LeftOperands[slot] == 0 && RightOperands[slot] == 0) _pairs++;
         LeftOperands[slot] = a;
         RightOperands[slot] = b;

@@ -59,7 +59,7 @@ internal static class CheckCommand
             "  verify check --engine corpus --target x86-vtd",
             "  verify check --engine corpus --report check.md --junit check.xml",
             "  verify check --quick --allocator ./libmine.so   # your allocator under the DMA layer, and its conformance",
-            "  verify check --plant iova-limit-past-by-one --quick   # must FAIL: the engines catch the planted bug",
+            "  verify check --plant iova-limit-past-by-one --engine corpus --target x86-vtd   # exits 1: the corpus catches the planted bug",
         ];
         return command;
     }

@@ -83,7 +83,7 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
         if (lengths.Count == 0) return bypass;
         ulong granule = state.Device(dev) is { } d && state.DomainOf(d) is { } domain ? domain.Granule : BufferGen.Page;
         var translated =
-            from aimed in Gen.Elements(lengths.ToArray())
+            from aimed in Gen.Frequency(lengths.Select(a => (LengthWeight(a.Kind), Gen.Constant(a))).ToArray())
             from superpage in Draw.Chance(50)
             let alignment = superpage && aimed.Value >= BufferGen.Superpage ? Math.Min(RoundDownPow2(aimed.Value), 1UL << 30) : granule
             from phys in BufferGen.Ram(platform, _edges, aimed.Value + alignment)
@@ -94,6 +94,17 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
                 : new CaseOp(new Map(dev, new PhysAddr(start), aimed.Value, dir));
         return Gen.Frequency((3, translated), (1, bypass));
     });
+
+    /// <summary>How often each aimed length is drawn: the largest fit most (repeated, it fills
+    /// the gap, and a full gap is where the next map must go elsewhere), then the first misfit;
+    /// the six size-class edges share one weight between them.</summary>
+    private static int LengthWeight(AimKind kind) => kind switch
+    {
+        AimKind.LargestFit => 12,
+        AimKind.FirstMisfit => 6,
+        AimKind.OneGranuleShort => 3,
+        _ => 1,
+    };
 
     /// <summary>A scatterlist at the device's segment limits: a full max_segment_size entry and a
     /// one-byte one (merged, one byte too long), or an entry that ends one granule before a

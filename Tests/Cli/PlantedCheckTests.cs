@@ -79,10 +79,12 @@ public sealed class PlantedCheckTests : IDisposable
     {
         var (_, output, _) = Check(Quick("iova-limit-past-by-one", "props:refine", "x86-vtd"));
         var replay = System.Text.RegularExpressions.Regex.Match(output, @"replay: verify replay (\S+) --impl (\S+)");
-        Assert.True(replay.Success, output);
+        var found = System.Text.RegularExpressions.Regex.Match(output, @"x86-vtd: (INV-\d+) \((\w+)\)");
+        Assert.True(replay.Success && found.Success, output);
         var cli = new StringWriter();
         int code = VerifyCli.Run(["replay", replay.Groups[1].Value, "--impl", replay.Groups[2].Value], cli, new StringWriter());
-        Assert.Equal(1, code);
-        Assert.Contains("INV-05", cli.ToString());
+        // The replay meets the finding the check reported: the same rule, the same kind.
+        string same = $"{found.Groups[2].Value} {found.Groups[1].Value}";
+        Assert.True(code == 1 && cli.ToString().Contains(same, StringComparison.Ordinal), $"exit {code}, expected \"{same}\":\n{cli}\nof the check's finding:\n{output}");
     }
 }
