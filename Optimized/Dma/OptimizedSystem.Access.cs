@@ -15,8 +15,11 @@ public sealed partial class OptimizedSystem
     {
         var iotlb = domain.Iotlb;
         if (iotlb.Count == 0) return;
+        if (Planted(OptimizedPlant.IotlbInvalidationMissesLastGranule) && range.Size > domain.Granule)
+            range = new AddrRange(range.Start, range.Last - domain.Granule);
         var iommus = Platform.Iommus;
         ulong sizes = domain.Format.PageSizes, probes = 0;
+        if (Planted(OptimizedPlant.IotlbInvalidationSkipsSuperpages)) sizes &= ~sizes + 1; // the granule alone
         for (ulong rest = sizes; rest != 0; rest &= rest - 1)
         {
             int shift = System.Numerics.BitOperations.TrailingZeroCount(rest);
@@ -26,7 +29,7 @@ public sealed partial class OptimizedSystem
         {
             _staleKeys.Clear();
             foreach (var (key, entry) in iotlb)
-                if (entry.Range.Overlaps(range)) _staleKeys.Add(key);
+                if (entry.Range.Overlaps(range) && (entry.Size == domain.Granule || !Planted(OptimizedPlant.IotlbInvalidationSkipsSuperpages))) _staleKeys.Add(key);
             foreach (var key in _staleKeys) iotlb.Remove(key);
             return;
         }

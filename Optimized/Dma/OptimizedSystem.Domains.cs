@@ -52,6 +52,7 @@ public sealed partial class OptimizedSystem
         var table = PageTableFactory.TryCreate(format, new PageTableOptions
         {
             Allocator = _tablePages,
+            Plant = Options.Plant,
             IovaBase = bitmap ? iommu.ApertureStart : 0,
             LeafPageArray = format.Format == PageTableFormatKind.AmdV1,
         });
@@ -91,6 +92,7 @@ public sealed partial class OptimizedSystem
         var factory = Options.IovaAllocator;
         var allocator = factory(startPfn, granuleShift)
             ?? throw new InvalidOperationException($"the IOVA allocator factory of '{Options.Name}' returned null");
+        if (allocator is CachedIovaAllocator cached) cached.Plant = Options.Plant;
         return allocator as ICloneableIovaAllocator ?? new ReplayedIovaAllocator(() => factory(startPfn, granuleShift), allocator);
     }
 
@@ -106,12 +108,12 @@ public sealed partial class OptimizedSystem
                 yield return new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}");
         if (!config.IsPci) yield break;
         foreach (var window in iommu.PciHostWindows)
-            yield return new ReservedIova(AlignOutward(window, granule), $"PCI host window of IOMMU {iommu.Id}");
+            yield return new ReservedIova(AlignOutward(window, granule), $"{PciWindowReason} of IOMMU {iommu.Id}");
     }
 
     /// <summary>Reserved ranges and 1:1 direct regions a DMA domain takes on for a device. All
     /// checks come before any change; the leaves are mapped (undoable), then the reservations.</summary>
-    private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config)
+    private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config, bool mapDirectRegions = true)
     {
         if (!domain.IsDmaApi || IommuOf(config) is not IommuConfig iommu) return null;
         if (iommu.Kind.HasBitmapWindow) return null;
@@ -126,7 +128,7 @@ public sealed partial class OptimizedSystem
             fresh.Add(r);
         }
         var leaves = new List<Leaf>();
-        foreach (var region in iommu.Regions.Where(r => r.IsIdentityMapped))
+        foreach (var region in iommu.Regions.Where(r => r.IsIdentityMapped && mapDirectRegions))
         {
             var range = AlignOutward(region.Range, granule);
             var prot = region.Prot & (Prot.Read | Prot.Write);
@@ -155,10 +157,15 @@ public sealed partial class OptimizedSystem
         {
             domain.Reserved.Add(r);
             OnUndo(() => domain.Reserved.Remove(r));
-            domain.Iova?.Reserve(r.Range.Start >> domain.Format.GranuleShift, r.Range.Last >> domain.Format.GranuleShift);
+            ulong lo = r.Range.Start >> domain.Format.GranuleShift, hi = r.Range.Last >> domain.Format.GranuleShift;
+            if (Planted(OptimizedPlant.ReserveDropsLastGranule) && hi > lo) hi--;
+            if (Planted(OptimizedPlant.PciWindowsNotReserved) && r.Reason.StartsWith(PciWindowReason, StringComparison.Ordinal)) continue;
+            domain.Iova?.Reserve(lo, hi);
         }
         return null;
     }
+
+    private const string PciWindowReason = "PCI host window";
 
     private Outcome DoAllocDomain(AllocDomain op)
     {
@@ -241,7 +248,7 @@ public sealed partial class OptimizedSystem
         if (device.Mappings.Count > 0) return Fail(DmaErrorKind.Busy, $"device {op.Device} has live DMA mappings");
         var domain = NewDomain(iommu, op.Type, isDefault: true);
         if (domain is null) return Fail(DmaErrorKind.OutOfMemory, "no page for the top table");
-        if (PrepareDomainForDevice(domain, config) is Failed conflict) return conflict;
+        if (PrepareDomainForDevice(domain, config, !Planted(OptimizedPlant.DirectRegionsNotMappedOnTypeChange)) is Failed conflict) return conflict;
         SetDeviceDomain(device, domain.Id);
         return new DomainAllocated(domain.Id);
     }

@@ -66,7 +66,7 @@ public sealed partial class OptimizedSystem
             var seg = op.Segments[i];
             offsets[i] = seg.Phys.Value % granule;
             ulong length = Pow2Math.AlignUp(seg.Length + offsets[i], granule);
-            ulong pad = SgRules.PadBefore(i, mask, iovaLen, length);
+            ulong pad = SgRules.PadBefore(Planted(OptimizedPlant.SgPadSkipsSecondEntry) && i == 1 ? 0 : i, mask, iovaLen, length);
             if (pad != 0)
             {
                 mapped[i - 1] += pad;
@@ -79,7 +79,7 @@ public sealed partial class OptimizedSystem
         for (int i = 0; i < n; i++)
             if (op.Segments[i].Phys.Value - offsets[i] + mapped[i] - 1 > domain.Format.MaxOutput)
                 return Fail(DmaErrorKind.OutOfRange, "a scatterlist entry is beyond the page table's output");
-        ulong limit = DmaLimit(device, device.DmaMask, domain);
+        ulong limit = IommuDmaLimit(device, device.DmaMask, domain);
         var range = AllocIova(device, domain, iovaLen, limit, ulong.MaxValue);
         if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for a {Hex.Format(iovaLen)}-byte scatterlist in domain {domain.Id}");
         ulong iova = range.Value.Start;
@@ -92,7 +92,7 @@ public sealed partial class OptimizedSystem
             if (MapLeaves(domain, iova + iovaOffset[first], phys, end - phys, prot) is Failed failed) return failed;
         }
         var parts = new List<MappingPart>(n);
-        var joiner = new SgSegmentJoiner(mask, config.MaxSegmentSize);
+        var joiner = new SgSegmentJoiner(mask, config.MaxSegmentSize + (Planted(OptimizedPlant.SgMaxSegmentPastByOne) ? 1UL : 0));
         for (int i = 0; i < n; i++)
         {
             var entry = op.Segments[i];

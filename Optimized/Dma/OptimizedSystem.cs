@@ -63,6 +63,9 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
     /// test shows that it then fails).</summary>
     internal bool PlantedBugNoLock { get; set; }
 
+    /// <summary>Whether the catalog planted <paramref name="plant"/> in this system (never in real runs).</summary>
+    private bool Planted(OptimizedPlant plant) => Options.Plant == plant;
+
     /// <summary>Makes the n-th page-table page allocation from now fail (1 = the next); ≤ 0 cancels.</summary>
     public void FailNthTablePage(int n)
     {
@@ -125,7 +128,9 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         switch (u.Kind)
         {
             case UndoKind.FreeIova: ((IIovaAllocator)u.Target!).Free(u.A); break;
-            case UndoKind.RemoveAllocation: ((Dom)u.Target!).Allocations.Remove(u.A); break;
+            case UndoKind.RemoveAllocation:
+                if (!Planted(OptimizedPlant.FailedMapKeepsAllocation)) ((Dom)u.Target!).Allocations.Remove(u.A);
+                break;
             case UndoKind.UnmapLeaves: ((Dom)u.Target!).Table.Unmap(u.A, u.B); break;
             case UndoKind.Unrecord:
             {

@@ -92,12 +92,12 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     [ThreadStatic] private static Outcome t_lastOutcome;
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned) =>
-        AllocRange(pages, limitPfn + 1, sizeAligned);
+        AllocRange(pages, limitPfn + (Plant == OptimizedPlant.LinuxLimitPastByOne && limitPfn < MaxPfn - 1 ? 2UL : 1UL), sizeAligned);
 
     /// <summary>__alloc_and_insert_iova_range with an exclusive limit.</summary>
     private ulong AllocRange(ulong size, ulong limitPfn, bool sizeAligned)
     {
-        ulong alignMask = IovaFit.LinuxAlignMask(size, sizeAligned);
+        ulong alignMask = IovaFit.LinuxAlignMask(Plant == OptimizedPlant.LinuxAlignMaskHalved && size > 1 ? size >> 1 : size, sizeAligned);
         bool below4G = limitPfn <= Dma32BitPfn;
         if (below4G && size >= _max32AllocSize)
         {
@@ -159,7 +159,10 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     private void CachedNodesOnDelete(IovaNode free)
     {
         var c32 = _cached32Node;
-        if (free == c32 || (free.Hi < Dma32BitPfn && free.Lo >= c32.Lo))
+        bool moves = Plant == OptimizedPlant.LinuxCached32KeptOnFree
+            ? free.Hi < Dma32BitPfn && free.Lo > c32.Lo
+            : free == c32 || (free.Hi < Dma32BitPfn && free.Lo >= c32.Lo);
+        if (moves)
             _cached32Node = RbTree<NoAugment>.Next(free)!;
         if (free.Lo < Dma32BitPfn)
             _max32AllocSize = Dma32BitPfn;
