@@ -20,7 +20,7 @@ internal static class ExploreCommand
         var timeLimit = new Option<double?>("--time-limit") { Description = "Stop each preset after this many seconds (it then says how deep it got clean)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON on stdout (status lines go to stderr)." };
         var shard = new Option<string?>("--shard") { Description = "Explore part i of n (i/n): the frontier at --shard-depth is split by state hash; join the parts' --json reports with --merge." };
-        var shardDepth = new Option<int>("--shard-depth") { Description = "The depth whose frontier --shard splits (every part explores the depths above it in full).", DefaultValueFactory = _ => Shard.DefaultDepth };
+        var shardDepth = new Option<int?>("--shard-depth") { Description = $"The depth whose frontier --shard splits (every part explores the depths above it in full; default {Shard.DefaultDepth}, or --depth - 1 when that is less)." };
         var merge = new Option<string[]>("--merge") { Description = "Join these --json reports of --shard runs into one report (nothing is explored).", AllowMultipleArgumentsPerToken = true };
         var artifacts = new Option<string?>("--artifacts") { Description = "Where counterexamples are written (default: artifacts/explore beside the nearest corpus/ folder)." };
         var noSymmetry = new Option<bool>("--no-symmetry") { Description = "Do not count states of interchangeable devices as one." };
@@ -32,14 +32,20 @@ internal static class ExploreCommand
         {
             preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, listOps,
         };
+        // Options are read from their tokens here: GetValue throws on an option with an error of
+        // its own (a --preset or --merge without a value), which the parser then reports.
         command.Validators.Add(result =>
         {
-            bool presets = (result.GetValue(preset)?.Length ?? 0) > 0;
-            if (presets && result.GetValue(all)) result.AddError("--preset and --all cannot be used together; pick one.");
-            if ((result.GetValue(merge)?.Length ?? 0) > 0 && (presets || result.GetValue(all) || result.GetValue(shard) is not null))
+            bool HasValues(Option option) => result.GetResult(option) is { Tokens.Count: > 0 };
+            bool everyPreset = result.GetResult(all) is { Implicit: false } given
+                               && (given.Tokens.Count == 0 || bool.TryParse(given.Tokens[0].Value, out bool yes) && yes);
+            if (HasValues(preset) && everyPreset) result.AddError("--preset and --all cannot be used together; pick one.");
+            if (HasValues(merge) && (HasValues(preset) || everyPreset || HasValues(shard)))
                 result.AddError("--merge joins reports; it cannot be used with --preset, --all or --shard.");
         });
-        command.SetAction(parse => ExploreVerb.Run(new ExploreRequest
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(command);
+        command.SetAction(parse => allocator.Run(parse, "verify explore", error, plugged => ExploreVerb.Run(new ExploreRequest
         {
             Presets = parse.GetValue(preset) ?? [],
             All = parse.GetValue(all),
@@ -58,7 +64,7 @@ internal static class ExploreCommand
             NoDedup = parse.GetValue(noDedup),
             ImplementationState = parse.GetValue(implState) ?? "new",
             ListOps = parse.GetValue(listOps),
-        }, output, error));
+        }, output, error, plugged)));
         examples[command] =
         [
             "Examples:",
@@ -66,6 +72,7 @@ internal static class ExploreCommand
             "  verify explore --all --depth 3                           # every preset",
             "  verify explore --preset x86-vtd --ops map,unmap,access,stale --depth 4",
             "  verify explore --preset amd-vi --list-ops",
+            "  verify explore --preset x86-vtd --depth 3 --allocator ./libmine.so   # your IOVA allocator under the DMA layer",
             "  verify explore --preset x86-vtd --depth 3 --shard 0/2 --json > part0.json   # one of 2 machines",
             "  verify explore --preset x86-vtd --depth 3 --shard 1/2 --json > part1.json   # the other",
             "  verify explore --merge part0.json part1.json",

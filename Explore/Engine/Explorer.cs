@@ -83,6 +83,7 @@ public sealed class Explorer
         _baseline = start.Baseline;
         root = new Node(null, null, null, 0, Hash(_session)) { Model = start.Model };
         _visited.Add(root.Hash);
+        _options.NewState?.Invoke(root.Hash);
         var rootImpl = start.Implementation;
 
         var frontier = new List<Node> { root };
@@ -174,8 +175,9 @@ public sealed class Explorer
         // An injected failure the model accepted leaves the state as it was: nothing new.
         if (faulted && outcome is Failed { Kind: DmaErrorKind.OutOfMemory }) return;
         ulong hash = Hash(session);
-        bool fresh = !_options.Deduplicate || _visited.Add(hash);
-        if (!_options.Deduplicate) _visited.Add(hash);
+        bool unseen = _visited.Add(hash);
+        bool fresh = unseen || !_options.Deduplicate;
+        if (unseen) _options.NewState?.Invoke(hash);
         if (fresh || _options.ImplementationState == ImplementationStateChecks.EveryOp)
         {
             if (_options.ImplementationState != ImplementationStateChecks.None && session.CheckInvariants() is { } broken)
