@@ -247,8 +247,12 @@ internal static class ExploreVerb
         var parts = new List<(string, ExploreReport)>();
         foreach (var path in request.Merge)
         {
+            if (Directory.Exists(path))
+                return Bad(error, $"--merge {path}: is a folder, not a --json report");
             if (!TextFile.TryRead(path, out string text, out string problem, out _))
                 return Bad(error, $"--merge {path}: {problem}");
+            if (text.Trim().Length == 0)
+                return Bad(error, $"--merge {path}: empty file; give the --json output of a --shard run");
             if (ExploreReport.FromJson(text, out string why) is not { } report)
                 return Bad(error, $"--merge {path}: {why}");
             parts.Add((path, report));
