@@ -26,11 +26,12 @@ internal static class ExploreCommand
         var noSymmetry = new Option<bool>("--no-symmetry") { Description = "Do not count states of interchangeable devices as one." };
         var noDedup = new Option<bool>("--no-dedup") { Description = "Explore every sequence, also those that reach a state already seen (exponential)." };
         var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op), none.", DefaultValueFactory = _ => "new" };
+        var workers = new Option<int?>("--workers") { Description = $"Threads expanding each depth, each with its own model and implementation (default: one per core, here {Environment.ProcessorCount}; 1 with --allocator). With one, which of several equally short counterexamples is reported does not vary between runs." };
         var listOps = new Option<bool>("--list-ops") { Description = "Print each preset's alphabet in its starting state and exit." };
 
         var command = new Command("explore", "Bounded-exhaustive checking: every op sequence of a finite per-state alphabet up to a depth, breadth first, on the model and an implementation in lock step with the invariants after every op; states deduplicated by a canonical hash. A finding is a shortest counterexample.")
         {
-            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, listOps,
+            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, workers, listOps,
         };
         // Options are read from their tokens here: GetValue throws on an option with an error of
         // its own (a --preset or --merge without a value), which the parser then reports.
@@ -64,6 +65,7 @@ internal static class ExploreCommand
             NoDedup = parse.GetValue(noDedup),
             ImplementationState = parse.GetValue(implState) ?? "new",
             ListOps = parse.GetValue(listOps),
+            Workers = parse.GetValue(workers),
         }, output, error, plugged)));
         examples[command] =
         [

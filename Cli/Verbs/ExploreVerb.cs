@@ -30,6 +30,8 @@ internal sealed record ExploreRequest
     public bool NoDedup { get; init; }
     public string ImplementationState { get; init; } = "new";
     public bool ListOps { get; init; }
+    /// <summary>Null: one per core (one with an allocator plugged in).</summary>
+    public int? Workers { get; init; }
 }
 
 /// <summary>
@@ -103,10 +105,13 @@ internal static class ExploreVerb
             _ => (ImplementationStateChecks?)null,
         };
         if (implState is null) return Bad(error, $"--impl-state {request.ImplementationState}: give new, every or none");
+        if (request.Workers is < 1 or > 256) return Bad(error, $"--workers {request.Workers}: give 1 to 256");
+        // A plugged allocator is one host process whose calls are not known to be safe from two threads.
+        int workers = plugged is not null ? 1 : request.Workers ?? Environment.ProcessorCount;
         var options = new ExploreOptions
         {
             Depth = request.Depth, Ops = kinds, MaxStates = request.MaxStates, MaxLive = request.MaxLive,
-            Deduplicate = !request.NoDedup, Symmetry = !request.NoSymmetry, ImplementationState = implState.Value, Shard = shard,
+            Deduplicate = !request.NoDedup, Symmetry = !request.NoSymmetry, ImplementationState = implState.Value, Shard = shard, Workers = workers,
             TimeLimit = request.TimeLimitSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
         if (request.ListOps) return ListOps(platforms, implementation, options, output);
@@ -128,7 +133,8 @@ internal static class ExploreVerb
             {
                 var alphabet = Explorer.AlphabetOf(platform, implementation.ModelOptions, options);
                 log.WriteLine($"explore {platform.Preset}: depth {options.Depth}, {implementation.Name} against the model, ops {OpKindNames.Format(kinds)}, " +
-                              $"scope {options.MaxLive} live mappings{Symmetric(alphabet, options)}{(shard is null ? "" : $", shard {shard} split at depth {shard.AtDepth}")}");
+                              $"scope {options.MaxLive} live mappings{Symmetric(alphabet, options)}{(shard is null ? "" : $", shard {shard} split at depth {shard.AtDepth}")}" +
+                              (workers > 1 ? $", {workers} workers" : ""));
                 var result = Explorer.Run(platform, implementation, options with { Status = status.Show, Cancel = cancel.Token });
                 status.Clear();
                 string? file = null, replay = null;

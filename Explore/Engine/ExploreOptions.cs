@@ -59,6 +59,9 @@ public sealed record ExploreOptions
     /// <summary>Count interchangeable devices' states as one (see <see cref="DeviceSymmetry"/>).</summary>
     public bool Symmetry { get; init; } = true;
     public ImplementationStateChecks ImplementationState { get; init; } = ImplementationStateChecks.NewStates;
+    /// <summary>Threads that expand each depth's frontier, each with its own model and
+    /// implementation (1: the search is deterministic down to which counterexample it reports).</summary>
+    public int Workers { get; init; } = 1;
     public Shard? Shard { get; init; }
     /// <summary>Stop (incomplete) after this long.</summary>
     public TimeSpan? TimeLimit { get; init; }

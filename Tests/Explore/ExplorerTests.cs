@@ -24,7 +24,16 @@ public sealed class ExplorerTests
     private static (ExploreResult Result, HashSet<ulong> States) Explore(string preset, ExploreOptions options, Implementation? implementation = null)
     {
         var states = new HashSet<ulong>();
-        var result = Explorer.Run(Platform(preset), implementation ?? Optimized, options with { NewState = h => Assert.True(states.Add(h), $"state {h:x} reported twice") });
+        var twice = new List<ulong>();
+        var result = Explorer.Run(Platform(preset), implementation ?? Optimized, options with
+        {
+            NewState = h =>
+            {
+                lock (states)
+                    if (!states.Add(h)) twice.Add(h);
+            },
+        });
+        Assert.Empty(twice);
         return (result, states);
     }
 
@@ -104,6 +113,25 @@ public sealed class ExplorerTests
         Assert.Subset(all, union);
         // Every part explores the depths up to the split in full.
         Assert.All(atSplit, n => Assert.Equal(whole.Levels.Take(splitAt).Sum(l => l.NewStates), n));
+    }
+
+    [Theory]
+    [InlineData("x86-vtd")]
+    [InlineData("power-tce")]
+    public void WorkersSplitEachDepthAndReachTheSameStatesAsOne(string preset)
+    {
+        var options = new ExploreOptions { Depth = 3 };
+        var (one, alone) = Explore(preset, options);
+        var (three, together) = Explore(preset, options with { Workers = 3 });
+
+        Assert.True(one.Passed && three.Passed);
+        Assert.Equal(alone, together);
+        Assert.Equal(one.Levels.Select(l => (l.Transitions, l.NewStates)), three.Levels.Select(l => (l.Transitions, l.NewStates)));
+
+        // A finding is still a shortest one.
+        var (found, _) = Explore("x86-vtd", new ExploreOptions { Depth = 4, Workers = 3 }, PlantedSystems.LastByteOffByOne);
+        Assert.Equal(2, found.Finding?.Length);
+        Assert.Equal(1, found.CleanDepth);
     }
 
     [Fact]
