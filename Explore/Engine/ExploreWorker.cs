@@ -49,7 +49,7 @@ public sealed partial class Explorer
         public Finding? Start()
         {
             if (_session.Finding is { } broken) return broken;
-            if (_session.CheckInvariants() is { } startBroken) return startBroken;
+            if (_search._verdicts.Check(_session.Implementation, 0) is { } startBroken) return startBroken;
             var start = _session.Save();
             _baseline = start.Baseline;
             _rootImplementation = start.Implementation;
@@ -150,7 +150,8 @@ public sealed partial class Explorer
             bool fresh = unseen || !options.Deduplicate;
             if (fresh || options.ImplementationState == ImplementationStateChecks.EveryOp)
             {
-                if (options.ImplementationState != ImplementationStateChecks.None && session.CheckInvariants() is { } broken)
+                if (options.ImplementationState != ImplementationStateChecks.None
+                    && _search._verdicts.Check(session.Implementation, Math.Max(0, session.Steps.Count - 1)) is { } broken)
                 {
                     _search.Report(node, choice, broken, outcome);
                     return;
