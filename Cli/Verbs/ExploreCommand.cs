@@ -25,7 +25,7 @@ internal static class ExploreCommand
         var artifacts = new Option<string?>("--artifacts") { Description = "Where counterexamples are written (default: artifacts/explore beside the nearest corpus/ folder)." };
         var noSymmetry = new Option<bool>("--no-symmetry") { Description = "Do not count states of interchangeable devices as one." };
         var noDedup = new Option<bool>("--no-dedup") { Description = "Explore every sequence, also those that reach a state already seen (exponential)." };
-        var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op), none.", DefaultValueFactory = _ => "new" };
+        var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op, with the step rules on its states before and after: a failed op must change nothing), none.", DefaultValueFactory = _ => "new" };
         var workers = new Option<int?>("--workers") { Description = $"Threads expanding each depth, each with its own model and implementation (default: one per core, here {Environment.ProcessorCount}; 1 with --allocator). With one, which of several equally short counterexamples is reported does not vary between runs." };
         var listOps = new Option<bool>("--list-ops") { Description = "Print each preset's alphabet in its starting state and exit." };
 

@@ -7,7 +7,9 @@ public enum ImplementationStateChecks
     /// op is judged by refinement and the model's incremental checker; the implementation's own
     /// state is judged wherever it may differ.</summary>
     NewStates,
-    /// <summary>After every op, also those that reach a state already seen (slow: an export per op).</summary>
+    /// <summary>After every op, also those that reach a state already seen, and the step rules
+    /// on the states before and after each op (INV-15: a failed op changes nothing; misuse,
+    /// stale access and completeness as the properties engine judges them). Slow: an export per op.</summary>
     EveryOp,
     /// <summary>Never: refinement and the model's checker only.</summary>
     None,

@@ -133,6 +133,8 @@ public sealed partial class Explorer
             var options = _search._options;
             bool faulted = choice.FailNthAllocation > 0;
             var session = faulted ? FaultSession() : _session;
+            bool everyStep = options.ImplementationState == ImplementationStateChecks.EveryOp && !faulted;
+            var before = everyStep ? NodeExport(from) : null;
             session.Restore(from);
             var finding = faulted ? session.StepFailingAllocation(choice.Op, choice.FailNthAllocation, () => NodeExport(from)) : session.Step(choice.Op);
             var outcome = session.Steps.Count > 0 ? session.Steps[^1].Expected : null;
@@ -143,6 +145,11 @@ public sealed partial class Explorer
             }
             // An injected failure the model accepted leaves the state as it was: nothing new.
             if (faulted && outcome is Failed { Kind: DmaErrorKind.OutOfMemory }) return;
+            if (before is not null && StepCheck(session, before, choice.Op, outcome!) is { } stepBroken)
+            {
+                _search.Report(node, choice, stepBroken, outcome);
+                return;
+            }
             // An op the model refused left its state as it was (the same value): the parent's hash,
             // unless the implementation keeps state of its own the model does not see.
             ulong hash = ReferenceEquals(session.ModelView, node.View) && session.Implementation is not IHiddenStateFingerprint ? node.Hash : Hash(session);
@@ -160,6 +167,25 @@ public sealed partial class Explorer
             if (!fresh) return;
             _levelNew++;
             (node.Children ??= []).Add(new Node(node, choice, outcome, node.Depth + 1, hash) { Model = session.SaveModel(), View = session.ModelView });
+        }
+
+        /// <summary>The step rules on the implementation's states before and after the op (what
+        /// the properties engine judges at every step: stale accesses, misuse and failures that
+        /// change nothing, completeness), for <see cref="ImplementationStateChecks.EveryOp"/>.</summary>
+        private static Finding? StepCheck(RefinementSession session, SystemState before, Op op, Outcome outcome)
+        {
+            int step = Math.Max(0, session.Steps.Count - 1);
+            try
+            {
+                var violations = InvariantChecker.CheckStep(before, op, outcome, session.Implementation.ExportState());
+                return violations.Count == 0 ? null
+                    : new Finding(FindingKind.InvariantViolation, step, violations[0].Invariant, string.Join("; ", violations));
+            }
+            catch (Exception e)
+            {
+                return new Finding(FindingKind.ImplementationCrash, step, "CRASH",
+                    $"{session.Implementation.Name}'s state export or the checker threw {e.GetType().Name}: {e.Message}");
+            }
         }
 
         /// <summary>The implementation's exported state at the node being expanded (made once, on

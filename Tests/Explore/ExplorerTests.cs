@@ -169,6 +169,23 @@ public sealed class ExplorerTests
     }
 
     [Fact]
+    public void EveryOpModeJudgesEachStepsStatesBeforeAndAfter()
+    {
+        var planted = PlantedSystems.FailedOpMovesTheClock;
+        OpKindNames.TryParse("map,unmap", out var ops, out _);
+        var options = new ExploreOptions { Depth = 2, Ops = ops };
+
+        var (every, _) = Explore("x86-vtd", options with { ImplementationState = ImplementationStateChecks.EveryOp }, planted);
+        Assert.Equal(ExploreEnd.Finding, every.End);
+        Assert.Equal("INV-15", every.Finding!.Finding.Invariant);
+        Assert.Equal(1, every.Finding.Length);
+        Assert.IsType<Failed>(every.Finding.Scenario.Steps[0].Expected);
+
+        // The default judges states, where the change breaks no rule.
+        Assert.True(Explore("x86-vtd", options, planted).Result.Passed);
+    }
+
+    [Fact]
     public void ABoundedRunSaysHowDeepItGotCleanAndIsNotAPass()
     {
         var (result, _) = Explore("x86-vtd", new ExploreOptions { Depth = 6, MaxStates = 200 });

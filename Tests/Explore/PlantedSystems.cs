@@ -21,6 +21,11 @@ internal static class PlantedSystems
     /// mapping it made (INV-15): only fault injection (--ops …,fault) reaches it.</summary>
     public static Implementation FailedMapKeepsMapping => Optimized with { Create = p => new FailedMapKeepsItsMapping(Optimized.Create(p)) };
 
+    /// <summary>A failed op moves the exported clock on a millisecond: a change by a failed op
+    /// (INV-15) that breaks no invariant of a state; only a check of the states before and
+    /// after the op sees it.</summary>
+    public static Implementation FailedOpMovesTheClock => Optimized with { Create = p => new FailureMovesTheClock(Optimized.Create(p)) };
+
     /// <summary>A registry whose default ("optimized") is <paramref name="planted"/>.</summary>
     public static ImplementationRegistry Registry(Implementation planted) => new(provider: null, [planted]);
 
@@ -44,6 +49,43 @@ internal static class PlantedSystems
             return op is DeviceAccess { Write: true, Address: LiveRef { Offset: > 0 } } && outcome is Accessed { Chunks: [var chunk] }
                 ? new Accessed(ValueList.Of(chunk with { Phys = new PhysAddr(chunk.Phys.Value - 1) }))
                 : outcome;
+        }
+    }
+
+    private sealed class FailureMovesTheClock(ISystemUnderTest inner) : ISystemUnderTest
+    {
+        private ulong _drift;
+        public string Name => inner.Name;
+
+        public Outcome Apply(Op op)
+        {
+            var outcome = inner.Apply(op);
+            if (outcome is Failed) _drift++;
+            return outcome;
+        }
+
+        public SystemState ExportState()
+        {
+            var state = inner.ExportState();
+            state.NowMs += _drift;
+            return state;
+        }
+
+        public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
+        public long AllocationAttempts => inner.AllocationAttempts;
+        public SystemSnapshot Snapshot() => new Saved(inner.Snapshot(), _drift);
+
+        public void Restore(SystemSnapshot snapshot)
+        {
+            var saved = (Saved)snapshot;
+            inner.Restore(saved.Inner);
+            _drift = saved.Drift;
+        }
+
+        private sealed class Saved(SystemSnapshot inner, ulong drift) : SystemSnapshot(inner.Platform)
+        {
+            public SystemSnapshot Inner { get; } = inner;
+            public ulong Drift { get; } = drift;
         }
     }
 
