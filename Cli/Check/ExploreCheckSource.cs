@@ -34,6 +34,9 @@ internal sealed class ExploreCheckSource : ICheckSource
         var result = Explorer.Run(platform, implementation, new ExploreOptions
         {
             Depth = depth,
+            // The items run one after another: the other cores are free. (With --allocator there
+            // are no explore items: a plugged allocator is explored with one worker.)
+            Workers = Environment.ProcessorCount,
             TimeLimit = check.Budget.PerItem,
             Cancel = check.Cancel,
             Status = s => check.Report($"depth {s.Depth}, {s.States:N0} states, {s.StatesPerSecond:N0}/s"),

@@ -87,6 +87,7 @@ public sealed partial class ExploreVerbTests : IDisposable
         { "--preset direct --depth 2 --time-limit 0", "verify explore: --time-limit 0: give a number of seconds above 0" },
         { "--preset direct --depth 2 --impl-state sometimes", "verify explore: --impl-state sometimes: give new, every or none" },
         { "--depth 2", "verify explore: name a preset with --preset P (repeatable) or use --all" },
+        { "--preset direct --depth 2 --workers 0", "verify explore: --workers 0: give 1 to 256" },
         { "--preset", "verify: Required argument missing for option: '--preset'." },
         { "--merge", "verify: Required argument missing for option: '--merge'." },
     };
