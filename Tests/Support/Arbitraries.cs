@@ -30,7 +30,7 @@ public static class Arbitraries
         (4, AnyBits),
         (2, Gen.Choose(0, 0x2000).Select(v => (ulong)v)),
         (2, from s in Shift from d in Gen.Choose(-1, 1) select unchecked((1UL << s) + (ulong)(long)d)),
-        (1, from s in Shift from low in Gen.Choose(0, 0x2000) select ~((1UL << s) - 1) | (uint)low),
+        (1, from s in Shift from low in Gen.Frequency((1, Gen.Constant(0)), (1, Gen.Choose(0, 0x2000))) select ~((1UL << s) - 1) | (uint)low),
         (1, Gen.Choose(0, 0x2000).Select(v => ulong.MaxValue - (ulong)v)),
         (2, from x in AnyBits from s in Shift select x >> s << s),
         (2, from x in AnyBits from s in Shift select x >> s));
