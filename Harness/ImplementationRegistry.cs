@@ -6,7 +6,17 @@ namespace DmaVerify.Harness;
 
 /// <summary>An implementation an engine can be asked for by name (<c>--impl NAME</c>): how to
 /// build one over a platform, and the model options it is checked with.</summary>
-public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnderTest> Create, ModelOptions ModelOptions);
+public sealed record Implementation(string Name, Func<PlatformConfig, ISystemUnderTest> Create, ModelOptions ModelOptions)
+{
+    /// <summary>Every engine counts, instead of failing on, the INV-11 OutOfIova divergences this
+    /// implementation attributes to its documented incompleteness (<see cref="IKnownIncompleteness"/>;
+    /// <see cref="RefinementOptions.AcceptKnownIncompleteness"/>). For a faithful Linux peer,
+    /// whose gaps are Linux's own.</summary>
+    public bool AcceptKnownIncompleteness { get; init; }
+
+    /// <summary>How every engine checks this implementation against the model.</summary>
+    public RefinementOptions Refinement => new() { Model = ModelOptions, AcceptKnownIncompleteness = AcceptKnownIncompleteness };
+}
 
 /// <summary>
 /// The implementations by name. The harness knows none of them: the composition root (the CLI)

@@ -198,9 +198,7 @@ public sealed class RefinementSession
     /// only a completeness divergence (INV-11) of an OutOfIova failure, and only when asked to.</summary>
     private string? KnownIncompleteness(Outcome outcome, Divergence divergence)
     {
-        if (!_options.AcceptKnownIncompleteness || _impl is not IKnownIncompleteness known) return null;
-        if (divergence.Invariant != "INV-11" || outcome is not Failed { Kind: DmaErrorKind.OutOfIova }) return null;
-        return known.KnownIncompletenessOfLastOp;
+        return _options.AcceptKnownIncompleteness ? Harness.KnownIncompleteness.Explains(_impl, divergence.Invariant, outcome) : null;
     }
 
     /// <summary>Saves both systems and the session's own record (steps, finding) so that

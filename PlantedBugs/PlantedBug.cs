@@ -21,7 +21,9 @@ public sealed record PlantedBug(string Name, string Base, Slip Slip, string Site
 
     public string ImplementationName => $"{Base}+{Name}";
 
-    public Implementation Implementation => new(ImplementationName, Create, ModelOptions);
+    /// <summary>Checked as its base is (a planted LinuxStyle keeps Linux's known incompleteness
+    /// counted, so a catch is the plant's, not max32_alloc_size's).</summary>
+    public Implementation Implementation => new(ImplementationName, Create, ModelOptions) { AcceptKnownIncompleteness = PlantedCatalog.BaseAcceptsKnownIncompleteness(Base) };
 
     public override string ToString() => $"{ImplementationName} ({Slip.Describe()}): {Description}";
 }

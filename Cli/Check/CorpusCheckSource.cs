@@ -73,7 +73,7 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
         List<(string Path, Scenario? Scenario, string? Error)> scenarios, Implementation implementation, string replayOptions, CancellationToken ct)
     {
         long ops = 0;
-        var options = new RefinementOptions { Model = implementation.ModelOptions };
+        var options = implementation.Refinement;
         string replay(string path) => $"verify replay {path} --impl {implementation.Name}{replayOptions}";
         foreach (var (path, scenario, _) in scenarios)
         {

@@ -28,7 +28,12 @@ public static class Implementations
             new ModelOptions { StrictPci32First = true }),
         new Implementation(LinuxStyle, platform => new OptimizedSystem(platform, OptimizedSystemOptions.LinuxStyle with { Name = LinuxStyle }),
             // Linux's dma-iommu 32-bit pass may give up early; the strict rule would call that a bug.
-            new ModelOptions { StrictPci32First = false }),
+            new ModelOptions { StrictPci32First = false })
+        {
+            // Linux's max32_alloc_size refuses requests a walk would fit (Optimized/README.md):
+            // counted as the peer's known incompleteness by every engine, not reported as a finding.
+            AcceptKnownIncompleteness = true,
+        },
     ]);
 
     /// <summary>Every name, in a stable order.</summary>

@@ -47,14 +47,17 @@ internal static class ScenarioRefinementReplay
         output.WriteLine($"replay {path}: preset {scenario.Preset}, {ReplayVerb.Plural(scenario.Steps.Count, "step")}, model vs {implementation}" +
                          string.Concat(failedAllocations.OrderBy(f => f.Key).Select(f => $"; step {f.Key} with allocation #{f.Value} failing")));
         var report = failedAllocations.Count == 0
-            ? RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), chosen.Create, new RefinementOptions { Model = chosen.ModelOptions })
+            ? RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), chosen.Create, chosen.Refinement)
             : RunWithFaults(platform, scenario, chosen, failedAllocations);
         var mismatches = RecordedOutcomes.Compare(scenario, report.Steps).ToDictionary(m => m.Step);
+        var known = report.KnownDeviations.ToDictionary(k => k.Step);
         for (int i = 0; i < report.Steps.Count; i++)
         {
             var step = report.Steps[i];
             output.WriteLine($"step {i}: {text.FormatOp(step.Op)}");
             if (step.Expected is { } outcome) output.WriteLine($"  => {implementation}: {text.FormatOutcome(outcome)}");
+            if (known.TryGetValue(i, out var deviation))
+                output.WriteLine($"  the model finds room for this ({deviation.Divergence.Invariant}); counted as {implementation}'s known incompleteness: {deviation.Reason}");
             if (mismatches.TryGetValue(i, out var m))
                 output.WriteLine($"  differs from the file's recorded {text.FormatOutcome(m.Recorded)}" +
                                  (report.Finding?.Step == i ? "" : " (the model accepts it: a choice it allows, or a consequence of an earlier one)"));
@@ -76,7 +79,8 @@ internal static class ScenarioRefinementReplay
         }
         if (report.Finding is not { } finding)
         {
-            output.WriteLine($"result: PASSED (model and {implementation} agree on all {ReplayVerb.Plural(report.Steps.Count, "step")}; no invariant violation; {recorded})");
+            string counted = known.Count == 0 ? "" : $"; {ReplayVerb.Plural(known.Count, "known-incompleteness refusal")} counted";
+            output.WriteLine($"result: PASSED (model and {implementation} agree on all {ReplayVerb.Plural(report.Steps.Count, "step")}{counted}; no invariant violation; {recorded})");
             return ExitCodes.Ok;
         }
         output.WriteLine($"model and {implementation} part at step {finding.Step}: {finding.Kind} {finding.Invariant}");
@@ -90,7 +94,7 @@ internal static class ScenarioRefinementReplay
     private static RefinementReport RunWithFaults(PlatformConfig platform, Scenario scenario, Implementation chosen, IReadOnlyDictionary<int, int> faults)
     {
         var session = new RefinementSession(platform, chosen.Create,
-            new RefinementOptions { Model = chosen.ModelOptions with { AllowResourceFailures = true } });
+            chosen.Refinement with { Model = chosen.ModelOptions with { AllowResourceFailures = true } });
         for (int i = 0; i < scenario.Steps.Count; i++)
         {
             var op = scenario.Steps[i].Op;
@@ -98,7 +102,7 @@ internal static class ScenarioRefinementReplay
             if (finding is not null) break;
         }
         session.CheckInvariants();
-        return new RefinementReport(session.Steps, session.Finding);
+        return new RefinementReport(session.Steps, session.Finding) { KnownDeviations = session.KnownDeviations };
     }
 
     /// <summary>
@@ -119,7 +123,8 @@ internal static class ScenarioRefinementReplay
             {
                 var outcome = sut.Apply(ops[i]);
                 var after = sut.ExportState();
-                var violations = InvariantChecker.CheckStep(before, ops[i], outcome, after).Concat(InvariantChecker.Check(after)).ToList();
+                var violations = KnownIncompleteness.Unexplained(InvariantChecker.CheckStep(before, ops[i], outcome, after), sut, outcome, implementation.AcceptKnownIncompleteness)
+                    .Concat(InvariantChecker.Check(after)).ToList();
                 if (violations.Count > 0) return (i, violations);
                 before = after;
             }

@@ -32,7 +32,7 @@ public sealed partial class Explorer
             _search = search;
             _index = index;
             _session = new RefinementSession(search._platform.Platform, search._implementation.Create,
-                new RefinementOptions { InvariantEvery = 0, Model = search._implementation.ModelOptions });
+                search._implementation.Refinement with { InvariantEvery = 0 });
             if (first is null) return;
             // The starting state was judged once, by the first worker; the others start from its snapshot.
             Root = first.Root;
@@ -172,12 +172,13 @@ public sealed partial class Explorer
         /// <summary>The step rules on the implementation's states before and after the op (what
         /// the properties engine judges at every step: stale accesses, misuse and failures that
         /// change nothing, completeness), for <see cref="ImplementationStateChecks.EveryOp"/>.</summary>
-        private static Finding? StepCheck(RefinementSession session, SystemState before, Op op, Outcome outcome)
+        private Finding? StepCheck(RefinementSession session, SystemState before, Op op, Outcome outcome)
         {
             int step = Math.Max(0, session.Steps.Count - 1);
             try
             {
-                var violations = InvariantChecker.CheckStep(before, op, outcome, session.Implementation.ExportState());
+                var violations = KnownIncompleteness.Unexplained(InvariantChecker.CheckStep(before, op, outcome, session.Implementation.ExportState()),
+                    session.Implementation, outcome, _search._implementation.AcceptKnownIncompleteness);
                 return violations.Count == 0 ? null
                     : new Finding(FindingKind.InvariantViolation, step, violations[0].Invariant, string.Join("; ", violations));
             }
@@ -202,7 +203,10 @@ public sealed partial class Explorer
         /// fault-injection choices (the implementation's n-th allocation is made to fail).</summary>
         private RefinementSession FaultSession() =>
             _faultSession ??= new RefinementSession(_search._platform.Platform, _search._implementation.Create,
-                new RefinementOptions { InvariantEvery = 0, Model = _search._implementation.ModelOptions with { AllowResourceFailures = true } });
+                _search._implementation.Refinement with
+                {
+                    InvariantEvery = 0, Model = _search._implementation.ModelOptions with { AllowResourceFailures = true },
+                });
 
         private ulong Hash(RefinementSession session)
         {

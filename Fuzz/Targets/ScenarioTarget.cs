@@ -31,13 +31,13 @@ public sealed class ScenarioTarget : IFuzzTarget
     private readonly RefinementOptions _refinement;
 
     public ScenarioTarget(string name, string? preset, IReadOnlyList<string> mixedPresets, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery,
-        ModelOptions? model = null)
+        ModelOptions? model = null, bool acceptKnownIncompleteness = false)
     {
         Name = name;
         _preset = preset;
         _mixedPresets = mixedPresets;
         _implementation = implementation;
-        _refinement = new RefinementOptions { InvariantEvery = invariantEvery, Model = model ?? new ModelOptions() };
+        _refinement = new RefinementOptions { InvariantEvery = invariantEvery, Model = model ?? new ModelOptions(), AcceptKnownIncompleteness = acceptKnownIncompleteness };
     }
 
     public string Name { get; }

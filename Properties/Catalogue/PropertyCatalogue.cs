@@ -33,6 +33,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     {
         Name = $"invariants/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.ImplementationInvariants, EngineName = "invariants",
         ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
+        AcceptKnownIncompleteness = implementation.AcceptKnownIncompleteness,
         DefaultBudget = 12, EndSize = 50,
     };
 
@@ -40,6 +41,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     {
         Name = $"refine/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.Refinement, EngineName = "refine",
         ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
+        AcceptKnownIncompleteness = implementation.AcceptKnownIncompleteness,
         DefaultBudget = 40, EndSize = 60,
     };
 
@@ -49,6 +51,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     {
         Name = $"topology/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.Refinement, EngineName = "topology",
         ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
+        AcceptKnownIncompleteness = implementation.AcceptKnownIncompleteness,
         DefaultBudget = 25, EndSize = 60, Generation = new GenerationOptions { MaxExtraDevices = 3 },
     };
 
@@ -57,6 +60,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     {
         Name = $"faults/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.FaultSweep, EngineName = "faults",
         ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
+        AcceptKnownIncompleteness = implementation.AcceptKnownIncompleteness,
         DefaultBudget = 8, EndSize = 10,
         Generation = new GenerationOptions
         {

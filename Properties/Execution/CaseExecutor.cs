@@ -12,7 +12,9 @@ namespace DmaVerify.Properties;
 public static class CaseExecutor
 {
     /// <param name="model">The reference model's options (tests plant model-side bugs through them).</param>
-    public static Finding? Run(PropertyCase c, Engine engine, Func<PlatformConfig, ISystemUnderTest>? implementation, int invariantEvery = 1, ModelOptions? model = null)
+    /// <param name="acceptKnownIncompleteness">See <see cref="RefinementOptions.AcceptKnownIncompleteness"/>.</param>
+    public static Finding? Run(PropertyCase c, Engine engine, Func<PlatformConfig, ISystemUnderTest>? implementation, int invariantEvery = 1, ModelOptions? model = null,
+        bool acceptKnownIncompleteness = false)
     {
         model ??= new ModelOptions();
         PlatformConfig platform;
@@ -28,9 +30,9 @@ public static class CaseExecutor
         return engine switch
         {
             Engine.ModelInvariants => ModelAlone(platform, ops, invariantEvery, model),
-            Engine.ImplementationInvariants => ImplementationAlone(platform, ops, Require(implementation), invariantEvery),
-            Engine.Refinement => Refine(c, platform, ops, Require(implementation), invariantEvery, model),
-            Engine.FaultSweep => FaultSweep(platform, ops, Require(implementation), model),
+            Engine.ImplementationInvariants => ImplementationAlone(platform, ops, Require(implementation), invariantEvery, acceptKnownIncompleteness),
+            Engine.Refinement => Refine(c, platform, ops, Require(implementation), invariantEvery, model, acceptKnownIncompleteness),
+            Engine.FaultSweep => FaultSweep(platform, ops, Require(implementation), model, acceptKnownIncompleteness),
             _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown engine"),
         };
     }
@@ -75,16 +77,18 @@ public static class CaseExecutor
     /// <paramref name="every"/> = 1 after steps 1, 2, 4, 8, … and the last (O(1) amortised per
     /// step); a larger value checks every n-th step instead. A violation found at a checkpoint is
     /// pinned to its step by replaying from the last clean checkpoint one step at a time.</summary>
-    private static Finding? ImplementationAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every)
+    private static Finding? ImplementationAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, bool accept)
     {
-        var found = RunAlone(platform, ops, factory, every, checkAll: false, out int lastClean);
+        var found = RunAlone(platform, ops, factory, every, accept, checkAll: false, out int lastClean);
         if (found is not { Kind: FindingKind.InvariantViolation } || found.Step <= lastClean + 1) return found;
         // Pin it: run again, checking every step after the last clean checkpoint.
-        var pinned = RunAlone(platform, ops.Take(found.Step + 1).ToList(), factory, every, checkAll: true, out _, from: lastClean + 1);
+        var pinned = RunAlone(platform, ops.Take(found.Step + 1).ToList(), factory, every, accept, checkAll: true, out _, from: lastClean + 1);
         return pinned ?? found;
     }
 
-    private static Finding? RunAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, bool checkAll, out int lastClean, int from = 0)
+    /// <param name="accept">Drop the INV-11s the implementation's documented incompleteness explains.</param>
+    private static Finding? RunAlone(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, bool accept, bool checkAll,
+        out int lastClean, int from = 0)
     {
         lastClean = -1;
         ISystemUnderTest impl;
@@ -109,7 +113,7 @@ public static class CaseExecutor
                     return new Finding(FindingKind.ImplementationCrash, i, "CRASH", $"{impl.Name} reported {f.Error.Message}");
                 if (before is null) continue;
                 var after = impl.ExportState();
-                var violations = InvariantChecker.CheckStep(before, ops[i], outcome, after)
+                var violations = KnownIncompleteness.Unexplained(InvariantChecker.CheckStep(before, ops[i], outcome, after), impl, outcome, accept)
                     .Concat(StateBaseline.CheckAndAdvance(ref baseline, after)).ToList();
                 if (violations.Count > 0)
                     return new Finding(FindingKind.InvariantViolation, i, violations[0].Invariant, string.Join("; ", violations));
@@ -126,9 +130,13 @@ public static class CaseExecutor
     /// <summary>Model and implementation in step: every outcome refined, the model's state judged
     /// incrementally after every step, the implementation's exported state after steps 1, 2, 4,
     /// … (every n-th with <paramref name="every"/> &gt; 1) and at the end.</summary>
-    private static Finding? Refine(PropertyCase c, PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, ModelOptions model)
+    private static Finding? Refine(PropertyCase c, PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, ModelOptions model,
+        bool acceptKnownIncompleteness)
     {
-        var options = new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1, Model = model };
+        var options = new RefinementOptions
+        {
+            InvariantEvery = every, InvariantCheckpoints = every <= 1, Model = model, AcceptKnownIncompleteness = acceptKnownIncompleteness,
+        };
         var session = Prepared(c, platform, factory, model).Start(options);
         foreach (var op in ops)
             if (session.Step(op) is not null) break;
@@ -157,9 +165,10 @@ public static class CaseExecutor
     /// systems before every op, so the run for n starts from the op where the n-th allocation
     /// happens instead of from the first op.
     /// </summary>
-    private static Finding? FaultSweep(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, ModelOptions model)
+    private static Finding? FaultSweep(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, ModelOptions model,
+        bool acceptKnownIncompleteness)
     {
-        var options = new RefinementOptions { Model = model with { AllowResourceFailures = true } };
+        var options = new RefinementOptions { Model = model with { AllowResourceFailures = true }, AcceptKnownIncompleteness = acceptKnownIncompleteness };
         var session = new RefinementSession(platform, factory, options);
         if (session.Failed) return session.Finding;
         var impl = session.Implementation;

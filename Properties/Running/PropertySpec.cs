@@ -25,12 +25,15 @@ public sealed record PropertySpec : INamedRun
     public GenerationOptions Generation { get; init; } = new();
     /// <summary>The reference model's options (default: the model as specified).</summary>
     public ModelOptions Model { get; init; } = new();
+    /// <summary>Count the implementation's documented incompleteness instead of failing on it
+    /// (<see cref="Harness.Implementation.AcceptKnownIncompleteness"/>).</summary>
+    public bool AcceptKnownIncompleteness { get; init; }
 
     /// <summary>The same property run against another implementation (a bug-planted decorator).</summary>
     public PropertySpec With(string implementationName, Func<PlatformConfig, ISystemUnderTest> implementation) =>
         this with { ImplementationName = implementationName, Implementation = implementation };
 
-    public Finding? Execute(PropertyCase c) => CaseExecutor.Run(c, Engine, Implementation, InvariantEvery, Model);
+    public Finding? Execute(PropertyCase c) => CaseExecutor.Run(c, Engine, Implementation, InvariantEvery, Model, AcceptKnownIncompleteness);
 
     public PropertyResult Run(PropertyRunOptions? options = null)
     {

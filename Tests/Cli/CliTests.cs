@@ -364,4 +364,17 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("differs from the file's recorded", r.Out);
         Assert.Contains("optimized matches every recorded outcome)", r.Out);
     }
+
+    [Fact]
+    public void ReplayOnLinuxStyleCountsItsKnownIncompletenessAndNamesIt()
+    {
+        string path = Path.Combine(CorpusReplayTests.RepoRoot(), "corpus/regressions/soc-vcm-linuxstyle-max32-after-low-limit-failure.scn");
+        var r = Run("replay", path, "--impl", "linuxstyle");
+        Assert.True(r.Code == ExitCodes.Ok, r.Out + r.Err);
+        Assert.Contains("the model finds room for this (INV-11); counted as linuxstyle's known incompleteness: LinuxStyle's max32_alloc_size", r.Out);
+        Assert.Contains("1 known-incompleteness refusal counted", r.Out);
+        r = Run("replay", path, "--impl", "optimized");
+        Assert.True(r.Code == ExitCodes.Ok, r.Out + r.Err);
+        Assert.DoesNotContain("known incompleteness", r.Out);
+    }
 }

@@ -102,6 +102,61 @@ public class LinuxStyleSystemTests
         Assert.Equal(0, system.Max32Shortcut.RefusedAllocations + system.Max32Shortcut.RefusedPci32Passes);
     }
 
+    /// <summary>Found by CI in topology/linuxstyle/soc-vcm: a map that fits nowhere under a
+    /// 25-bit mask sets max32_alloc_size; another device's 64 MiB coherent allocation below 4 GiB
+    /// is then refused without a walk although the model maps it.</summary>
+    private static Scenario LowLimitFailureThenCoherent()
+    {
+        var parsed = ScenarioParser.ParseFile(Path.Combine(CorpusReplayTests.RepoRoot(), "corpus/regressions/soc-vcm-linuxstyle-max32-after-low-limit-failure.scn"));
+        Assert.True(parsed.IsSuccess, parsed.ErrorText);
+        return parsed.Scenario!;
+    }
+
+    [Fact]
+    public void LinuxStyle_IsCheckedWithItsKnownIncompletenessCounted_OptimizedIsNot()
+    {
+        var scenario = LowLimitFailureThenCoherent();
+        Assert.True(scenario.TryBuildPlatform(out var platform, out string error), error);
+        var ops = scenario.Steps.Select(s => s.Op).ToList();
+        var linux = Implementations.Registry.Get(Implementations.LinuxStyle);
+        Assert.True(linux.AcceptKnownIncompleteness);
+
+        var counted = RefinementSession.Run(platform, ops, linux.Create, linux.Refinement);
+        Assert.True(counted.Passed, counted.Finding?.ToString());
+        Assert.Equal([3], counted.KnownDeviations.Select(k => k.Step));
+
+        var strict = RefinementSession.Run(platform, ops, linux.Create, linux.Refinement with { AcceptKnownIncompleteness = false });
+        Assert.Equal((FindingKind.Divergence, "INV-11", 3), (strict.Finding!.Kind, strict.Finding.Invariant, strict.Finding.Step));
+
+        var optimized = Implementations.Registry.Get(Implementations.Optimized);
+        Assert.False(optimized.AcceptKnownIncompleteness);
+        var mapped = RefinementSession.Run(platform, ops, optimized.Create, optimized.Refinement);
+        Assert.True(mapped.Passed, mapped.Finding?.ToString());
+        Assert.IsType<Mapped>(mapped.Steps[3].Expected);
+    }
+
+    /// <summary>The invariants on the implementation's own states (the properties engine's
+    /// invariants runs, replay's step check, explore's every-op check) drop the same INV-11, and
+    /// only it, and only when asked to.</summary>
+    [Fact]
+    public void TheStepInvariantsExcuseOnlyTheExplainedInv11()
+    {
+        var scenario = LowLimitFailureThenCoherent();
+        Assert.True(scenario.TryBuildPlatform(out var platform, out _));
+        var sut = Implementations.Registry.Get(Implementations.LinuxStyle).Create(platform);
+        var ops = scenario.Steps.Select(s => s.Op).ToList();
+        foreach (var op in ops.Take(3)) sut.Apply(op);
+        var before = sut.ExportState();
+        var outcome = sut.Apply(ops[3]);
+        var violations = InvariantChecker.CheckStep(before, ops[3], outcome, sut.ExportState());
+        Assert.Contains(violations, v => v.Invariant == "INV-11");
+        var other = new Violation("INV-10", 1, null, "planted");
+
+        Assert.Equal([other], KnownIncompleteness.Unexplained([.. violations, other], sut, outcome, accept: true));
+        Assert.Equal(violations.Count + 1, KnownIncompleteness.Unexplained([.. violations, other], sut, outcome, accept: false).Count);
+        Assert.Null(KnownIncompleteness.Explains(sut, "INV-11", new Failed(DmaErrorKind.OutOfMemory, "planted")));
+    }
+
     private sealed class Planted(ISystemUnderTest inner, string? reason, bool shiftInstead = false) : ISystemUnderTest, IKnownIncompleteness
     {
         private bool _planted;

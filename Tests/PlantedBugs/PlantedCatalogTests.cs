@@ -35,6 +35,7 @@ public class PlantedCatalogTests
     {
         var real = Implementations.Registry.Get(name);
         Assert.Equal(real.ModelOptions, PlantedCatalog.BaseModelOptions(name));
+        Assert.Equal(real.AcceptKnownIncompleteness, PlantedCatalog.BaseAcceptsKnownIncompleteness(name));
         var platform = Presets.Get(Presets.X86Vtd);
         var shipped = (OptimizedSystem)real.Create(platform);
         var planted = PlantedCatalog.BaseOptions(name);
