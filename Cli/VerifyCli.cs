@@ -92,7 +92,7 @@ public static class VerifyCli
             "Examples:",
             "  verify replay corpus/examples/gart-aperture.scn",
             "  verify replay corpus/examples/gart-aperture.scn --impl linuxstyle",
-            "  verify replay corpus/k8-gart/0fd0d798e1e1923488c61fefd78dd651fcc1858b --target k8-gart",
+            "  verify replay corpus/k8-gart/f7de205fe8a994b65fd566e1606e25809d84cd68 --target k8-gart",
             "  verify replay corpus/examples/gart-aperture.scn --allocator ./libmine.so",
             "  verify replay artifacts/check/conformance/libmine-0123abcd.iova --allocator ./libmine.so",
             "",
@@ -162,7 +162,7 @@ public static class VerifyCli
         [
             "Examples:",
             "  AFL_SKIP_BIN_CHECK=1 afl-fuzz -i seeds -o findings -t 5000 -m none -- verify fuzz-afl x86-vtd",
-            "  verify fuzz-afl mixed corpus/mixed/1bfb24567b09dcd815f622b261a6ec4e80c97641",
+            "  verify fuzz-afl mixed corpus/mixed/cb52d4287b6005ea0309ed9d5b563d1a72df2740",
             "",
             "Without afl-fuzz, INPUT runs once: exit 1 when it is a finding.",
         ];

@@ -19,10 +19,12 @@ public static class AssemblyInstrumenter
 
     /// <summary>Instruments <paramref name="inputPath"/> into <paramref name="outputPath"/>
     /// (the same path rewrites it in place). Never throws for a bad input: a refusal is a result.</summary>
-    public static InstrumentationResult Instrument(string inputPath, string outputPath) =>
-        Instrument(inputPath, outputPath, InstrumenterFaults.None);
+    /// <param name="compareHooks">Also hook every 64-bit integer comparison (the fuzzer's
+    /// -use_value_profile=1; <see cref="CompareHooks"/>).</param>
+    public static InstrumentationResult Instrument(string inputPath, string outputPath, bool compareHooks = false) =>
+        Instrument(inputPath, outputPath, InstrumenterFaults.None, compareHooks);
 
-    internal static InstrumentationResult Instrument(string inputPath, string outputPath, InstrumenterFaults faults)
+    internal static InstrumentationResult Instrument(string inputPath, string outputPath, InstrumenterFaults faults, bool compareHooks = false)
     {
         if (Directory.Exists(inputPath))
             return Refuse(inputPath, outputPath, "a folder, not an assembly");
@@ -74,7 +76,7 @@ public static class AssemblyInstrumenter
                 return new InstrumentationResult(InstrumentationStatus.AlreadyInstrumented, inputPath, outputPath, "already instrumented");
             }
 
-            var (methods, probes) = Rewrite(module, faults);
+            var (methods, probes, hooks) = Rewrite(module, faults, compareHooks);
             InstrumentationMarker.Add(module);
             module.Attributes &= ~ModuleAttributes.StrongNameSigned;
 
@@ -93,27 +95,31 @@ public static class AssemblyInstrumenter
             {
                 return Refuse(inputPath, outputPath, $"cannot write {outputPath}: {e.Message}");
             }
-            return new InstrumentationResult(InstrumentationStatus.Instrumented, inputPath, outputPath, "instrumented", methods, probes);
+            return new InstrumentationResult(InstrumentationStatus.Instrumented, inputPath, outputPath, "instrumented", methods, probes) { CompareHooks = hooks };
         }
     }
 
-    private static (int Methods, int Probes) Rewrite(ModuleDefinition module, InstrumenterFaults faults)
+    private static (int Methods, int Probes, int Hooks) Rewrite(ModuleDefinition module, InstrumenterFaults faults, bool compareHooks)
     {
         var map = module.ImportReference(typeof(CoverageMap).GetField(nameof(CoverageMap.Map))!);
         var previous = module.ImportReference(typeof(CoverageMap).GetField(nameof(CoverageMap.PreviousLocation))!);
         var ids = EdgeIds.For(module.Assembly.Name.Name, module.Name);
-        var method = new MethodInstrumenter(map, previous, ids, faults);
+        var hooks = compareHooks
+            ? new CompareHooks(module.ImportReference(typeof(CmpTrace).GetMethod(nameof(CmpTrace.Compare64))!), EdgeIds.For(module.Assembly.Name.Name, module.Name + "\0cmp"))
+            : null;
+        var method = new MethodInstrumenter(map, previous, ids, faults, hooks);
 
-        int methods = 0, probes = 0;
+        int methods = 0, probes = 0, hooked = 0;
         foreach (var type in module.GetTypes())
             foreach (var m in type.Methods)
             {
                 int n = method.Instrument(m);
+                hooked += method.LastHooks;
                 if (n == 0) continue;
                 methods++;
                 probes += n;
             }
-        return (methods, probes);
+        return (methods, probes, hooked);
     }
 
     private static InstrumentationResult Refuse(string input, string output, string why) =>

@@ -26,9 +26,12 @@ public sealed record InstrumentationResult(
 
     public bool Succeeded => Status != InstrumentationStatus.Refused;
 
+    /// <summary>64-bit comparisons hooked for value profiling (0 without compare hooks).</summary>
+    public int CompareHooks { get; init; }
+
     public override string ToString() => Status switch
     {
-        InstrumentationStatus.Instrumented => $"{InputPath}: {Methods} methods, {Probes} probes -> {OutputPath}",
+        InstrumentationStatus.Instrumented => $"{InputPath}: {Methods} methods, {Probes} probes{(CompareHooks > 0 ? $", {CompareHooks} comparison hooks" : "")} -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented when InputPath == OutputPath => $"{InputPath}: already instrumented; left unchanged",
         InstrumentationStatus.AlreadyInstrumented when Message == FromTheCache => $"{InputPath}: instrumented copy from the cache -> {OutputPath}",
         InstrumentationStatus.AlreadyInstrumented => $"{InputPath}: already instrumented; copied unchanged -> {OutputPath}",

@@ -51,19 +51,22 @@ public sealed class InstrumentedAssemblies
     /// bind to the instrumented copies). Names are simple assembly names found beside the running
     /// application ("DmaVerify.Model") or paths to .dll files.
     /// Throws <see cref="InstrumentationException"/> naming the assembly when one is missing or refused.
+    /// With <paramref name="compareHooks"/> the copies also hook 64-bit comparisons (a separate
+    /// cache entry: edge-only copies stay as they were).
     /// </summary>
     public static InstrumentedAssemblies Load(
         string cacheDir,
         IEnumerable<string> instrument,
         IEnumerable<string>? loadPlain = null,
-        bool collectible = false)
+        bool collectible = false,
+        bool compareHooks = false)
     {
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
         var results = new List<InstrumentationResult>();
         foreach (var name in instrument)
         {
             string original = Locate(name);
-            var result = Cached(cacheDir, original);
+            var result = Cached(cacheDir, original, compareHooks);
             results.Add(result);
             paths[SimpleName(original)] = result.OutputPath;
         }
@@ -93,9 +96,9 @@ public sealed class InstrumentedAssemblies
 
     /// <summary>The instrumented copy of <paramref name="originalPath"/> in
     /// <paramref name="cacheDir"/>, made now if it is not there yet.</summary>
-    public static InstrumentationResult Cached(string cacheDir, string originalPath)
+    public static InstrumentationResult Cached(string cacheDir, string originalPath, bool compareHooks = false)
     {
-        string key = CacheKey(originalPath);
+        string key = CacheKey(originalPath) + (compareHooks ? "-cmp" : "");
         string name = Path.GetFileName(originalPath);
         string folder = Path.Combine(cacheDir, Path.GetFileNameWithoutExtension(name), key);
         string target = Path.Combine(folder, name);
@@ -108,7 +111,7 @@ public sealed class InstrumentedAssemblies
         string scratchFile = Path.Combine(scratch, name);
         try
         {
-            var result = AssemblyInstrumenter.Instrument(originalPath, scratchFile);
+            var result = AssemblyInstrumenter.Instrument(originalPath, scratchFile, compareHooks);
             if (!result.Succeeded)
                 throw new InstrumentationException(result.ToString());
             Directory.CreateDirectory(folder);

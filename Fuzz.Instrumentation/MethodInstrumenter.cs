@@ -5,7 +5,7 @@ using Mono.Cecil.Rocks;
 namespace DmaVerify.Fuzz.Instrumentation;
 
 /// <summary>
-/// Inserts the AFL edge probe into one method body (verification-anchors §A.2): before the
+/// Inserts the AFL edge probe into one method body (docs/fuzz-afl.md#where-probes-go): before the
 /// method's first instruction, every branch and switch target, the fall-through after every
 /// conditional branch and every exception-handler start. Branches and handler boundaries that
 /// pointed at an instrumented instruction are re-pointed at its probe, so the probe runs on
@@ -13,14 +13,20 @@ namespace DmaVerify.Fuzz.Instrumentation;
 /// The probe is stack-neutral:
 /// <c>CoverageMap.Map[id ^ CoverageMap.PreviousLocation]++; CoverageMap.PreviousLocation = id &gt;&gt; 1;</c>
 /// </summary>
-internal sealed class MethodInstrumenter(FieldReference map, FieldReference previousLocation, EdgeIds ids, InstrumenterFaults faults = InstrumenterFaults.None)
+internal sealed class MethodInstrumenter(FieldReference map, FieldReference previousLocation, EdgeIds ids, InstrumenterFaults faults = InstrumenterFaults.None,
+    CompareHooks? compareHooks = null)
 {
+    /// <summary>Comparison hooks inserted by the last <see cref="Instrument"/> call.</summary>
+    public int LastHooks { get; private set; }
+
     /// <summary>Instruments <paramref name="method"/>; returns the number of probes inserted.</summary>
     public int Instrument(MethodDefinition method)
     {
+        LastHooks = 0;
         if (!method.HasBody) return 0;
         var body = method.Body;
         if (body.Instructions.Count == 0) return 0;
+        var compares = compareHooks?.Find(method);
 
         // Ids use the offsets of the body as read, before any rewriting changes them.
         var blockStarts = BlockStarts(body);
@@ -39,6 +45,7 @@ internal sealed class MethodInstrumenter(FieldReference map, FieldReference prev
         }
 
         Repoint(body, probeStart);
+        if (compares is not null) LastHooks = compareHooks!.Insert(method, compares);
         body.OptimizeMacros();
         return blockStarts.Count;
     }

@@ -31,8 +31,27 @@ public static class IlShapes
           .Append(StringSwitch(x)).Append('|')
           .Append(Rethrow(x)).Append('|')
           .Append(BigMethod(x)).Append('|')
-          .Append(CheckedOverflow(x));
+          .Append(CheckedOverflow(x)).Append('|')
+          .Append(Comparisons(x * 0x1_0000_0001L, (ulong)x << 33, x));
         return sb.ToString();
+    }
+
+    /// <summary>64-bit comparisons of the shapes the comparison hooks meet: signed and unsigned
+    /// compare-and-branch, compare-to-bool, a test against zero, a ternary that leaves a 64-bit
+    /// value on the stack; beside them 32-bit comparisons, which the hooks leave alone.</summary>
+    public static int Comparisons(long a, ulong b, int c)
+    {
+        int r = 0;
+        if (a < 0x1234_5678_9ABCL) r |= 1;
+        if (b > 0xFFFF_FFFFUL) r |= 2;
+        if ((ulong)a == b) r |= 4;
+        bool below = b < 77;
+        r += below ? 8 : 0;
+        if (c > 5) r |= 16;
+        if (b != 0) r |= 32;
+        long larger = a > (long)b ? a : (long)b;
+        r += larger >= 0 ? 64 : 128;
+        return c == 3 ? r * 2 : r;
     }
 
     private static int Loop(int x)

@@ -31,9 +31,11 @@ internal sealed class CheckRunner(IReadOnlyList<ICheckSource> sources, ICheckPro
         return (items, crashes);
     }
 
-    public IReadOnlyList<CheckResult> Run(IReadOnlyList<CheckItem> items, CheckBudget budget, CheckEnvironment context, CancellationToken cancel)
+    /// <param name="finished">Called with each result as soon as its item ends (the --long
+    /// journal writes it down, so a killed run loses only the item that was running).</param>
+    public IReadOnlyList<CheckResult> Run(IReadOnlyList<CheckItem> items, CheckBudget budget, CheckEnvironment context, CancellationToken cancel,
+        Action<CheckResult>? finished = null)
     {
-
         var results = new List<CheckResult>(items.Count);
         progress.Started(items.Count);
         foreach (var item in items)
@@ -59,6 +61,7 @@ internal sealed class CheckRunner(IReadOnlyList<ICheckSource> sources, ICheckPro
             }
             var result = new CheckResult(item, outcome, watch.Elapsed);
             results.Add(result);
+            finished?.Invoke(result);
             progress.ItemFinished(result, results.Count, items.Count);
         }
         progress.Finished(results);

@@ -37,7 +37,7 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
 
         foreach (var (preset, scenarios) in byPreset)
         {
-            yield return new CheckItem("corpus:model", preset, $"corpus/model/{preset}", run => ReplayOnModel(scenarios, run.Cancel));
+            yield return new CheckItem("corpus:model", preset, $"corpus/model/{preset}", run => ReplayOnModel(scenarios, run.Cancel)) { ChecksImplementation = false };
             foreach (var implementation in context.Implementations.All)
                 yield return new CheckItem($"corpus:{implementation.Name}", preset, $"corpus/{implementation.Name}/{preset}", run => ReplayOnImplementation(scenarios, implementation, context.ReplayOptions, run.Cancel));
         }
@@ -64,9 +64,9 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
             var report = ScenarioRunner.Run(scenario);
             ops += report.StepsCompleted;
             if (report.Status != ReplayStatus.Passed)
-                return CheckOutcome.Fail(ops, "ops", $"{path}: {Verbs.ReplayVerb.Summary(report)}", $"verify replay {path}");
+                return CheckOutcome.Fail(ops, "ops", $"{path}: {Verbs.ReplayVerb.Summary(report)}", $"verify replay {path}") with { Work = new CheckWork(Ops: ops), ShrunkOps = report.StepsCompleted };
         }
-        return CheckOutcome.Pass(ops, "ops");
+        return CheckOutcome.Pass(ops, "ops") with { Work = new CheckWork(Ops: ops) };
     }
 
     private static CheckOutcome ReplayOnImplementation(
@@ -82,8 +82,8 @@ internal sealed class CorpusCheckSource(IScenarioText text) : ICheckSource
             var report = RefinementSession.Run(platform, scenario.Steps.Select(s => s.Op), implementation.Create, options);
             ops += report.Steps.Count;
             if (report.Finding is { } f)
-                return CheckOutcome.Fail(ops, "ops", $"{path}: {f}", replay(path));
+                return CheckOutcome.Fail(ops, "ops", $"{path}: {f}", replay(path)) with { Work = new CheckWork(Ops: ops), ShrunkOps = f.Step + 1 };
         }
-        return CheckOutcome.Pass(ops, "ops");
+        return CheckOutcome.Pass(ops, "ops") with { Work = new CheckWork(Ops: ops) };
     }
 }

@@ -52,6 +52,10 @@ internal sealed class ExploreCheckSource : ICheckSource
         string file = Counterexamples.Write(directory, result, Counterexamples.Text(result, command));
         return CheckOutcome.Fail(result.States, unit,
             $"{finding.Finding.Invariant} ({finding.Finding.Kind}) after {finding.Length} ops, every shorter sequence clean: {finding.Finding.Message.ReplaceLineEndings(" ")}",
-            Counterexamples.ReplayCommand(file, implementation.Name + check.Environment.ReplayOptions, finding));
+            Counterexamples.ReplayCommand(file, implementation.Name + check.Environment.ReplayOptions, finding)) with
+        {
+            // A counterexample is shortest by construction: its length is the shrunk op count.
+            ShrunkOps = finding.Length, SecondsToFind = result.Seconds,
+        };
     }
 }

@@ -21,13 +21,6 @@ internal sealed class FuzzCheckSource : ICheckSource
             yield return new CheckItem("fuzz", target == FuzzTargets.Mixed ? "-" : target, $"fuzz/{target}", check => Run(target, check));
     }
 
-    private static int Seconds(CheckLevel level) => level switch
-    {
-        CheckLevel.Quick => 2,
-        CheckLevel.Long => 120,
-        _ => 10,
-    };
-
     private static CheckOutcome Run(string name, CheckRun check)
     {
         var environment = check.Environment;
@@ -35,7 +28,9 @@ internal sealed class FuzzCheckSource : ICheckSource
         Directory.CreateDirectory(work);
         var options = new FuzzOptions
         {
-            MaxTotalTime = Seconds(check.Budget.Level),
+            MaxTotalTime = check.Budget.FuzzSeconds,
+            // The registry's default is what runs: the real one, or a planted bug (--plant).
+            Implementation = environment.Implementations.Default.Name,
             Seed = (uint)Math.Max(1, check.Budget.Seed),
             ArtifactPrefix = work + Path.DirectorySeparatorChar,
             PrintFinalStats = false,
@@ -49,10 +44,26 @@ internal sealed class FuzzCheckSource : ICheckSource
         if (environment.CorpusDirectory is { } corpus && Directory.Exists(Path.Combine(corpus, name)))
             folders.Add(Path.Combine(corpus, name));
         var result = new FuzzEngine(target, options, FuzzDictionary.ForTarget(name), log).Run(folders);
-        if (result.ExitCode == 0) return CheckOutcome.Pass(result.Runs, "execs");
+        var executed = new CheckWork(Execs: result.Runs);
+        if (result.ExitCode == 0) return CheckOutcome.Pass(result.Runs, "execs") with { Work = executed };
         string problem = result.Crash?.Message ?? $"the engine exited {result.ExitCode}";
-        string? replay = result.ArtifactPath is { } artifact ? $"verify replay {artifact} --target {name}{environment.ReplayOptions}" : null;
-        return CheckOutcome.Fail(result.Runs, "execs", problem.ReplaceLineEndings(" "), replay);
+        string? replay = result.ArtifactPath is { } artifact
+            ? $"verify replay {artifact} --target {name}" + (environment.ReplayOptions.Length > 0 ? environment.ReplayOptions
+                : options.Implementation is { } impl && impl != Composition.Implementations.Registry.Default.Name ? $" --impl {impl}" : "")
+            : null;
+        return CheckOutcome.Fail(result.Runs, "execs", problem.ReplaceLineEndings(" "), replay) with
+        {
+            Work = executed, SecondsToFind = result.Seconds, ShrunkOps = FindingOps(problem),
+        };
+    }
+
+    /// <summary>The ops of a finding's scenario, from its message ("…: step N: …" names the
+    /// failing op, so the scenario is steps 0..N): the crash may come from another load
+    /// context, where its type is not this one's.</summary>
+    private static int? FindingOps(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @": step (\d+):");
+        return match.Success && int.TryParse(match.Groups[1].Value, out int step) ? step + 1 : null;
     }
 
     /// <summary>Forwards the engine's status lines ("#N NEW cov: …") to the live status.</summary>

@@ -34,6 +34,14 @@ public static class Implementations
     /// <summary>Every name, in a stable order.</summary>
     public static IReadOnlyList<string> Names => Registry.Names;
 
+    /// <summary>The registry that knows <paramref name="name"/>: the real implementations, or for
+    /// a <c>BASE+BUG</c> name the planted-bug catalog (docs/planted-bugs.md), so a planted run's
+    /// replay command works. Unknown names get the real registry, whose error lists its names.</summary>
+    public static ImplementationRegistry Knowing(string? name) =>
+        name is not null && !Registry.TryGet(name, out _, out _) && PlantedBugs.PlantedCatalog.Registry.TryGet(name, out _, out _)
+            ? PlantedBugs.PlantedCatalog.Registry
+            : Registry;
+
     /// <summary>The registry of an allocator given with --allocator, rebuilt from its argument
     /// (<see cref="ImplementationRegistry.FromProvider"/> calls this beside instrumented copies;
     /// the allocator lives as long as that registry).</summary>

@@ -16,7 +16,9 @@ internal sealed record CheckRequest(
     string? JUnitPath,
     IReadOnlyList<string> Engines,
     IReadOnlyList<string> Targets,
-    string? CorpusDirectory);
+    string? CorpusDirectory,
+    string? Plant = null,
+    bool Fresh = false);
 
 /// <summary>
 /// `verify check`: the main job. Every engine on every preset (corpus replay, properties,
@@ -41,6 +43,21 @@ internal static class CheckVerb
         var context = environmentOverride ?? (plugged is null
             ? new CheckEnvironment(Implementations.Registry, corpus, ArtifactFolder(corpus))
             : new CheckEnvironment(plugged.Registry, corpus, ArtifactFolder(corpus)) { Allocators = [plugged.Subject], ReplayOptions = " " + plugged.ReplayOptions });
+        if (request.Plant is string plant)
+        {
+            if (plugged is not null)
+            {
+                error.WriteLine($"verify check: --plant {plant} cannot be used with --allocator: bugs are planted in the shipped implementations, not in yours");
+                return ExitCodes.BadInput;
+            }
+            if (plant == PlantedChecks.Every) return PlantedChecks.RunEvery(request, output, error, text, context);
+            if (!PlantedChecks.TryPlant(plant, context, out context, out string banner, out string why))
+            {
+                error.WriteLine($"verify check: --plant {plant}: {why}");
+                return ExitCodes.BadInput;
+            }
+            (request.Json ? error : output).WriteLine(banner);
+        }
         var sources = CheckSources.All(text);
         var unknown = request.Engines.Where(e => !sources.Any(s => Matches(s.Engine, e) || e.StartsWith(s.Engine + ":", StringComparison.Ordinal))).ToList();
         if (unknown.Count > 0)
@@ -71,16 +88,15 @@ internal static class CheckVerb
         // Output paths are checked before hours of work, not after.
         if (!CanWrite(request.ReportPath, "--report", error) || !CanWrite(request.JUnitPath, "--junit", error)) return ExitCodes.BadInput;
 
-        var selected = items.Where(item =>
-            (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
-            && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal)))
-            .Concat(listingCrashes).ToList();
-        var results = runner.Run(selected, budget, context, CancellationToken.None);
+        var selected = Select(items, request).Concat(listingCrashes).ToList();
+        var results = request.Level == CheckLevel.Long
+            ? CheckJournal.Run(runner, selected, budget, context, request, progressWriter)
+            : runner.Run(selected, budget, context, CancellationToken.None);
 
         if (request.Json) output.WriteLine(CheckReports.Json(results));
         else CheckTable.Write(results, output);
 
-        string command = "verify check" + request.Level switch { CheckLevel.Quick => " --quick", CheckLevel.Long => " --long", _ => "" };
+        string command = CommandLine(request);
         // Both were checked before the run: a write failing now is the tool failing.
         bool written = TryWrite(request.ReportPath, () => CheckReports.Markdown(results, command), "--report", error);
         written &= TryWrite(request.JUnitPath, () => CheckReports.JUnit(results), "--junit", error);
@@ -99,8 +115,24 @@ internal static class CheckVerb
         return ExitCodes.Crashed;
     }
 
+    /// <summary>The request as the command that makes it (for reports).</summary>
+    internal static string CommandLine(CheckRequest request) =>
+        "verify check" + request.Level switch { CheckLevel.Quick => " --quick", CheckLevel.Long => " --long", _ => "" }
+        + (request.Plant is { } plant ? $" --plant {plant}" : "")
+        + string.Concat(request.Engines.Select(e => $" --engine {e}"))
+        + string.Concat(request.Targets.Select(t => $" --target {t}"))
+        + (request.Seed != 1 ? $" --seed {request.Seed}" : "");
+
+    /// <summary>The items the request's --engine and --target filters keep; with --plant only
+    /// those that run an implementation (the planted bug cannot show elsewhere).</summary>
+    internal static IEnumerable<CheckItem> Select(IEnumerable<CheckItem> items, CheckRequest request) =>
+        items.Where(item =>
+            (request.Engines.Count == 0 || request.Engines.Any(e => Matches(item.Engine, e)))
+            && (request.Targets.Count == 0 || request.Targets.Contains(item.Target, StringComparer.Ordinal))
+            && (request.Plant is null || item.ChecksImplementation));
+
     /// <summary>Live progress on a terminal, a line per item otherwise.</summary>
-    private static ICheckProgress MakeProgress(TextWriter writer) =>
+    internal static ICheckProgress MakeProgress(TextWriter writer) =>
         ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected
         || ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected
             ? new LiveProgress(writer)
@@ -119,7 +151,7 @@ internal static class CheckVerb
     /// (the mixed fuzz target, conformance) always do.</summary>
     private static bool UsesIovaAllocator(string target) =>
         target == "-" || !Presets.TryGet(target, out var platform, out _)
-        || platform.Iommus.Any(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu);
+        || platform.Iommus.Any(i => i.Kind.HasPagingDomains);
 
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>

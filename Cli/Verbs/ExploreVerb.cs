@@ -50,7 +50,7 @@ internal static class ExploreVerb
     {
         registry ??= plugged?.Registry;
         if (request.Merge.Count > 0) return Merge(request, output, error);
-        registry ??= Implementations.Registry;
+        registry ??= Implementations.Knowing(request.Implementation);
 
         // Every input is checked before any work.
         var presets = request.All ? Presets.Names.ToList() : request.Presets.Distinct(StringComparer.Ordinal).ToList();

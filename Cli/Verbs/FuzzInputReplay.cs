@@ -48,7 +48,7 @@ internal static class FuzzInputReplay
             error.WriteLine($"{ScenarioLoader.Shown(path)}: error: {why}");
             return ExitCodes.BadInput;
         }
-        if (!FuzzTargets.TryCreate(target, registry ?? Implementations.Registry, new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
+        if (!FuzzTargets.TryCreate(target, registry ?? Implementations.Knowing(implementation), new ScenarioTargetOptions { Implementation = implementation }, out var fuzzTarget, out string problem))
         {
             error.WriteLine(FuzzTargets.Names.Contains(target, StringComparer.Ordinal) ? $"verify replay: --impl: {problem}" : $"verify replay: --target: {problem}");
             return ExitCodes.BadInput;

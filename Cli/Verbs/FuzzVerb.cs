@@ -37,7 +37,7 @@ internal static class FuzzVerb
         }
         if (plugged is not null) options = options with { ReplaySuffix = " " + plugged.ReplayOptions };
         ForeignEdges.Reset();
-        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Registry, error);
+        int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Knowing(options.Implementation), error);
         if (plugged is not null && plugged.Allocator.Capabilities.CoverageEdges > 0)
         {
             var (edges, reached) = ForeignEdges.Snapshot();
@@ -72,7 +72,7 @@ internal static class FuzzVerb
     {
         if (!AssemblyTarget.IsAssemblyTarget(target) && !FuzzTargets.Names.Contains(target, StringComparer.Ordinal))
             return $"unknown target '{target}'; known: {string.Join(", ", FuzzTargets.Names)}, or PATH.dll:Namespace.Type.Method";
-        if (options.Implementation is string impl && !Implementations.Registry.TryGet(impl, out _, out string why))
+        if (options.Implementation is string impl && !Implementations.Knowing(impl).TryGet(impl, out _, out string why))
             return $"-impl={impl}: {why}";
         string artifactFolder = Path.GetDirectoryName(options.ArtifactPrefix + "x") is { Length: > 0 } d ? d : ".";
         if (OutputPaths.WhyNotWritableFolder(artifactFolder) is string badPrefix)

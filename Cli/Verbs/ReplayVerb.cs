@@ -37,7 +37,7 @@ internal static class ReplayVerb
         }
         if (target is null && AllocatorCaseReplay.IsCase(path))
             return AllocatorCaseReplay.Run(path, implementation, plugged, output, error);
-        var registry = plugged?.Registry ?? Implementations.Registry;
+        var registry = plugged?.Registry ?? Implementations.Knowing(implementation);
         implementation ??= plugged?.Implementation.Name;
         // A file that is not a scenario may be a fuzz input: its folder can name the target.
         // (A large file is a scenario when it starts as text: it is streamed, never read whole.)

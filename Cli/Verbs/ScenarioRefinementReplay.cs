@@ -17,7 +17,7 @@ internal static class ScenarioRefinementReplay
     public static int Run(string path, string implementation, TextWriter output, TextWriter error, IScenarioText text, ImplementationRegistry? registry = null,
         IReadOnlyDictionary<int, int>? failedAllocations = null)
     {
-        if (!(registry ?? Implementations.Registry).TryGet(implementation, out var chosen, out string why))
+        if (!(registry ?? Implementations.Knowing(implementation)).TryGet(implementation, out var chosen, out string why))
         {
             error.WriteLine($"verify replay: --impl: {why}");
             return ExitCodes.BadInput;

@@ -24,7 +24,7 @@ internal static class ShowVerb
         implementationName ??= plugged?.Implementation.Name;
         if (implementationName is not null)
         {
-            if (!(plugged?.Registry ?? Implementations.Registry).TryGet(implementationName, out var chosen, out string why))
+            if (!(plugged?.Registry ?? Implementations.Knowing(implementationName)).TryGet(implementationName, out var chosen, out string why))
             {
                 error.WriteLine($"verify show: --impl: {why}");
                 return ExitCodes.BadInput;

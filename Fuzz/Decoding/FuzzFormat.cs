@@ -23,7 +23,7 @@ public static class FuzzFormat
 
     /// <summary>The version new inputs are written in (the builder, seed corpora, a campaign's
     /// first input).</summary>
-    public const byte Current = 1;
+    public const byte Current = 2;
 
     /// <summary>The mixed target's presets by header byte 0 (modulo the count), as they were when
     /// version 0 inputs were written; version 1 names the same presets by the same ids.</summary>
@@ -44,9 +44,12 @@ public static class FuzzFormat
         OpKind.Attach, OpKind.SetDomainType, OpKind.SetMask, OpKind.Map, OpKind.DeviceAccess, OpKind.Unmap, OpKind.Flush, OpKind.Tick,
     ];
 
-    /// <summary>One version's tables.</summary>
+    /// <summary>One version's tables. <see cref="Aims"/>: records whose kind byte and flags
+    /// byte both have bit 7 set are aimed (version 2 on; before, those bits meant nothing).</summary>
     public sealed record Tables(byte Version, IReadOnlyList<string> Presets, IReadOnlyList<OpKind> OpKinds)
     {
+        public bool Aims { get; init; }
+
         public string PresetOf(byte selector) => Presets[selector % Presets.Count];
 
         public OpKind OpKindOf(byte kind) => OpKinds[kind & (OpKinds.Count - 1)];
@@ -62,6 +65,8 @@ public static class FuzzFormat
     [
         new(0, PresetsV0, OpKindsV0),
         new(1, PresetsV0, OpKindsV0),
+        // Version 2: the same tables, and aimed records (OpDecoder).
+        new(2, PresetsV0, OpKindsV0) { Aims = true },
     ];
 
     /// <summary>The version an input declares (0 when it has no marker).</summary>

@@ -44,6 +44,15 @@ public static class OpDecoder
     // Flag bits of an op record.
     private const int FlagRawHandle = 1 << 2, FlagWrite = 1 << 3, FlagRawAddress = 1 << 4, FlagHandleOffset = 1 << 5, FlagPrivileged = 1 << 6;
 
+    /// <summary>Version 2 on: a record whose kind byte and flags byte both have this bit set is
+    /// aimed (<see cref="IsAimed"/>): its size, address or handle is taken from the boundaries
+    /// of the state the earlier ops left (<see cref="Boundaries"/>), which the decoder learns by
+    /// running them on the reference model. A quarter of random records are aimed.</summary>
+    public const byte AimBit = 1 << 7;
+
+    /// <summary>Whether a record is aimed in a version whose tables aim.</summary>
+    public static bool IsAimed(FuzzFormat.Tables tables, byte kind, byte flags) => tables.Aims && (kind & flags & AimBit) != 0;
+
     /// <summary>Decodes with <paramref name="preset"/> fixed, or, when it is null, with the preset
     /// header byte 0 names: in <paramref name="mixedPresets"/> for a version-0 input (callers pass
     /// <see cref="Targets.FuzzTargets.MixedPresets"/>, the frozen version-0 table), in its own
@@ -61,10 +70,30 @@ public static class OpDecoder
         int records = Math.Min(RecordCount(data.Length), MaxOps);
         var ops = new List<Op>(records);
         var memory = new DecoderMemory();
+        // Aimed records read the state the ops before them leave: the model runs them as they
+        // are decoded (its default choices; the same bytes always decode to the same ops), up
+        // to the last aimed record and no further.
+        int lastAimed = -1;
+        if (tables.Aims)
+            for (int i = records - 1; i >= 0 && lastAimed < 0; i--)
+                if (IsAimed(tables, ByteAt(data, RecordOffset(i) + FieldKind), ByteAt(data, RecordOffset(i) + FieldFlags))) lastAimed = i;
+        var aim = lastAimed >= 0 ? AimState.Start(name, overrides, platform) : null;
         for (int i = 0; i < records; i++)
         {
             int offset = RecordOffset(i);
-            ops.Add(DecodeOp(new Record(data, offset), tables, platform, anchors, memory));
+            var op = DecodeOp(new Record(data, offset), tables, platform, anchors, memory, i <= lastAimed ? aim : null);
+            ops.Add(op);
+            if (aim is null || i >= lastAimed) continue;
+            try
+            {
+                aim.Model.Apply(op);
+            }
+            catch (Exception)
+            {
+                // Decoding is total: a model that throws (a DmaVerify bug the run itself will
+                // report) only ends the aiming; the rest decodes plain.
+                aim = null;
+            }
         }
         return new DecodedScenario(name, overrides, platform, ops);
     }
@@ -93,7 +122,98 @@ public static class OpDecoder
     private static PlatformConfig WithOverride(PlatformConfig platform, DeviceConfig device) =>
         platform with { Devices = platform.Devices.Select(d => d.Id == device.Id ? device : d).ToArray() };
 
-    private static Op DecodeOp(Record r, FuzzFormat.Tables tables, PlatformConfig platform, AddressAnchors anchors, DecoderMemory memory)
+    private static Op DecodeOp(Record r, FuzzFormat.Tables tables, PlatformConfig platform, AddressAnchors anchors, DecoderMemory memory, AimState? aim)
+    {
+        var op = DecodePlain(r, tables, platform, anchors, memory);
+        return aim is not null && IsAimed(tables, r.Byte(FieldKind), r.Byte(FieldFlags)) ? Aimed(op, r, aim) : op;
+    }
+
+    /// <summary>An aimed record's op: the plain decoding with its size, address or handle
+    /// moved onto a boundary of the current state (an op with nothing to aim at stays plain).
+    /// Maps: a length that fills, or misses by one granule, the gap the allocator fills next
+    /// (index byte picks; count bit 0 aligns the buffer for superpages), or a buffer on a limit
+    /// or window edge of the untranslated path (the only choice for an untranslated device; count
+    /// bit 1 for a GART or TCE device, which has both); iommu-map: an IOVA against a reserved range, a leaf run or
+    /// the aperture end; device access: a mapping's end; unmaps: the newest mappings first
+    /// (index counts from the newest), with the mapping's own size, direction and nents.</summary>
+    private static Op Aimed(Op op, Record r, AimState aim)
+    {
+        var state = aim.Model.View;
+        byte index = r.Byte(FieldIndex), count = r.Byte(FieldCount);
+        switch (op)
+        {
+            case Map m when AimedBuffer(state, m.Device, m.Phys.Value, m.Length, coherent: false, index, count, aim) is var (phys, length):
+                return m with { Phys = new PhysAddr(phys), Length = length };
+            case AllocCoherent c when AimedBuffer(state, c.Device, c.Phys.Value & ~0xFFFUL, c.Size, coherent: true, index, count, aim) is var (phys, size) && phys % 0x1000 == 0:
+                return c with { Phys = new PhysAddr(phys), Size = size };
+            case IommuMap im when state.Domain(im.Domain) is { } domain:
+            {
+                var iovas = aim.Buffers;
+                iovas.Clear();
+                Boundaries.IommuMapIovas(domain, im.Size, index, iovas);
+                return iovas.Count == 0 ? op : im with { Iova = new Iova(iovas[count % iovas.Count].Value), Phys = new PhysAddr(im.Phys.Value & ~(domain.Granule - 1)) };
+            }
+            case DeviceAccess { Address: LiveRef live } access when state.LiveMapping(access.Device, live.Index) is { } mapping:
+            {
+                var ends = aim.Ends;
+                ends.Clear();
+                Boundaries.MappingEnds(mapping.Size, GranuleOf(state, mapping), ends);
+                var (offset, length) = ends[count % ends.Count];
+                return access with { Address = new LiveRef(live.Index, offset), Length = length };
+            }
+            case Unmap u when Newest(state, u.Device, u.Handle) is var (handle, m):
+                return u with { Handle = handle, Length = m.Size, Direction = m.Direction };
+            case UnmapSg u when Newest(state, u.Device, u.Handle) is var (handle, m):
+                return u with { Handle = handle, Nents = m.Nents, Direction = m.Direction };
+            case FreeCoherent u when Newest(state, u.Device, u.Handle) is var (handle, m):
+                return u with { Handle = handle, Size = m.Size };
+            case UnmapResource u when Newest(state, u.Device, u.Handle) is var (handle, m):
+                return u with { Handle = handle, Length = m.Size, Direction = m.Direction };
+            default:
+                return op;
+        }
+    }
+
+    /// <summary>A buffer aimed at the device's next map: (phys, length) of a translated map that
+    /// fills or just misses the allocator's next gap, or of an untranslated one on a limit;
+    /// null when there is nothing to aim at.</summary>
+    private static (ulong Phys, ulong Length)? AimedBuffer(ModelState state, int device, ulong phys, ulong length, bool coherent, byte index, byte count, AimState aim)
+    {
+        var lengths = aim.Lengths;
+        lengths.Clear();
+        Boundaries.MapLengths(state, device, coherent, lengths);
+        var starts = aim.Buffers;
+        starts.Clear();
+        Boundaries.BypassBuffers(state, device, length, coherent, starts);
+        // Count bit 1 picks the untranslated path's boundaries when the device has both (GART, TCE).
+        if (lengths.Count > 0 && ((count & 2) == 0 || starts.Count == 0))
+        {
+            ulong aimed = lengths[index % lengths.Count].Value;
+            ulong granule = state.Device(device) is { } d && state.DomainOf(d) is { } domain ? domain.Granule : 0x1000;
+            ulong alignment = (count & 1) != 0 && aimed >= 0x20_0000 ? Math.Min(1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(aimed)), 1UL << 30) : granule;
+            return (phys & ~(alignment - 1), aimed);
+        }
+        return starts.Count == 0 ? null : (starts[index % starts.Count].Value, length);
+    }
+
+    /// <summary>For an unmap: the handle counted from the device's newest live mapping (LIFO)
+    /// and that mapping; null when the device has none.</summary>
+    private static (AddressRef Handle, DmaMapping Mapping)? Newest(ModelState state, int device, AddressRef handle)
+    {
+        int live = state.MappingCountOf(device);
+        if (live == 0 || handle is not LiveRef l) return null;
+        int index = Math.Max(0, live - 1 - l.Index);
+        return state.LiveMapping(device, index) is { } m ? (new LiveRef(index, l.Offset), m) : null;
+    }
+
+    private static ulong GranuleOf(ModelState state, DmaMapping mapping)
+    {
+        foreach (var part in mapping.Parts)
+            if (part.Domain is int id && state.Domain(id) is { } domain) return domain.Granule;
+        return 0x1000;
+    }
+
+    private static Op DecodePlain(Record r, FuzzFormat.Tables tables, PlatformConfig platform, AddressAnchors anchors, DecoderMemory memory)
     {
         var kind = tables.OpKindOf(r.Byte(FieldKind));
         int device = DeviceId(r.Byte(FieldTarget), platform);
@@ -195,6 +315,43 @@ public static class OpDecoder
         private readonly ReadOnlySpan<byte> _data = data;
         public byte Byte(int field) => ByteAt(_data, offset + field);
         public ulong Value => UInt64At(_data, offset + FieldValue);
+    }
+
+    /// <summary>
+    /// The reference model an aimed decoding runs the earlier ops on, and the lists it aims with.
+    /// One model per thread and (preset, device override), restored to its starting state for
+    /// each input: building a platform's initial state (x86-vtd's RMRR identity map) costs far
+    /// more than restoring it. Bounded like the target's prepared systems.
+    /// </summary>
+    private sealed class AimState
+    {
+        private const int Capacity = 32;
+        [ThreadStatic] private static Dictionary<(string, DeviceConfig?), AimState>? t_cache;
+
+        private AimState(ModelSystem model)
+        {
+            Model = model;
+            _start = model.Snapshot();
+        }
+
+        private readonly ModelSnapshot _start;
+        public ModelSystem Model { get; }
+        public List<Aimed> Lengths { get; } = [];
+        public List<Aimed> Buffers { get; } = [];
+        public List<(ulong Offset, ulong Length)> Ends { get; } = [];
+
+        public static AimState Start(string preset, ValueList<DeviceConfig> overrides, PlatformConfig platform)
+        {
+            var cache = t_cache ??= [];
+            var key = (preset, overrides.Count == 0 ? null : overrides[0]);
+            if (!cache.TryGetValue(key, out var state))
+            {
+                if (cache.Count >= Capacity) cache.Clear();
+                cache[key] = state = new AimState(new ModelSystem(platform));
+            }
+            state.Model.Restore(state._start);
+            return state;
+        }
     }
 
     /// <summary>Per-device lengths and sg counts of earlier records, for "same as before" fields.</summary>

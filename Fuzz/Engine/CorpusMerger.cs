@@ -17,7 +17,7 @@ public static class CorpusMerger
             log.WriteLine("error: -merge=1 needs two or more corpus folders: OUTPUT INPUT...");
             return 2;
         }
-        using var coverage = new CoverageFeatures();
+        using var coverage = new CoverageFeatures(options?.UseValueProfile ?? false);
         coverage.Attach();
         string running = "";
         using var watchdog = Watchdog.ForNamedInputs(options ?? new FuzzOptions(), log, () => $"{running} (merge stopped; the inputs merged so far are kept)");

@@ -6,17 +6,33 @@ namespace DmaVerify.Fuzz.Engine;
 /// <summary>
 /// The engine's side of the coverage map: a pinned 64 KiB buffer attached to
 /// <see cref="CoverageMap"/>, cleared before each input; afterwards every non-zero map entry is an
-/// edge and (edge, hit-count bucket) a feature, as in AFL and libFuzzer. Remembers every edge and
-/// feature seen so far, which decides whether an input is NEW.
+/// edge and (edge, hit-count bucket) a feature, as in AFL and libFuzzer. With
+/// <see cref="ValueProfile"/>, the comparison features <see cref="CmpTrace"/> collected count
+/// too (after the edge features). Remembers every edge and feature seen so far, which decides
+/// whether an input is NEW.
 /// </summary>
 public sealed unsafe class CoverageFeatures : IDisposable
 {
     private const int Buckets = 8;
+    private const int EdgeFeatures = CoverageMap.Size * Buckets;
     private readonly byte[] _map = GC.AllocateArray<byte>(CoverageMap.Size, pinned: true);
     private readonly bool[] _edges = new bool[CoverageMap.Size];
-    private readonly bool[] _features = new bool[CoverageMap.Size * Buckets];
+    private readonly bool[] _features;
     private readonly List<int> _pending = [];
     private bool _attached;
+
+    /// <param name="valueProfile">Count comparison features (and switch <see cref="CmpTrace"/>
+    /// on while attached).</param>
+    public CoverageFeatures(bool valueProfile = false)
+    {
+        ValueProfile = valueProfile;
+        _features = new bool[EdgeFeatures + (valueProfile ? CmpTrace.ProfileSize : 0)];
+    }
+
+    public bool ValueProfile { get; }
+
+    /// <summary>Value-profile features seen so far (part of <see cref="FeatureCount"/>).</summary>
+    public int ValueFeatureCount { get; private set; }
 
     /// <summary>Edges seen so far (cov:).</summary>
     public int EdgeCount { get; private set; }
@@ -27,6 +43,12 @@ public sealed unsafe class CoverageFeatures : IDisposable
     {
         if (_attached) return;
         CoverageMap.Attach((byte*)Marshal.UnsafeAddrOfPinnedArrayElement(_map, 0));
+        if (ValueProfile)
+        {
+            CmpTrace.ClearFeatures();
+            CmpTrace.ResetPairs();
+            CmpTrace.Enabled = true;
+        }
         _attached = true;
     }
 
@@ -34,6 +56,11 @@ public sealed unsafe class CoverageFeatures : IDisposable
     {
         if (!_attached) return;
         CoverageMap.Detach();
+        if (ValueProfile)
+        {
+            CmpTrace.Enabled = false;
+            CmpTrace.ClearFeatures();
+        }
         _attached = false;
     }
 
@@ -42,6 +69,7 @@ public sealed unsafe class CoverageFeatures : IDisposable
     {
         Array.Clear(_map);
         CoverageMap.PreviousLocation = 0;
+        if (ValueProfile) CmpTrace.ClearFeatures();
     }
 
     /// <summary>Counts the features of the input just run that were never seen; with
@@ -60,6 +88,9 @@ public sealed unsafe class CoverageFeatures : IDisposable
             if (!_features[feature]) _pending.Add(feature);
             position++;
         }
+        if (ValueProfile)
+            foreach (int index in CmpTrace.Features)
+                if (!_features[EdgeFeatures + index]) _pending.Add(EdgeFeatures + index);
         int count = _pending.Count;
         if (commit) Commit();
         return count;
@@ -73,6 +104,11 @@ public sealed unsafe class CoverageFeatures : IDisposable
             if (_features[feature]) continue;
             _features[feature] = true;
             FeatureCount++;
+            if (feature >= EdgeFeatures)
+            {
+                ValueFeatureCount++;
+                continue;
+            }
             int edge = feature / Buckets;
             if (!_edges[edge])
             {

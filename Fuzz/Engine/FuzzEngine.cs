@@ -5,7 +5,11 @@ using DmaVerify.Fuzz.Targets;
 namespace DmaVerify.Fuzz.Engine;
 
 /// <summary>How a fuzzing session ended.</summary>
-public sealed record FuzzResult(int ExitCode, long Runs, int NewUnits, int CorpusUnits, int Edges, int Features, string? ArtifactPath, Exception? Crash);
+public sealed record FuzzResult(int ExitCode, long Runs, int NewUnits, int CorpusUnits, int Edges, int Features, string? ArtifactPath, Exception? Crash)
+{
+    /// <summary>Seconds the engine ran (from loading the corpus to the end or the crash).</summary>
+    public double Seconds { get; init; }
+}
 
 /// <summary>
 /// The in-process coverage-guided loop (libFuzzer's shape): load the corpus folders and run every
@@ -48,7 +52,12 @@ public sealed class FuzzEngine
         _log.WriteLine($"INFO: Running with DmaVerify's in-process engine on target {_target.Name}.");
         _log.WriteLine($"INFO: Seed: {seed}");
         var random = new Random((int)seed);
-        var mutator = new Mutator(random, _dictionary);
+        // Comparison feedback: the target's preset tells the mutator how addresses are encoded
+        // (the mixed target's inputs name theirs in the header).
+        var inputToState = _options.UseValueProfile
+            ? new InputToState(RecentComparisons.Instance, Contracts.Presets.Names.Contains(_target.Name) ? _target.Name : null)
+            : null;
+        var mutator = new Mutator(random, _dictionary, inputToState);
         var folders = corpusFolders.Select(p => new CorpusFolder(p)).ToList();
         if (folders.Count > 0)
         {
@@ -57,7 +66,7 @@ public sealed class FuzzEngine
             _artifacts = new ArtifactWriter(_options.ArtifactPrefix, folders[0].Path, _log);
         }
 
-        using var coverage = new CoverageFeatures();
+        using var coverage = new CoverageFeatures(_options.UseValueProfile);
         coverage.Attach();
         var current = new CurrentInput();
         using var watchdog = new Watchdog(_options.Timeout, () => OnTimeout(current));
@@ -71,6 +80,7 @@ public sealed class FuzzEngine
         if (seeds.Count == 0) _log.WriteLine("INFO: A corpus is not provided, starting from an empty corpus");
         else _log.WriteLine($"INFO: seed corpus: files: {seeds.Count} min: {seeds.Min(s => s.Data.Length)}b max: {seeds.Max(s => s.Data.Length)}b total: {seeds.Sum(s => (long)s.Data.Length)}b rss: {StatusFormat.RssMb()}Mb");
         if (!_options.UseCoverage) _log.WriteLine("INFO: -use_coverage=0: blind mutation of the seed corpus");
+        if (_options.UseValueProfile) _log.WriteLine("INFO: -use_value_profile=1: 64-bit comparisons count as coverage by operand distance, and their operands are copied into inputs");
 
         if (seeds.Count == 0) seeds.Add(("", [])); // run the empty input: the corpus starts from it
         foreach (var (_, data) in seeds)
@@ -121,7 +131,7 @@ public sealed class FuzzEngine
             _log.WriteLine($"stat::slowest_unit_time_sec:    {(long)_slowestSeconds}");
             _log.WriteLine($"stat::peak_rss_mb:              {StatusFormat.RssMb()}");
         }
-        return new FuzzResult(0, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, null, null);
+        return new FuzzResult(0, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, null, null) { Seconds = seconds };
     }
 
     private bool LimitReached() =>
@@ -193,7 +203,14 @@ public sealed class FuzzEngine
         if (mutations is not null) _log.WriteLine($"MS: {mutations.Count} {string.Concat(mutations.Select(m => m + "-"))}");
         if (path is not null) _log.WriteLine($"replay with: verify replay {path} --target {_target.Name}{_options.ReplaySuffix}");
         _log.WriteLine($"SUMMARY: DmaVerify fuzz: {Signature(crash)}");
-        return new FuzzResult(_options.ErrorExitCode, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, path, crash);
+        double seconds = _clock.Elapsed.TotalSeconds;
+        if (_options.PrintFinalStats)
+        {
+            // How long the finding took (time-to-find measurements read these two lines).
+            _log.WriteLine($"stat::number_of_executed_units: {_runs}");
+            _log.WriteLine($"stat::time_to_find_sec:         {seconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+        return new FuzzResult(_options.ErrorExitCode, _runs, _newUnits, _corpus.Count, coverage.EdgeCount, coverage.FeatureCount, path, crash) { Seconds = seconds };
     }
 
     /// <summary>The crash in one line; a crash whose own message throws is still reported.</summary>

@@ -30,6 +30,14 @@ public sealed record FuzzOptions
     /// <summary>Off: inputs never join the corpus for new coverage (blind mutation of the seeds):
     /// the baseline that shows what coverage guidance buys.</summary>
     public bool UseCoverage { get; init; } = true;
+    /// <summary>Comparison feedback (libFuzzer's flag): the code under test is instrumented with
+    /// hooks on its 64-bit comparisons; how close an input brings a comparison's operands counts
+    /// as coverage (value profile), and the mutator copies recent operands into inputs
+    /// (input-to-state). docs/fuzzing.md has the measurement behind the default.</summary>
+    public bool UseValueProfile { get; init; } = DefaultUseValueProfile;
+
+    /// <summary>Whether comparison feedback is on when -use_value_profile is not given.</summary>
+    public const bool DefaultUseValueProfile = false;
     /// <summary>Print the stat:: lines at the end.</summary>
     public bool PrintFinalStats { get; init; } = true;
     public int ErrorExitCode { get; init; } = 1;
@@ -70,6 +78,7 @@ public sealed record FuzzOptions
         ("-artifact_prefix=P", "where crash-, timeout- and minimized- files go (a folder ends with /)"),
         ("-reload=S", "re-read the first corpus folder every S seconds (default 1; 0 = never)"),
         ("-use_coverage=0", "blind mode: ignore coverage (for comparison)"),
+        ("-use_value_profile=1", $"comparison feedback: operand distances of 64-bit comparisons count as coverage, and the mutator copies their operands into inputs (default {(DefaultUseValueProfile ? 1 : 0)})"),
         ("-invariant_every=N", "check invariants after every N-th op instead of once per input"),
         ("-impl=NAME", "implementation checked against the model (default optimized)"),
         ("-no_instrument=1", "run the uninstrumented model and implementation (outcome features only)"),
@@ -115,6 +124,7 @@ public sealed record FuzzOptions
                 "artifact_prefix" => options with { ArtifactPrefix = value },
                 "reload" => options with { Reload = Int(value, 0, ref problem) },
                 "use_coverage" => options with { UseCoverage = Int(value, 0, ref problem) != 0 },
+                "use_value_profile" => options with { UseValueProfile = Int(value, 0, ref problem) != 0 },
                 "invariant_every" => options with { InvariantEvery = Int(value, 0, ref problem) },
                 "impl" => options with { Implementation = value },
                 "no_instrument" => options with { NoInstrument = Int(value, 0, ref problem) != 0 },

@@ -30,7 +30,8 @@ public static class TargetProvider
         string cache = options.InstrumentCache ?? InstrumentedAssemblies.DefaultCacheDir;
         try
         {
-            var (run, instrumented) = TargetEntryPoint.LoadInstrumented(name, options.Implementation, options.InvariantEvery, implementations, cache);
+            var (run, instrumented) = TargetEntryPoint.LoadInstrumented(name, options.Implementation, options.InvariantEvery, implementations, cache,
+                compareHooks: options.UseValueProfile);
             foreach (var result in instrumented)
                 log.WriteLine($"INFO: instrumented: {result}");
             target = new InstrumentedTarget(name, run);

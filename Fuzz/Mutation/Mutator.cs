@@ -10,6 +10,8 @@ public enum MutationKind
     EraseBytes, InsertByte, InsertRepeatedBytes, ChangeByte, ChangeBit, ChangeBinInt, CopyPart, CrossOver, ManualDict,
     // Structure-aware: whole op records and single fields.
     OpInsert, OpDelete, OpDuplicate, OpSwap, OpTweakField, OpDictValue,
+    // Comparison feedback (-use_value_profile=1): a recent comparison operand copied into a field.
+    CmpOperand,
 }
 
 /// <summary>
@@ -18,9 +20,15 @@ public enum MutationKind
 /// records and tweak one field of one record (<see cref="FuzzEncoding"/>). Deterministic for a
 /// given <see cref="Random"/> sequence. Works in place on a caller's buffer (no allocation).
 /// </summary>
-public sealed class Mutator(Random random, FuzzDictionary dictionary)
+public sealed class Mutator(Random random, FuzzDictionary dictionary, InputToState? inputToState = null)
 {
-    private static readonly MutationKind[] Kinds = Enum.GetValues<MutationKind>();
+    private static readonly MutationKind[] BaseKinds = [.. Enum.GetValues<MutationKind>().Where(k => k != MutationKind.CmpOperand)];
+
+    /// <summary>With comparison feedback, one pick in five copies a comparison operand.</summary>
+    private readonly MutationKind[] Kinds = inputToState is null
+        ? BaseKinds
+        : [.. BaseKinds, .. Enumerable.Repeat(MutationKind.CmpOperand, BaseKinds.Length / 4)];
+    private byte _version;
     private readonly byte[] _scratch = new byte[RecordSize];
     private readonly List<MutationKind> _applied = [];
 
@@ -35,6 +43,7 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
     {
         int prefix = FuzzFormat.PrefixLength(buffer.AsSpan(0, size));
         if (maxLen <= prefix) prefix = 0;
+        _version = FuzzFormat.VersionOf(buffer.AsSpan(0, size));
         return prefix + MutateBody(buffer.AsSpan(prefix), size - prefix, maxLen - prefix, FuzzFormat.Body(other));
     }
 
@@ -81,6 +90,7 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary)
         MutationKind.OpSwap => OpSwap(buffer, size),
         MutationKind.OpTweakField => OpTweakField(buffer, size),
         MutationKind.OpDictValue => RecordCount(size) == 0 ? -1 : DictionaryAt(buffer, size, RecordOffset(random.Next(RecordCount(size))) + FieldValue),
+        MutationKind.CmpOperand => inputToState?.Apply(buffer, size, _version, random) ?? -1,
         _ => -1,
     };
 

@@ -23,13 +23,13 @@ public static class TargetEntryPoint
     /// <summary>Loads the instrumented copies with this assembly and the provider's assembly
     /// beside them, and returns the target's entry in that context.</summary>
     public static (ReadOnlySpanAction<byte, object?> Run, IReadOnlyList<Instrumentation.InstrumentationResult> Instrumented) LoadInstrumented(
-        string name, string? implementation, int invariantEvery, ImplementationRegistry implementations, string cacheDir)
+        string name, string? implementation, int invariantEvery, ImplementationRegistry implementations, string cacheDir, bool compareHooks = false)
     {
         var provider = implementations.Provider
             ?? throw new Instrumentation.InstrumentationException("these implementations have no provider type, so they cannot be rebuilt beside instrumented copies");
         var self = typeof(TargetEntryPoint).Assembly;
         var loaded = Instrumentation.InstrumentedAssemblies.Load(cacheDir, Instrumentation.InstrumentedAssemblies.Default,
-            loadPlain: [self.Location, provider.Assembly.Location, .. PlainDependencies(provider.Assembly)]);
+            loadPlain: [self.Location, provider.Assembly.Location, .. PlainDependencies(provider.Assembly)], compareHooks: compareHooks);
         var providerInContext = loaded[provider.Assembly.GetName().Name!].GetType(provider.FullName!, throwOnError: true)!;
         var entry = loaded[self.GetName().Name!].GetType(typeof(TargetEntryPoint).FullName!, throwOnError: true)!
             .GetMethod(nameof(Create))!;

@@ -21,7 +21,8 @@ public sealed partial class OptimizedSystem
     private void ReleaseCompletedFlushEntries(Dom domain)
     {
         // Counters only grow, so the entries a finished flush covers are a prefix of the ring.
-        while (domain.FlushQueue.Count > 0 && domain.FlushQueue.Peek().Counter < domain.FlushFinished)
+        bool early = Planted(OptimizedPlant.FlushQueueReleasesUnflushed);
+        while (domain.FlushQueue.Count > 0 && (domain.FlushQueue.Peek().Counter < domain.FlushFinished || (early && domain.FlushQueue.Peek().Counter == domain.FlushFinished)))
         {
             var entry = domain.FlushQueue.Dequeue();
             if (domain.Allocations.TryGetValue(entry.Iova.Start, out var held) && held.Owner == AllocationOwner.FlushQueue && held.Range == entry.Iova)

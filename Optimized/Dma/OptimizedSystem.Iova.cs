@@ -76,7 +76,7 @@ public sealed partial class OptimizedSystem
     /// and LinuxStyle's max32 refusals logged.</summary>
     private ulong AllocDmaIova(IIovaAllocator allocator, ulong pages, ulong limitPfn, int shift, ref bool pci32First)
     {
-        if (DmaIovaPolicy.Tries32BitFirst(pci32First, limitPfn, shift))
+        if (DmaIovaPolicy.Tries32BitFirst(pci32First, limitPfn, shift) && !Planted(OptimizedPlant.Pci32FirstSkipped))
         {
             ulong low = allocator.AllocFast(pages, DmaIovaPolicy.Pfn32Limit(shift), flushCachesOnFailure: Options.Complete32BitFirst);
             if (low != 0) return low;

@@ -33,12 +33,15 @@ public sealed partial class OptimizedSystem
         return device.Ops;
     }
 
-    private static ulong DmaLimit(Dev device, ulong mask, Dom? domain)
-    {
-        ulong limit = DmaWindow.MinNotZero(mask, device.BusDmaLimit);
-        if (domain is { ForceAperture: true, IsDmaApi: true }) limit = Math.Min(limit, domain.Aperture.Last);
-        return limit;
-    }
+    private static ulong DmaLimit(Dev device, ulong mask, Dom? domain) => ClipToAperture(DmaWindow.MinNotZero(mask, device.BusDmaLimit), domain);
+
+    private static ulong ClipToAperture(ulong limit, Dom? domain) =>
+        domain is { ForceAperture: true, IsDmaApi: true } ? Math.Min(limit, domain.Aperture.Last) : limit;
+
+    /// <summary>The limit dma-iommu allocates below (<see cref="DmaLimit"/>, or the mask alone
+    /// with <see cref="OptimizedPlant.BusLimitIgnoredByIommuDma"/> planted).</summary>
+    private ulong IommuDmaLimit(Dev device, ulong mask, Dom domain) =>
+        Planted(OptimizedPlant.BusLimitIgnoredByIommuDma) ? ClipToAperture(mask, domain) : DmaLimit(device, mask, domain);
 
     private Failed? ValidateBuffer(ulong phys, ulong length, DmaDirection direction, bool mmio)
     {
@@ -66,7 +69,8 @@ public sealed partial class OptimizedSystem
     private AddrRange? OverlapsRemappingAperture(ulong phys, ulong length)
     {
         foreach (var iommu in Platform.Iommus)
-            if (iommu.Gart is GartConfig gart && DmaWindow.OverlapsAperture(phys, length, gart.Aperture.Start, gart.Aperture.Last)) return gart.Aperture;
+            if (iommu.Gart is GartConfig gart && DmaWindow.OverlapsAperture(phys, Planted(OptimizedPlant.GartApertureLastByteUnchecked) && length > 1 ? length - 1 : length,
+                    gart.Aperture.Start, gart.Aperture.Last)) return gart.Aperture;
         return null;
     }
 
@@ -93,7 +97,7 @@ public sealed partial class OptimizedSystem
         if (!req.MayBounce || Platform.SwiotlbPool is not AddrRange pool) return Fail(DmaErrorKind.NotCapable, overflow);
         if (req.Length > SwiotlbGeometry.MaxMappingSize) return Fail(DmaErrorKind.NoBounceBuffer, $"{overflow}; too large for swiotlb");
         ulong slotBytes = Pow2Math.AlignUp(req.Length, SwiotlbGeometry.SlotSize);
-        var span = TakeBounceSpan(slotBytes, SwiotlbGeometry.SlotSize, busLimit, device.Config.SegmentBoundaryMask);
+        var span = TakeBounceSpan(slotBytes, SwiotlbGeometry.SlotSize, Planted(OptimizedPlant.BounceIgnoresLimit) ? ulong.MaxValue : busLimit, device.Config.SegmentBoundaryMask);
         if (span is null)
         {
             bool anyIgnoringLimit = SwiotlbSlots!.Alloc(slotBytes, SwiotlbGeometry.SlotSize, ulong.MaxValue, device.Config.SegmentBoundaryMask, claim: false) is not null;
@@ -161,7 +165,7 @@ public sealed partial class OptimizedSystem
         ulong bytes = Pow2Math.AlignUp(offset + req.Length, granule);
         ulong mappedPhys = req.Phys - offset, reachedPhys = req.Phys;
         int? bounceId = null;
-        bool unaligned = ((req.Phys | req.Length) & (granule - 1)) != 0;
+        bool unaligned = ((Planted(OptimizedPlant.UntrustedTailNotBounced) ? req.Phys : req.Phys | req.Length) & (granule - 1)) != 0;
         if (device.Config.Untrusted && unaligned)
         {
             if (!req.MayBounce) return Fail(DmaErrorKind.Unaligned, "untrusted device, unaligned buffer that cannot be bounced");
@@ -175,7 +179,7 @@ public sealed partial class OptimizedSystem
             reachedPhys = slot.BufferPhys;
         }
         if (mappedPhys + (bytes - 1) > domain.Format.MaxOutput) return Fail(DmaErrorKind.OutOfRange, "beyond the page table's output");
-        ulong limit = DmaLimit(device, req.Mask, domain);
+        ulong limit = IommuDmaLimit(device, req.Mask, domain);
         var range = AllocIova(device, domain, bytes, limit, ulong.MaxValue);
         if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for {Hex.Format(bytes)} bytes in domain {domain.Id}");
         if (InstallMapping(domain, range.Value, range.Value.Start, mappedPhys, bytes, req.Prot) is Failed failed) return failed;
@@ -218,7 +222,8 @@ public sealed partial class OptimizedSystem
         if (coherent && phys % 4096 != 0) return Fail(DmaErrorKind.InvalidArgument, "a coherent buffer is page aligned");
         var ops = OpsOf(device, out var domain);
         ulong mask = coherent ? device.CoherentMask : device.DmaMask;
-        var req = new Piece(phys, length, DirectionProt.For(direction), mask, MayBounce: kind == MappingKind.Single, mmio);
+        ulong allocMask = coherent && Planted(OptimizedPlant.CoherentMaskIgnored) ? device.DmaMask : mask;
+        var req = new Piece(phys, length, DirectionProt.For(direction), allocMask, MayBounce: kind == MappingKind.Single, mmio);
         var outcome = ops.Map(this, device, domain, req, out var part);
         if (!outcome.IsSuccess) return outcome;
         var mapping = Record(device, kind, phys, length, direction, DmaLimit(device, mask, part.IsBypass ? null : domain), [part]);
@@ -250,8 +255,8 @@ public sealed partial class OptimizedSystem
                 : Fail(DmaErrorKind.UnknownHandle, $"device {device.Id} frees DMA memory it has not allocated at {Hex.Format(address)}");
         if (mapping.Kind != kind) return Fail(DmaErrorKind.WrongFunction, $"mapped as {mapping.Kind}, unmapped as {kind}");
         if (size is ulong s && s != mapping.Size) return Fail(DmaErrorKind.WrongSize, $"mapped {Hex.Format(mapping.Size)}, unmapped {Hex.Format(s)}");
-        if (nents is int n && n != mapping.Nents) return Fail(DmaErrorKind.SgCountMismatch, $"{n} entries; mapped with {mapping.Nents}");
-        if (direction is DmaDirection dir && dir != mapping.Direction) return Fail(DmaErrorKind.WrongDirection, $"mapped {mapping.Direction}, unmapped {dir}");
+        if (nents is int n && n != mapping.Nents && !Planted(OptimizedPlant.SgNentsUnchecked)) return Fail(DmaErrorKind.SgCountMismatch, $"{n} entries; mapped with {mapping.Nents}");
+        if (direction is DmaDirection dir && dir != mapping.Direction && !Planted(OptimizedPlant.WrongDirectionUnmapAccepted)) return Fail(DmaErrorKind.WrongDirection, $"mapped {mapping.Direction}, unmapped {dir}");
 
         // From here on nothing fails: teardown needs no undo.
         var parts = mapping.Parts;
@@ -274,7 +279,7 @@ public sealed partial class OptimizedSystem
             if (part.Bounce is int bounceId && _bounces.Remove(bounceId, out var freed)) SwiotlbSlots?.Free(freed.Slot.Start);
         device.Mappings.Remove(mapping); // O(log n) in any order
         device.Unlist(mapping);
-        device.Unmapped.Add(address);
+        if (!Planted(OptimizedPlant.DoubleUnmapNotTracked)) device.Unmapped.Add(address);
         return Done.Instance;
     }
 

@@ -30,6 +30,9 @@ public sealed record OptimizedSystemOptions
     /// the mode is left for good.</summary>
     public bool Complete32BitFirst { get; init; } = true;
 
+    /// <summary>A planted slip (the planted-bug catalog); <see cref="OptimizedPlant.None"/> in every real run.</summary>
+    internal OptimizedPlant Plant { get; init; }
+
     /// <summary>The augmented tree (O(log n), complete) with magazines.</summary>
     public static OptimizedSystemOptions Optimized { get; } = new();
 

@@ -54,6 +54,8 @@ public sealed class AugmentedIovaAllocator : CachedIovaAllocator
     /// (null, 0). O(log n); O(1) when the fit is near the limit.</summary>
     private (IovaNode? Above, ulong Start) FindLocked(ulong pages, ulong limitPfn, bool sizeAligned)
     {
+        if (Plant == OptimizedPlant.IovaLimitPastByOne && limitPfn < MaxPfn) limitPfn++;
+        if (Plant == OptimizedPlant.IovaLimitOneShort && limitPfn > StartPfn) limitPfn--;
         // 1. The gap that straddles the limit: below the lowest node above it (the anchor at
         //    worst), clipped at the limit (that node's Lo − 1 is ≥ the limit).
         var above = FirstAbove(limitPfn);

@@ -11,6 +11,19 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
     private protected readonly Lock TreeLock = new();
     private protected readonly RangeCache Cache;
 
+    /// <summary>A planted slip (the planted-bug catalog); none in real runs. Clones keep it.</summary>
+    internal OptimizedPlant Plant
+    {
+        get => _plant;
+        set
+        {
+            _plant = value;
+            Cache.Plant = value;
+        }
+    }
+
+    private OptimizedPlant _plant;
+
     public ulong StartPfn { get; }
     public ulong MaxPfn { get; }
     public int GranuleShift { get; }
@@ -38,6 +51,7 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
         MaxPfn = source.MaxPfn;
         StartPfn = source.StartPfn;
         Cache = source.Cache.Clone();
+        _plant = source._plant;
     }
 
     /// <summary>An independent allocator in this one's state: tree, cached nodes, hints and
@@ -93,10 +107,11 @@ public abstract class CachedIovaAllocator : ICloneableIovaAllocator
         if (size == 0 || !CheckRequest(size, ref limitPfn)) return 0;
         ulong pfn = Cache.TryTake(size, limitPfn);
         if (pfn != 0) return pfn;
-        lock (TreeLock) pfn = AllocLocked(size, limitPfn, sizeAligned: true);
+        bool aligned = _plant != OptimizedPlant.SizeAlignmentOnlyBelow32 || size < IovaFit.RoundUpBelow;
+        lock (TreeLock) pfn = AllocLocked(size, limitPfn, aligned);
         if (pfn != 0 || !flushCachesOnFailure) return pfn;
         FlushCaches();
-        lock (TreeLock) return AllocLocked(size, limitPfn, sizeAligned: true);
+        lock (TreeLock) return AllocLocked(size, limitPfn, aligned);
     }
 
     public bool FreeFast(ulong pfn, ulong pages)

@@ -1,12 +1,12 @@
 namespace DmaVerify.Optimized.Iova;
 
 /// <summary>
-/// Linux's IOVA allocator (drivers/iommu/iova.c, rbtree version) rebuilt from the reference notes
-/// §1, as the benchmark peer and a second implementation to check: a red-black tree with an
-/// anchor node at PFN 2^64 − 1, <c>cached_node</c> / <c>cached32_node</c>, the two-pass top-down
-/// walk, the <c>max32_alloc_size</c> fast-fail, cache maintenance on free, reserve_iova's linear
-/// merge scan, and the same magazine/depot range cache in front (alloc_iova_fast).
-/// Deliberately faithful, including where Linux is incomplete or loose.
+/// Linux's IOVA allocator (drivers/iommu/iova.c, rbtree version) rebuilt from its description
+/// (docs/linux-facts.md#iova-allocator), as the benchmark peer and a second implementation to
+/// check: a red-black tree with an anchor node at PFN 2^64 − 1, <c>cached_node</c> /
+/// <c>cached32_node</c>, the two-pass top-down walk, the <c>max32_alloc_size</c> fast-fail, cache
+/// maintenance on free, reserve_iova's linear merge scan, and the same magazine/depot range cache
+/// in front (alloc_iova_fast). Deliberately faithful, including where Linux is incomplete or loose.
 ///
 /// <para><b>Where it fails although the specification says a range exists</b> (INV-11):</para>
 /// <list type="number">
@@ -92,12 +92,12 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     [ThreadStatic] private static Outcome t_lastOutcome;
 
     private protected override ulong AllocLocked(ulong pages, ulong limitPfn, bool sizeAligned) =>
-        AllocRange(pages, limitPfn + 1, sizeAligned);
+        AllocRange(pages, limitPfn + (Plant == OptimizedPlant.LinuxLimitPastByOne && limitPfn < MaxPfn - 1 ? 2UL : 1UL), sizeAligned);
 
     /// <summary>__alloc_and_insert_iova_range with an exclusive limit.</summary>
     private ulong AllocRange(ulong size, ulong limitPfn, bool sizeAligned)
     {
-        ulong alignMask = IovaFit.LinuxAlignMask(size, sizeAligned);
+        ulong alignMask = IovaFit.LinuxAlignMask(Plant == OptimizedPlant.LinuxAlignMaskHalved && size > 1 ? size >> 1 : size, sizeAligned);
         bool below4G = limitPfn <= Dma32BitPfn;
         if (below4G && size >= _max32AllocSize)
         {
@@ -159,7 +159,10 @@ public sealed class LinuxStyleIovaAllocator : CachedIovaAllocator
     private void CachedNodesOnDelete(IovaNode free)
     {
         var c32 = _cached32Node;
-        if (free == c32 || (free.Hi < Dma32BitPfn && free.Lo >= c32.Lo))
+        bool moves = Plant == OptimizedPlant.LinuxCached32KeptOnFree
+            ? free.Hi < Dma32BitPfn && free.Lo > c32.Lo
+            : free == c32 || (free.Hi < Dma32BitPfn && free.Lo >= c32.Lo);
+        if (moves)
             _cached32Node = RbTree<NoAugment>.Next(free)!;
         if (free.Lo < Dma32BitPfn)
             _max32AllocSize = Dma32BitPfn;

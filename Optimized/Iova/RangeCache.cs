@@ -44,9 +44,22 @@ internal sealed class RangeCache
 
     public int Slots => _slots.Length;
 
+    /// <summary>A planted slip (set by the owning allocator); none in real runs.</summary>
+    public OptimizedPlant Plant { get; set; }
+
+    /// <summary>The size class a range of <paramref name="pages"/> is filed under, or -1 when
+    /// its size is not cached.</summary>
+    private int ClassOf(ulong pages)
+    {
+        if (Plant == OptimizedPlant.RcacheClassRoundsDown)
+            return pages >= 1 && IovaFit.FloorLog2(pages) < MagazineRules.Classes ? IovaFit.FloorLog2(pages) : -1;
+        return MagazineRules.IsCacheable(pages) ? MagazineRules.SizeClass(pages) : -1;
+    }
+
     private RangeCache(RangeCache source)
     {
         _depotKeep = source._depotKeep;
+        Plant = source.Plant;
         _slots = new Slot[source._slots.Length];
         for (int i = 0; i < _slots.Length; i++)
         {
@@ -88,8 +101,8 @@ internal sealed class RangeCache
     public bool TryInsert(ulong pfn, ulong pages, out Magazine? trimmed)
     {
         trimmed = null;
-        if (!MagazineRules.IsCacheable(pages)) return false;
-        int cls = MagazineRules.SizeClass(pages);
+        int cls = ClassOf(pages);
+        if (cls < 0) return false;
         var slot = CurrentSlot();
         lock (slot)
         {
@@ -131,8 +144,8 @@ internal sealed class RangeCache
     /// empty <c>loaded</c> by a full depot magazine; only the chosen magazine is scanned.</summary>
     public ulong TryTake(ulong pages, ulong limitPfn)
     {
-        if (!MagazineRules.IsCacheable(pages)) return 0;
-        int cls = MagazineRules.SizeClass(pages);
+        int cls = ClassOf(pages);
+        if (cls < 0) return 0;
         var slot = CurrentSlot();
         lock (slot)
         {
@@ -158,7 +171,7 @@ internal sealed class RangeCache
                     }
                 }
             }
-            return slot.Loaded[cls].PopBelow(pages, limitPfn);
+            return slot.Loaded[cls].PopBelow(pages, Plant == OptimizedPlant.MagazineIgnoresLimit ? ulong.MaxValue : limitPfn);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed partial class PageTable<TFormat>
             if (error is not null)
             {
                 // Unroll: nothing of this request may stay mapped (INV-15).
-                if (done > 0) UnmapRange(iova, done, null);
+                if (done > 0 && _plant != OptimizedPlant.FailedMapKeepsLeaves) UnmapRange(iova, done, null);
                 ShrinkTo(startLevels);
                 return new MapResult(error, iova + done);
             }
@@ -91,7 +91,7 @@ public sealed partial class PageTable<TFormat>
                 return DmaErrorKind.AddressInUse;
             }
         }
-        ulong leaf = _f.EncodeLeaf(pa, size, leafLevel, prot);
+        ulong leaf = Encoded(pa, size, leafLevel, prot);
         for (int s = 0; s < slots; s++)
         {
             ulong pte = table[first + s];
@@ -105,6 +105,20 @@ public sealed partial class PageTable<TFormat>
             else table.Fill(first + s, leaf);
         }
         return null;
+    }
+
+    /// <summary>The format's leaf PTE, with a planted slip of the catalog when one is set.</summary>
+    private ulong Encoded(ulong pa, ulong size, int leafLevel, Prot prot)
+    {
+        ulong leaf = _f.EncodeLeaf(pa, size, leafLevel, prot);
+        return _plant switch
+        {
+            OptimizedPlant.VtdSuperpagePsBitLost when _f.Kind == PageTableFormatKind.VtdSecondStage && leafLevel > 0 => leaf & ~VtdSsPte.PageSize,
+            OptimizedPlant.AmdLargePageWriteBitLost when _f.Kind == PageTableFormatKind.AmdV1 && size > _granule => leaf & ~AmdV1Pte.IoWrite,
+            OptimizedPlant.GartPteHighAddressBitsLost when _f.Kind == PageTableFormatKind.Gart => leaf & ~(ulong)GartPte.HighAddressField,
+            OptimizedPlant.TceBidirectionalWriteBitLost when _f.Kind == PageTableFormatKind.Tce && (prot & (Prot.Read | Prot.Write)) == (Prot.Read | Prot.Write) => leaf & ~TcePte.Write,
+            _ => leaf,
+        };
     }
 
     /// <summary>Leaf-page array fast path: a level-0 leaf whose table is already known.</summary>
@@ -121,7 +135,7 @@ public sealed partial class PageTable<TFormat>
                 result = DmaErrorKind.AddressInUse;
                 return true;
             }
-        ulong leaf = _f.EncodeLeaf(pa, size, 0, prot);
+        ulong leaf = Encoded(pa, size, 0, prot);
         for (int s = 0; s < slots; s++) table.Fill(first + s, leaf);
         return true;
     }
@@ -188,7 +202,7 @@ public sealed partial class PageTable<TFormat>
             int first = index & ~(slots - 1);
             for (int s = 0; s < slots; s++) table.Clear(first + s, _f.EmptyEntry);
             leafIova = cursor & ~(size - 1);
-            Prune(level, cursor, deferFree);
+            if (_plant != OptimizedPlant.EmptyTablesNotFreed) Prune(level, cursor, deferFree);
             return size;
         }
         return 0;

@@ -26,9 +26,11 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
     private int _levels;
     private int _tablePages;
     private int _pendingFree;
+    private readonly OptimizedPlant _plant;
 
     private PageTable(TFormat format, TablePageAllocator allocator, TablePage root, PageTableOptions options)
     {
+        _plant = options.Plant;
         _f = format;
         _alloc = allocator;
         _root = root;
@@ -53,6 +55,7 @@ public sealed partial class PageTable<TFormat> : IPageTable, IPageTableInternals
         _levels = source._levels;
         _tablePages = source._tablePages;
         _pendingFree = source._pendingFree;
+        _plant = source._plant;
         _granule = source._granule;
         _pathTable = new TablePage[_f.MaxLevels];
         _pathIndex = new int[_f.MaxLevels];

@@ -13,4 +13,6 @@ public sealed record PageTableOptions
     public bool LeafPageArray { get; init; }
     /// <summary>Last IOVA the leaf-page array covers; lookups above it walk the table.</summary>
     public ulong LeafPageArrayLast { get; init; } = (1UL << 48) - 1;
+    /// <summary>A planted slip (the planted-bug catalog); none in real runs.</summary>
+    internal OptimizedPlant Plant { get; init; }
 }

@@ -1,4 +1,5 @@
 using DmaVerify.Contracts;
+using DmaVerify.PlantedBugs;
 using DmaVerify.Harness;
 using DmaVerify.Model;
 using DmaVerify.Properties.Tests.Support;

@@ -27,7 +27,7 @@ public class DetectionMatrixTests(ITestOutputHelper output)
             var r = run.Run(new PropertyRunOptions { IgnoreEnvironment = true, WriteRegression = false });
             text.AppendLine(ci, $"| {run.Name} | {r.TestsRun} | {r.Seconds:F1} | {r.CasesPerSecond:F1} | {(r.Seconds > 0 ? r.OpsRun / r.Seconds : 0):F0} | {(r.Passed ? "passed" : $"FAILED {r.Finding?.Signature}")} |");
         }
-        var bugs = PlantedBug.All.Keys.ToList();
+        var bugs = Planting.Decorators.ToList();
         text.AppendLine().Append("| run | ").AppendJoin(" | ", bugs).AppendLine(" | found |")
             .Append("|---|").Append(string.Concat(bugs.Select(_ => "---|"))).AppendLine("---|");
         foreach (var spec in TestCatalogue.Default.All.OfType<PropertySpec>().Where(s => s.Implementation is not null))
@@ -36,7 +36,7 @@ public class DetectionMatrixTests(ITestOutputHelper output)
             text.Append(ci, $"| {spec.Name} |");
             foreach (var bug in bugs)
             {
-                var r = PlantedBug.Planted(spec, bug).Run(new PropertyRunOptions { IgnoreEnvironment = true, WriteRegression = false, MaxShrinkRuns = 1500 });
+                var r = Planting.Planted(spec, bug).Run(new PropertyRunOptions { IgnoreEnvironment = true, WriteRegression = false, MaxShrinkRuns = 1500 });
                 if (!r.Passed) found++;
                 text.Append(ci, $" {(r.Passed ? "–" : $"{r.TestsRun} cases, {r.ShrunkOps} ops")} |");
             }

@@ -21,7 +21,7 @@ public class ExplorePlantedBugTests(ITestOutputHelper output)
         string preset = ((PropertySpec)TestCatalogue.Default.Get(run)).Preset;
         Assert.True(ExplorePlatform.TryCreate(preset, out var platform, out string error), error);
 
-        var result = Explorer.Run(platform, PlantedBug.Implementation(bug), new ExploreOptions());
+        var result = Explorer.Run(platform, Planting.Implementation(bug), new ExploreOptions());
 
         Assert.True(result.Finding is not null, $"explore --preset {preset} did not find {bug} by depth {result.CleanDepth} ({result.End})");
         var found = result.Finding!;
@@ -38,7 +38,7 @@ public class ExplorePlantedBugTests(ITestOutputHelper output)
         Assert.True(ExplorePlatform.TryCreate("k8-gart", out var platform, out string error), error);
         OpKindNames.TryParse("map,unmap,stale", out var ops, out _);
 
-        var result = Explorer.Run(platform, PlantedBug.Implementation("middle-unmap-keeps-translation"), new ExploreOptions { Ops = ops });
+        var result = Explorer.Run(platform, Planting.Implementation("middle-unmap-keeps-translation"), new ExploreOptions { Ops = ops });
 
         Assert.Equal(ExploreEnd.Finding, result.End);
         Assert.Equal(5, result.Finding!.Length);
@@ -48,7 +48,7 @@ public class ExplorePlantedBugTests(ITestOutputHelper output)
         output.WriteLine(Contracts.ScenarioPrinter.Print(result.Finding.Scenario));
 
         // The same search on the real implementation is clean at depth 5.
-        var clean = Explorer.Run(platform, PlantedBug.Implementation("middle-unmap-keeps-translation") with
+        var clean = Explorer.Run(platform, Planting.Implementation("middle-unmap-keeps-translation") with
         {
             Create = DmaVerify.Cli.Composition.Implementations.Registry.Default.Create,
         }, new ExploreOptions { Ops = ops, Depth = 5 });

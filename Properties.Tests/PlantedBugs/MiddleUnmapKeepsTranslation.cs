@@ -1,6 +1,7 @@
 using DmaVerify.Contracts;
 using DmaVerify.Harness;
 using DmaVerify.Model;
+using DmaVerify.PlantedBugs;
 
 namespace DmaVerify.Properties.Tests.PlantedBugs;
 
@@ -10,8 +11,9 @@ namespace DmaVerify.Properties.Tests.PlantedBugs;
 /// address still reaches the buffer. Three maps, the unmap and the access: nothing shorter can
 /// show it (the decorator keeps the stale pages; the real implementation unmaps).
 /// </summary>
-public sealed class MiddleUnmapKeepsTranslation(ISystemUnderTest inner) : Decorator(inner, "middle-unmap-keeps-translation"), IHiddenStateFingerprint
+public sealed class MiddleUnmapKeepsTranslation(ISystemUnderTest inner) : Decorator(inner, BugName), IHiddenStateFingerprint
 {
+    public const string BugName = "middle-unmap-keeps-translation";
     private const ulong Page = 0x1000;
     /// <summary>(device, dma page) → phys page of translations that should be gone.</summary>
     private readonly Dictionary<(int Device, ulong Page), ulong> _stale = [];

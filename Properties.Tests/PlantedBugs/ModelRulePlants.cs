@@ -1,4 +1,5 @@
 using DmaVerify.Contracts;
+using DmaVerify.PlantedBugs;
 
 namespace DmaVerify.Properties.Tests.PlantedBugs;
 

@@ -48,5 +48,5 @@ public static class PlantedBugRuns
 
     public static PropertyResult Result(string bug, string run, ITestOutputHelper output) =>
         Runs.GetOrAdd((bug, run), key => new Lazy<PropertyResult>(() =>
-            PlantedBug.Planted((PropertySpec)TestCatalogue.Default.Get(key.Run), key.Bug).Run(PlantedBugTests.Quiet(output)))).Value;
+            Planting.Planted((PropertySpec)TestCatalogue.Default.Get(key.Run), key.Bug).Run(PlantedBugTests.Quiet(output)))).Value;
 }

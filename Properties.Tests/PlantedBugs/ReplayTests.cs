@@ -11,7 +11,7 @@ public class ReplayTests(ITestOutputHelper output)
     [Fact]
     public void TheReplayLineReproducesTheFailureExactly()
     {
-        var spec = PlantedBug.Planted((PropertySpec)TestCatalogue.Default.Get("refine/optimized/x86-vtd"), "wrong-size-unmap-accepted");
+        var spec = Planting.Planted((PropertySpec)TestCatalogue.Default.Get("refine/optimized/x86-vtd"), "wrong-size-unmap-accepted");
         var options = PlantedBugTests.Quiet(output) with { MaxShrinkRuns = 200 };
         var first = spec.Run(options);
         Assert.False(first.Passed);

@@ -20,7 +20,7 @@ public class StartSeedTests
     public void TwoRunsOfOneSpecDrawTheSameCases()
     {
         // A planted bug makes each run report the seed of its first failing case.
-        var spec = PlantedBugs.PlantedBug.Planted((PropertySpec)TestCatalogue.Default.Get("refine/optimized/x86-vtd"), "wrong-size-unmap-accepted");
+        var spec = PlantedBugs.Planting.Planted((PropertySpec)TestCatalogue.Default.Get("refine/optimized/x86-vtd"), "wrong-size-unmap-accepted");
         var options = new PropertyRunOptions { IgnoreEnvironment = true, WriteRegression = false, MaxShrinkRuns = 1 };
         var first = spec.Run(options);
         var second = spec.Run(options);

@@ -20,6 +20,10 @@ public sealed class CaseSimulator
     /// use-after-unmap accesses aim at.</summary>
     public IReadOnlyList<DmaMapping> RecentlyUnmapped => _recentlyUnmapped;
 
+    /// <summary>The device whose mapping went last (-1 before any): where a by-device free order
+    /// takes its next turn from.</summary>
+    public int LastUnmappedDevice { get; private set; } = -1;
+
     public CaseSimulator(PlatformConfig platform) => _model = new ModelSystem(platform);
 
     /// <summary>The model's state now (persistent: O(1) to read, lookups O(log n)).</summary>
@@ -53,7 +57,11 @@ public sealed class CaseSimulator
         var outcome = _model.Apply(op);
         if (!outcome.IsSuccess) return outcome;
         foreach (int id in _model.Footprint.MappingsRemoved)
-            if (before.Mapping(id) is { } gone) _recentlyUnmapped.Add(gone);
+            if (before.Mapping(id) is { } gone)
+            {
+                _recentlyUnmapped.Add(gone);
+                LastUnmappedDevice = gone.Device;
+            }
         if (_recentlyUnmapped.Count > 8) _recentlyUnmapped.RemoveRange(0, _recentlyUnmapped.Count - 8);
         foreach (int id in _model.Footprint.MappingsAdded)
             if (_creatorStep.TryAdd(id, step)) _madeBy.TryAdd(step, id);

@@ -9,11 +9,14 @@ namespace DmaVerify.Properties;
 /// </summary>
 public sealed record PropertyCase(string Preset, ValueList<DeviceConfig> Devices, OpKinds Swarm, ValueList<CaseOp> Ops)
 {
+    /// <summary>The free order and long-lived share the case was generated with.</summary>
+    public CaseShape Shape { get; init; } = CaseShape.Uniform;
+
     public Scenario ToScenario() => new(Preset, Devices, Ops.Select(o => new ScenarioStep(o.Op)).ToValueList());
 
     public PlatformConfig BuildPlatform() => ToScenario().BuildPlatform();
 
     public string ToText() => ScenarioPrinter.Print(ToScenario());
 
-    public override string ToString() => $"{Preset}: {Ops.Count} ops, {Devices.Count} extra devices, swarm {Swarm}";
+    public override string ToString() => $"{Preset}: {Ops.Count} ops, {Devices.Count} extra devices, swarm {Swarm}, {Shape}";
 }

@@ -28,20 +28,31 @@ public static class CaseGen
         });
     }
 
+    /// <summary>A case's free order and long-lived share (<see cref="CaseShape"/>).</summary>
+    public static Gen<CaseShape> Shape(GenerationOptions options) => !options.Shapes
+        ? Gen.Constant(CaseShape.Uniform)
+        : from order in Gen.Elements(FreeOrder.Random, FreeOrder.Lifo, FreeOrder.Fifo, FreeOrder.ByDevice)
+          from longLived in Gen.Elements(0, 0, 30, 70, 90)
+          from salt in FsCheck.FSharp.Gen.Choose64(long.MinValue, long.MaxValue)
+          select new CaseShape(order, longLived, (ulong)salt);
+
     public static Gen<PropertyCase> For(string preset, GenerationOptions options)
     {
         var platform = Presets.Get(preset);
         return Gen.Sized(size =>
             from devices in DeviceGen.Extra(platform, options.MaxExtraDevices)
             from swarm in Swarm(options)
+            from shape in Shape(options)
             from seed in FsCheck.FSharp.Gen.Choose64(long.MinValue, long.MaxValue)
-            select Ops(preset, devices, swarm, 1 + size * options.OpsPerSize, size, (ulong)seed, options));
+            select Ops(preset, devices, swarm, 1 + size * options.OpsPerSize, size, (ulong)seed, options, shape));
     }
 
     /// <summary>Generates <paramref name="count"/> ops against the model.</summary>
-    public static PropertyCase Ops(string preset, ValueList<DeviceConfig> devices, OpKinds swarm, int count, int size, ulong seed, GenerationOptions options)
+    public static PropertyCase Ops(string preset, ValueList<DeviceConfig> devices, OpKinds swarm, int count, int size, ulong seed, GenerationOptions options,
+        CaseShape? shape = null)
     {
-        var shell = new PropertyCase(preset, devices, swarm, ValueList<CaseOp>.Empty);
+        shape ??= CaseShape.Uniform;
+        var shell = new PropertyCase(preset, devices, swarm, ValueList<CaseOp>.Empty) { Shape = shape };
         var platform = shell.BuildPlatform();
         var sim = new CaseSimulator(platform);
         var gen = new OpGen(platform, options);
@@ -49,7 +60,7 @@ public static class CaseGen
         var ops = new List<CaseOp>(count);
         for (int step = 0; step < count; step++)
         {
-            var drawn = Draw.One(gen.Next(sim, swarm), size, ref stream);
+            var drawn = Draw.One(gen.Next(sim, swarm, shape), size, ref stream);
             var op = sim.Resolve(drawn);
             if (op is null) continue;
             sim.Apply(op, ops.Count);

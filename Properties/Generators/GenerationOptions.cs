@@ -13,4 +13,11 @@ public sealed record GenerationOptions
     public bool Swarm { get; init; } = true;
     /// <summary>Share of handle-using ops that name a raw bus address instead (misuse), in percent.</summary>
     public int RawAddressPercent { get; init; } = 5;
+    /// <summary>Draw a free order and a long-lived share per case (false: random frees, no
+    /// long-lived mappings).</summary>
+    public bool Shapes { get; init; } = true;
+    /// <summary>Weight of the aimed choices (maps that fill or just miss the gap the allocator
+    /// fills next, buffers on a limit, iommu-maps against reserved ranges, accesses at a
+    /// mapping's end) beside the uniform ones; 0 turns aiming off.</summary>
+    public int AimWeight { get; init; } = 8;
 }
