@@ -41,7 +41,9 @@ internal sealed class ExploreCheckSource : ICheckSource
             Cancel = check.Cancel,
             Status = s => check.Report($"depth {s.Depth}, {s.States:N0} states, {s.StatesPerSecond:N0}/s"),
         });
-        string unit = $"states, depth {result.CleanDepth}";
+        string unit = result.End is ExploreEnd.Depth or ExploreEnd.Exhausted or ExploreEnd.Finding
+            ? $"states, depth {result.CleanDepth}"
+            : $"states, depth {result.CleanDepth} of {depth} in the time budget";
         if (result.End == ExploreEnd.ToolError)
             return new CheckOutcome(CheckStatus.Crashed, result.States, unit, result.ToolError);
         if (result.Finding is not { } finding) return CheckOutcome.Pass(result.States, unit);

@@ -70,8 +70,9 @@ public sealed record ExploreOptions
     /// <summary>Called about once a second with the progress.</summary>
     public Action<ExploreStatus>? Status { get; init; }
     public CancellationToken Cancel { get; init; }
-    /// <summary>Called with the hash of each distinct state when the search first reaches it
-    /// (the tests compare the states of a search's shards with the whole search's).</summary>
+    /// <summary>Called with the hash of each distinct state when the search first reaches it, from
+    /// whichever worker reached it (the tests compare the states of a search's shards with the
+    /// whole search's).</summary>
     internal Action<ulong>? NewState { get; init; }
 }
 

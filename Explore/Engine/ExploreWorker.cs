@@ -21,7 +21,6 @@ public sealed partial class Explorer
         private readonly StateFingerprint _fingerprint = new();
         private readonly List<(Node Node, SystemSnapshot Implementation)> _path = [];
         private RefinementSession? _faultSession;
-        private StateBaseline? _baseline;
         private SystemSnapshot? _rootImplementation;
         private SystemState? _nodeExport;
         private SessionSnapshot? _nodeExportOf;
@@ -37,7 +36,6 @@ public sealed partial class Explorer
             // The starting state was judged once, by the first worker; the others start from its snapshot.
             Root = first.Root;
             _rootImplementation = first._rootImplementation;
-            _baseline = first._baseline;
         }
 
         public Node? Root { get; private set; }
@@ -51,7 +49,6 @@ public sealed partial class Explorer
             if (_session.Finding is { } broken) return broken;
             if (_search._verdicts.Check(_session.Implementation, 0) is { } startBroken) return startBroken;
             var start = _session.Save();
-            _baseline = start.Baseline;
             _rootImplementation = start.Implementation;
             Root = new Node(null, null, null, 0, Hash(_session)) { Model = start.Model, View = _session.ModelView };
             return null;
@@ -71,7 +68,8 @@ public sealed partial class Explorer
             {
                 var node = frontier[i];
                 if (Rebuild(node) is not { } implementation) return;
-                var snapshot = new SessionSnapshot(node.Model!, implementation, 0, 0, null, _baseline);
+                // No baseline: the implementation's states are judged by DomainVerdicts, not the session.
+                var snapshot = new SessionSnapshot(node.Model!, implementation, 0, 0, null, null);
                 foreach (var choice in _search._alphabet.Next(node.View!))
                 {
                     if (_search._stopping) return;

@@ -114,7 +114,7 @@ public sealed partial class ExploreVerbTests : IDisposable
     [Fact]
     public void TheShardsOfARunCoverItsDepthsAndTheirMergeGivesItsVerdict()
     {
-        string[] run = ["explore", "--preset", "x86-vtd", "--depth", "3", "--json", "--artifacts", Artifacts];
+        string[] run = ["explore", "--preset", "soc-vcm", "--depth", "3", "--json", "--artifacts", Artifacts];
         var (code, whole, error) = Verify(run);
         Assert.True(code == ExitCodes.Ok, error);
         var parts = new List<string>();
@@ -131,7 +131,7 @@ public sealed partial class ExploreVerbTests : IDisposable
         (code, string merged, error) = Verify(["explore", "--merge", .. parts]);
         Assert.True(code == ExitCodes.Ok, merged + error);
         Assert.Contains("merged 3 shards of verify explore to depth 3 (optimized, ops default)", merged);
-        Assert.Matches(@"(?m)^x86-vtd\s+3\s+3\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d.]+\s+\d+ MiB\s+clean$", merged);
+        Assert.Matches(@"(?m)^soc-vcm\s+3\s+3\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d.]+\s+\d+ MiB\s+clean$", merged);
 
         (code, string json, _) = Verify(["explore", "--merge", .. parts, "--json"]);
         Assert.Equal(ExitCodes.Ok, code);

@@ -92,7 +92,7 @@ public sealed class ExplorerTests
 
     [Theory]
     [InlineData("k8-gart", 3, 1)]
-    [InlineData("x86-vtd", 3, 2)]
+    [InlineData("soc-vcm", 3, 2)]
     public void TheShardsOfASearchTogetherReachExactlyItsStates(string preset, int parts, int splitAt)
     {
         var options = new ExploreOptions { Depth = 3 };
@@ -116,7 +116,7 @@ public sealed class ExplorerTests
     }
 
     [Theory]
-    [InlineData("x86-vtd")]
+    [InlineData("soc-vcm")]
     [InlineData("power-tce")]
     public void WorkersSplitEachDepthAndReachTheSameStatesAsOne(string preset)
     {
