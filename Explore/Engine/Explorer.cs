@@ -147,6 +147,17 @@ public sealed class Explorer
     private void Expand(Node node, SystemSnapshot implementation)
     {
         var from = new SessionSnapshot(node.Model!, implementation, 0, 0, null, _baseline);
+        try
+        {
+            _session.Implementation.Restore(implementation);
+        }
+        catch (Exception e)
+        {
+            // As in Visit: the implementation's own restore failing is its crash, not the tool's.
+            Report(node, null, new Finding(FindingKind.ImplementationCrash, 0, "CRASH",
+                $"{_session.Implementation.Name}'s restore threw {e.GetType().Name}: {e.Message}"), null);
+            return;
+        }
         _session.Restore(from);
         var choices = _alphabet.Next(_session.ModelView);
         foreach (var choice in choices)
