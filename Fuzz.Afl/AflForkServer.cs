@@ -5,10 +5,11 @@ namespace DmaVerify.Fuzz.Afl;
 /// <summary>
 /// The process afl-fuzz starts: speaks AFL's fork-server protocol on fd 198 (control, from
 /// afl-fuzz) and fd 199 (status, to afl-fuzz) — the old-style hello (0, no options, map size
-/// 65,536), then per run the runner's pid and the run's wait status (verification-anchors §B.1)
-/// — and delegates every run to an <see cref="AflRunner"/> process. Reporting the runner's pid
-/// means afl-fuzz's timeout kill hits the runner, not this server; when the runner dies the
-/// server reports how it died and starts a fresh one for the next run.
+/// 65,536), then per run the runner's pid and the run's wait status
+/// (docs/fuzz-afl.md#the-fork-server-protocol) — and delegates every run to an <see
+/// cref="AflRunner"/> process. Reporting the runner's pid means afl-fuzz's timeout kill hits the
+/// runner, not this server; when the runner dies the server reports how it died and starts a fresh
+/// one for the next run.
 /// </summary>
 internal sealed class AflForkServer(ProcessStartInfo runnerCommand, TextWriter error)
 {

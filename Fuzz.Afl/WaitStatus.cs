@@ -1,9 +1,9 @@
 namespace DmaVerify.Fuzz.Afl;
 
 /// <summary>
-/// The raw <c>waitpid</c> statuses the fork server reports to afl-fuzz (verification-anchors
-/// §B.1): 0 for a normal run, a signal number in the low 7 bits for a run that "died by a
-/// signal", which afl-fuzz files as a crash.
+/// The raw <c>waitpid</c> statuses the fork server reports to afl-fuzz
+/// (docs/fuzz-afl.md#the-fork-server-protocol): 0 for a normal run, a signal number in the low 7
+/// bits for a run that "died by a signal", which afl-fuzz files as a crash.
 /// </summary>
 public static class WaitStatus
 {

@@ -6,7 +6,7 @@ namespace DmaVerify.Fuzz.Instrumentation;
 /// Edge-probe ids: a stable hash of (assembly identity, method token, IL offset), masked to the
 /// coverage map. Stable across runs and machines (no random sequence, no MVID), and seeded by the
 /// assembly's name so two assemblies do not share an id sequence (SharpFuzz's per-process
-/// generator gives every separately instrumented assembly the same ids; verification-anchors §A.3).
+/// generator gives every separately instrumented assembly the same ids; docs/fuzz-afl.md#edge-ids).
 /// </summary>
 public readonly struct EdgeIds
 {

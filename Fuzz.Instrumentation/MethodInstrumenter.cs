@@ -5,7 +5,7 @@ using Mono.Cecil.Rocks;
 namespace DmaVerify.Fuzz.Instrumentation;
 
 /// <summary>
-/// Inserts the AFL edge probe into one method body (verification-anchors §A.2): before the
+/// Inserts the AFL edge probe into one method body (docs/fuzz-afl.md#where-probes-go): before the
 /// method's first instruction, every branch and switch target, the fall-through after every
 /// conditional branch and every exception-handler start. Branches and handler boundaries that
 /// pointed at an instrumented instruction are re-pointed at its probe, so the probe runs on

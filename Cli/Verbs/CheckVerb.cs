@@ -151,7 +151,7 @@ internal static class CheckVerb
     /// (the mixed fuzz target, conformance) always do.</summary>
     private static bool UsesIovaAllocator(string target) =>
         target == "-" || !Presets.TryGet(target, out var platform, out _)
-        || platform.Iommus.Any(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu);
+        || platform.Iommus.Any(i => i.Kind.HasPagingDomains);
 
     /// <summary>An engine filter names an engine ("corpus:optimized") or a family ("corpus").</summary>
     private static bool Matches(string engine, string filter) =>

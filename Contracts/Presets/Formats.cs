@@ -1,6 +1,7 @@
 namespace DmaVerify.Contracts;
 
-/// <summary>The page-table geometries the presets use (facts: reference notes §6).</summary>
+/// <summary>The page-table geometries the presets use (facts:
+/// docs/linux-facts.md#page-table-formats).</summary>
 public static class Formats
 {
     private const ulong K4 = 1UL << 12, K16 = 1UL << 14, K64 = 1UL << 16;

@@ -3,7 +3,8 @@ namespace DmaVerify.Contracts;
 /// <summary>
 /// The seed systems. Each preset is a whole platform: memory map, bounce pool,
 /// translation units with their reserved regions, and a handful of devices that exercise the
-/// preset's distinctive rules. Constants come from the reference notes; memory maps are
+/// preset's distinctive rules. Constants come from Linux (docs/linux-facts.md#reserved-regions,
+/// docs/linux-facts.md#page-table-formats); memory maps are
 /// plausible, chosen so that the interesting edges (4 GiB, HT hole, aperture, DDW limit) are
 /// reachable by small scenarios.
 /// </summary>
@@ -223,7 +224,7 @@ public static class Presets
     private static PlatformConfig BuildVirtio(PlatformConfig basePlatform, string name)
     {
         var iommu = basePlatform.Iommus.FirstOrDefault();
-        bool paging = iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu };
+        bool paging = iommu is { Kind.HasPagingDomains: true };
         var baseDevice = basePlatform.Devices[0];
         var devices = new List<DeviceConfig>
         {

@@ -127,8 +127,8 @@ public sealed class DomainState
     public int? PendingFreeTablePages { get; set; }
 
     public ulong Granule => Format.Granule;
-    public bool IsPaging => Type is DomainType.Dma or DomainType.DmaFq or DomainType.Unmanaged;
-    public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+    public bool IsPaging => Type.IsPaging;
+    public bool IsDmaApi => Type.IsDmaApi;
 
     public DomainState Clone()
     {

@@ -98,7 +98,7 @@ public sealed class PresetAlphabet
 
         // Domains: an unmanaged domain on the first paging IOMMU; the last trusted translated
         // device moves to it and back; the first translated PCI device changes its group type.
-        if (platform.Iommus.FirstOrDefault(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu) is { } paging)
+        if (platform.Iommus.FirstOrDefault(i => i.Kind.HasPagingDomains) is { } paging)
         {
             _userIommu = paging.Id;
             _domainDevice = roles.Where(r => r.Value == Role.Translated && platform.Device(r.Key)!.Iommu == paging.Id && !platform.Device(r.Key)!.Untrusted

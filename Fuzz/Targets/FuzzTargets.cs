@@ -31,7 +31,7 @@ public static class FuzzTargets
             return false;
         }
         if (!implementations.TryGet(options.Implementation, out var implementation, out error)) return false;
-        target = Create(name, implementation.Create, options.InvariantEvery);
+        target = Create(name, implementation.Create, options.InvariantEvery, implementation.ModelOptions);
         return true;
     }
 
@@ -43,6 +43,7 @@ public static class FuzzTargets
     }
 
     /// <summary>A target over a caller's implementation (tests plant bugs this way).</summary>
-    public static ScenarioTarget Create(string name, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery = 0) =>
-        new(name, name == Mixed ? null : name, MixedPresets, implementation, invariantEvery);
+    /// <param name="model">The model's options for this implementation (default: the model as specified).</param>
+    public static ScenarioTarget Create(string name, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery = 0, ModelOptions? model = null) =>
+        new(name, name == Mixed ? null : name, MixedPresets, implementation, invariantEvery, model);
 }

@@ -30,13 +30,14 @@ public sealed class ScenarioTarget : IFuzzTarget
     private readonly Func<PlatformConfig, ISystemUnderTest> _implementation;
     private readonly RefinementOptions _refinement;
 
-    public ScenarioTarget(string name, string? preset, IReadOnlyList<string> mixedPresets, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery)
+    public ScenarioTarget(string name, string? preset, IReadOnlyList<string> mixedPresets, Func<PlatformConfig, ISystemUnderTest> implementation, int invariantEvery,
+        ModelOptions? model = null)
     {
         Name = name;
         _preset = preset;
         _mixedPresets = mixedPresets;
         _implementation = implementation;
-        _refinement = new RefinementOptions { InvariantEvery = invariantEvery };
+        _refinement = new RefinementOptions { InvariantEvery = invariantEvery, Model = model ?? new ModelOptions() };
     }
 
     public string Name { get; }

@@ -15,13 +15,11 @@ public sealed partial class ModelSystem
 
     private IommuConfig? IommuOf(DeviceConfig config) => _index.IommuOf(config);
 
-    private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
-
     private Outcome DoAllocDomain(AllocDomain op)
     {
         if (_index.Iommu(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
-        if (!IsPagingIommu(iommu))
+        if (!iommu.Kind.HasPagingDomains)
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
         if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
             return Fail(DmaErrorKind.InvalidArgument, $"alloc-domain makes unmanaged, blocked or identity domains; DMA domains are default domains (use set-domain-type)");
@@ -44,7 +42,7 @@ public sealed partial class ModelSystem
     {
         if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
         if (_state.Domain(op.Domain) is not ModelDomain domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (!domain.Format.Equals(iommu.Format))
             return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
@@ -61,7 +59,7 @@ public sealed partial class ModelSystem
     {
         if (!TryDevice(op.Device, out var device, out var config, out var error)) return error!;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
         if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
             return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
         if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;

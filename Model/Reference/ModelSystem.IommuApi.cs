@@ -2,7 +2,8 @@ using DmaVerify.Contracts;
 
 namespace DmaVerify.Model;
 
-/// <summary>iommu_map / iommu_unmap on unmanaged (VFIO-like) domains (reference notes §3.5).</summary>
+/// <summary>iommu_map / iommu_unmap on unmanaged (VFIO-like) domains
+/// (docs/linux-facts.md#iommu_map-and-iommu_unmap).</summary>
 public sealed partial class ModelSystem
 {
     /// <summary>The IOMMUs whose regions bind a domain: its own and those of attached devices.</summary>

@@ -15,7 +15,7 @@ public sealed partial class ModelSystem
             var config = _index.Device(id)!;
             var iommu = _index.IommuOf(config);
             devices.Add(new ModelDevice(id, config.DmaMask, config.CoherentMask, config.BusDmaLimit, Domain: null,
-                Pci32First: config.IsPci && iommu is not null && IsPagingIommu(iommu), DdwActive: false));
+                Pci32First: config.IsPci && iommu is { Kind.HasPagingDomains: true }, DdwActive: false));
         }
         _state = new ModelState { Platform = _index, Devices = devices.MoveToImmutable() };
 
@@ -47,11 +47,11 @@ public sealed partial class ModelSystem
     /// (virtio_ring.c, vring_use_dma_api: "pretend that the IOMMU isn't there"), so it joins no
     /// domain and uses physical addresses (docs/model-semantics.md).</summary>
     private static bool StaysOutsideTheUnit(DeviceConfig config, IommuConfig iommu) =>
-        config.BypassesIommu && iommu.Kind is IommuKind.Gart or IommuKind.Tce;
+        config.BypassesIommu && iommu.Kind.HasBitmapWindow;
 
     private static DomainType DefaultDomainTypeFor(DeviceConfig config, IommuConfig iommu)
     {
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return DomainType.Dma;
+        if (iommu.Kind.HasBitmapWindow) return DomainType.Dma;
         if (config.BypassesIommu) return DomainType.Identity;
         if (config.Untrusted) return DomainType.Dma;
         return iommu.DefaultDomainType;
@@ -62,7 +62,7 @@ public sealed partial class ModelSystem
     private int NewDomain(IommuConfig iommu, DomainType type, bool isDefault = true)
     {
         var format = iommu.Format;
-        bool bitmap = iommu.Kind is IommuKind.Gart or IommuKind.Tce;
+        bool bitmap = iommu.Kind.HasBitmapWindow;
         var domain = new ModelDomain
         {
             Id = _state.NextDomainId,
@@ -88,7 +88,7 @@ public sealed partial class ModelSystem
     {
         var domain = Dom(domainId);
         if (!domain.IsDmaApi || _index.IommuOf(config) is not IommuConfig iommu) return null;
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
+        if (iommu.Kind.HasBitmapWindow) return null;
         ulong granule = domain.Granule;
         var wanted = new List<ReservedIova>();
         foreach (var region in iommu.Regions.Where(r => r.IsReservedInIovaSpace))

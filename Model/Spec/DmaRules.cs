@@ -2,7 +2,8 @@ using DmaVerify.Contracts;
 
 namespace DmaVerify.Model;
 
-/// <summary>Small pure rules of the DMA API, written as the specification (reference notes §4).</summary>
+/// <summary>Small pure rules of the DMA API, written as the specification
+/// (docs/linux-facts.md#dma-direct-and-swiotlb).</summary>
 public static class DmaRules
 {
     /// <summary>min_not_zero(a, b): 0 means "no limit".</summary>

@@ -46,8 +46,8 @@ public sealed record ModelDomain
     public IntervalTree<int> Users { get; init; } = IntervalTree<int>.Empty;
 
     public ulong Granule => Format.Granule;
-    public bool IsPaging => Type is DomainType.Dma or DomainType.DmaFq or DomainType.Unmanaged;
-    public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+    public bool IsPaging => Type.IsPaging;
+    public bool IsDmaApi => Type.IsDmaApi;
 
     /// <summary>The allocation that starts exactly at <paramref name="range"/> with that range.</summary>
     public IovaAllocation? AllocationAt(AddrRange range) =>

@@ -71,24 +71,28 @@ public sealed partial class OptimizedSystem
         var ops = OpsOf(device, out var domain);
         var fills = new List<IotlbEntry>();
         var chunks = new List<AccessChunk>();
-        ulong cursor = range.Start;
-        while (true)
+        for (ulong at = range.Start, left = op.Length; left > 0;)
         {
-            ulong remaining = (ulong)(range.End - cursor);
-            var step = ops.Translate(this, device, domain, cursor, remaining, op.Write, fills);
+            var step = ops.Translate(this, device, domain, at, left, op.Write, fills);
             if (step.Error is Failed failed) return failed;
-            ulong length = Math.Min(step.Length, remaining);
-            var last = chunks.Count > 0 ? chunks[^1] : null;
-            if (last is not null && last.Dma + last.Length == cursor && last.Phys.Value + last.Length == step.Phys)
-                chunks[^1] = last with { Length = last.Length + length };
-            else
-                chunks.Add(new AccessChunk(cursor, new PhysAddr(step.Phys), length));
-            if (length == remaining) break;
-            cursor += length;
+            ulong taken = Math.Min(step.Length, left);
+            AppendCoalesced(chunks, at, step.Phys, taken);
+            left -= taken;
+            at += taken; // wraps to 0 only after the last piece of an access that ends at 2^64
         }
         if (domain is not null)
             foreach (var entry in fills) domain.Iotlb[(entry.Iommu, entry.Iova)] = entry;
         return new Accessed(chunks.ToValueList());
+    }
+
+    /// <summary>Adds a translated piece, growing the last chunk when the piece continues it in
+    /// both DMA and physical address.</summary>
+    private static void AppendCoalesced(List<AccessChunk> chunks, ulong dma, ulong phys, ulong length)
+    {
+        if (chunks.Count > 0 && chunks[^1] is var tail && tail.Dma + tail.Length == dma && tail.Phys.Value + tail.Length == phys)
+            chunks[^1] = tail with { Length = tail.Length + length };
+        else
+            chunks.Add(new AccessChunk(dma, new PhysAddr(phys), length));
     }
 
     private readonly record struct Step(ulong Phys, ulong Length, Failed? Error);

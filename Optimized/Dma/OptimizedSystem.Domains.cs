@@ -15,7 +15,7 @@ public sealed partial class OptimizedSystem
             _devices[config.Id] = new Dev
             {
                 Config = config, DmaMask = config.DmaMask, CoherentMask = config.CoherentMask, BusDmaLimit = config.BusDmaLimit,
-                Pci32First = config.IsPci && iommu is { Kind: IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu },
+                Pci32First = config.IsPci && iommu is { Kind.HasPagingDomains: true },
             };
         }
         foreach (var device in _devices.Values.OrderBy(d => d.Id))
@@ -24,7 +24,7 @@ public sealed partial class OptimizedSystem
             var config = device.Config;
             if (IommuOf(config) is not IommuConfig iommu) continue;
             // Virtio without ACCESS_PLATFORM behind GART/TCE: no identity domain there, so none at all.
-            if (config.BypassesIommu && iommu.Kind is IommuKind.Gart or IommuKind.Tce) continue;
+            if (config.BypassesIommu && iommu.Kind.HasBitmapWindow) continue;
             IEnumerable<int> peers = iommu.Kind == IommuKind.Gart
                 ? Platform.Devices.Where(d => d.Iommu == iommu.Id).Select(d => d.Id)
                 : Platform.SharedDefaultDomains.FirstOrDefault(set => set.Contains(config.Id)) ?? [];
@@ -38,19 +38,17 @@ public sealed partial class OptimizedSystem
 
     private static DomainType DefaultDomainTypeFor(DeviceConfig config, IommuConfig iommu)
     {
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return DomainType.Dma;
+        if (iommu.Kind.HasBitmapWindow) return DomainType.Dma;
         if (config.BypassesIommu) return DomainType.Identity;
         if (config.Untrusted) return DomainType.Dma;
         return iommu.DefaultDomainType;
     }
 
-    private static bool IsPagingIommu(IommuConfig iommu) => iommu.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu;
-
     /// <summary>A fresh domain with its page table (null when the top table page cannot be had).</summary>
     private Dom? NewDomain(IommuConfig iommu, DomainType type, bool isDefault)
     {
         var format = iommu.Format;
-        bool bitmap = iommu.Kind is IommuKind.Gart or IommuKind.Tce;
+        bool bitmap = iommu.Kind.HasBitmapWindow;
         var table = PageTableFactory.TryCreate(format, new PageTableOptions
         {
             Allocator = _tablePages,
@@ -101,21 +99,27 @@ public sealed partial class OptimizedSystem
     private static AddrRange AlignOutward(AddrRange range, ulong granule) =>
         new(Pow2Math.AlignDown(range.Start, granule), range.Last | (granule - 1));
 
+    /// <summary>The IOVA ranges a device's IOMMU keeps out of a DMA domain, widened to whole
+    /// granules: the IOMMU's reserved regions and, behind a PCI host bridge, its windows.</summary>
+    private static IEnumerable<ReservedIova> ReservationsFor(IommuConfig iommu, DeviceConfig config, ulong granule)
+    {
+        foreach (var region in iommu.Regions)
+            if (region.IsReservedInIovaSpace)
+                yield return new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}");
+        if (!config.IsPci) yield break;
+        foreach (var window in iommu.PciHostWindows)
+            yield return new ReservedIova(AlignOutward(window, granule), $"{PciWindowReason} of IOMMU {iommu.Id}");
+    }
+
     /// <summary>Reserved ranges and 1:1 direct regions a DMA domain takes on for a device. All
     /// checks come before any change; the leaves are mapped (undoable), then the reservations.</summary>
     private Failed? PrepareDomainForDevice(Dom domain, DeviceConfig config, bool mapDirectRegions = true)
     {
         if (!domain.IsDmaApi || IommuOf(config) is not IommuConfig iommu) return null;
-        if (iommu.Kind is IommuKind.Gart or IommuKind.Tce) return null;
+        if (iommu.Kind.HasBitmapWindow) return null;
         ulong granule = domain.Granule;
-        var wanted = new List<ReservedIova>();
-        foreach (var region in iommu.Regions.Where(r => r.IsReservedInIovaSpace))
-            wanted.Add(new ReservedIova(AlignOutward(region.Range, granule), $"{region.Type} region of IOMMU {iommu.Id}"));
-        if (config.IsPci)
-            foreach (var window in iommu.PciHostWindows)
-                wanted.Add(new ReservedIova(AlignOutward(window, granule), $"{PciWindowReason} of IOMMU {iommu.Id}"));
         var fresh = new List<ReservedIova>();
-        foreach (var r in wanted)
+        foreach (var r in ReservationsFor(iommu, config, granule))
         {
             if (domain.Reserved.Any(x => x.Range == r.Range) || fresh.Any(x => x.Range == r.Range)) continue;
             var clash = AllocationsOverlapping(domain, r.Range).FirstOrDefault();
@@ -167,7 +171,7 @@ public sealed partial class OptimizedSystem
     {
         if (IommuById(op.Iommu) is not IommuConfig iommu)
             return Fail(DmaErrorKind.InvalidArgument, $"no IOMMU {op.Iommu} on preset {Platform.Preset}");
-        if (!IsPagingIommu(iommu))
+        if (!iommu.Kind.HasPagingDomains)
             return Fail(DmaErrorKind.Unsupported, $"IOMMU {op.Iommu} ({iommu.Kind}) has no separate domains");
         if (op.Type is not (DomainType.Unmanaged or DomainType.Blocked or DomainType.Identity))
             return Fail(DmaErrorKind.InvalidArgument, "alloc-domain makes unmanaged, blocked or identity domains");
@@ -176,16 +180,17 @@ public sealed partial class OptimizedSystem
         return new DomainAllocated(domain.Id);
     }
 
-    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type)
-    {
-        if (config.BypassesIommu && type != DomainType.Identity)
-            return Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} bypasses the IOMMU; only an identity domain is safe ({type} refused)");
-        if (config.Untrusted && type is DomainType.Identity or DomainType.DmaFq)
-            return Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted ({type} refused)");
-        if (type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct))
-            return Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions; a blocked domain is refused");
-        return null;
-    }
+    /// <summary>The domain types a device may not be given: a virtio device that bypasses the
+    /// IOMMU is safe only under identity, an untrusted one gets no identity or lazy (FQ) domain,
+    /// and a device with direct regions cannot be blocked.</summary>
+    private static Failed? RefuseDomainFor(DeviceConfig config, IommuConfig iommu, DomainType type) =>
+        config.BypassesIommu && type != DomainType.Identity
+            ? Fail(DmaErrorKind.VirtioBypass, $"device {config.Id} bypasses the IOMMU; only an identity domain is safe ({type} refused)")
+        : config.Untrusted && type is DomainType.Identity or DomainType.DmaFq
+            ? Fail(DmaErrorKind.UntrustedPolicy, $"device {config.Id} is untrusted ({type} refused)")
+        : type == DomainType.Blocked && iommu.Regions.Any(r => r.Type == ReservedRegionType.Direct)
+            ? Fail(DmaErrorKind.RequireDirect, $"device {config.Id} has direct regions; a blocked domain is refused")
+        : null;
 
     /// <summary>Moves a device to <paramref name="domain"/>; it is the last step of a
     /// successful op. When the device was the last one its IOMMU had in the old domain, that
@@ -209,7 +214,7 @@ public sealed partial class OptimizedSystem
         if (!TryDevice(op.Device, out var device, out var error)) return error!;
         var config = device.Config;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} devices cannot change domain");
         if (DomainOf(op.Domain) is not Dom domain) return Fail(DmaErrorKind.UnknownDomain, $"no domain {op.Domain}");
         if (!domain.Format.Equals(iommu.Format))
             return Fail(DmaErrorKind.IncompatibleDomain, $"domain {domain.Id} uses {domain.Format.Describe()}, IOMMU {iommu.Id} walks {iommu.Format.Describe()}");
@@ -226,7 +231,7 @@ public sealed partial class OptimizedSystem
         if (!TryDevice(op.Device, out var device, out var error)) return error!;
         var config = device.Config;
         if (IommuOf(config) is not IommuConfig iommu) return Fail(DmaErrorKind.NoIommu, $"device {op.Device} is not behind an IOMMU");
-        if (!IsPagingIommu(iommu)) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
+        if (!iommu.Kind.HasPagingDomains) return Fail(DmaErrorKind.Unsupported, $"{iommu.Kind} has no selectable domain types");
         if (op.Type is not (DomainType.Identity or DomainType.Dma or DomainType.DmaFq))
             return Fail(DmaErrorKind.InvalidArgument, $"a group type is identity, dma or dma-fq, not {op.Type}");
         if (RefuseDomainFor(config, iommu, op.Type) is Failed refused) return refused;

@@ -84,98 +84,115 @@ public sealed partial class OptimizedSystem
         if (range is null) return Fail(DmaErrorKind.OutOfIova, $"no IOVA for a {Hex.Format(iovaLen)}-byte scatterlist in domain {domain.Id}");
         ulong iova = range.Value.Start;
         AddAllocation(domain, new IovaAllocation(range.Value, AllocationOwner.Mapping));
-        int runStart = 0;
-        for (int i = 1; i <= n; i++)
+        // Physically contiguous neighbours go into the page table as one run (fewer, larger leaves).
+        for (int first = 0, next; first < n; first = next)
         {
-            bool contiguous = i < n && op.Segments[i].Phys.Value - offsets[i] == op.Segments[i - 1].Phys.Value - offsets[i - 1] + mapped[i - 1];
-            if (contiguous) continue;
-            ulong runPhys = op.Segments[runStart].Phys.Value - offsets[runStart];
-            ulong runLen = iovaOffset[i - 1] + mapped[i - 1] - iovaOffset[runStart];
-            if (MapLeaves(domain, iova + iovaOffset[runStart], runPhys, runLen, prot) is Failed failed) return failed;
-            runStart = i;
+            ulong phys = op.Segments[first].Phys.Value - offsets[first], end = phys + mapped[first];
+            for (next = first + 1; next < n && op.Segments[next].Phys.Value - offsets[next] == end; next++) end += mapped[next];
+            if (MapLeaves(domain, iova + iovaOffset[first], phys, end - phys, prot) is Failed failed) return failed;
         }
         var parts = new List<MappingPart>(n);
-        var segments = new List<DmaSegment>();
-        ulong maxLen = config.MaxSegmentSize + (Planted(OptimizedPlant.SgMaxSegmentPastByOne) ? 1UL : 0), curLen = 0, dma = iova, curStart = 0;
+        var joiner = new SgSegmentJoiner(mask, config.MaxSegmentSize + (Planted(OptimizedPlant.SgMaxSegmentPastByOne) ? 1UL : 0));
         for (int i = 0; i < n; i++)
         {
-            ulong sOff = offsets[i], sLength = op.Segments[i].Length, sIovaLen = mapped[i];
-            if (SgRules.JoinsSegment(curLen, sOff, dma, mask, maxLen, sLength))
-            {
-                curLen += sLength;
-                segments[^1] = new DmaSegment(new DmaAddr(curStart), curLen);
-            }
-            else
-            {
-                curStart = dma + sOff;
-                curLen = sLength;
-                segments.Add(new DmaSegment(new DmaAddr(curStart), curLen));
-            }
-            parts.Add(new MappingPart { Dma = dma + sOff, Length = sLength, Phys = op.Segments[i].Phys.Value, Domain = domain.Id, Allocation = range });
-            dma += sIovaLen;
-            if (sLength + sOff < sIovaLen) curLen = 0;
+            var entry = op.Segments[i];
+            joiner.Add(iova + iovaOffset[i], offsets[i], entry.Length, mapped[i]);
+            parts.Add(new MappingPart { Dma = iova + iovaOffset[i] + offsets[i], Length = entry.Length, Phys = entry.Phys.Value, Domain = domain.Id, Allocation = range });
         }
+        var segments = joiner.Segments;
         return FinishSg(device, op, parts, segments, domain);
     }
 
+    /// <summary>A run of consecutive scatterlist entries: those the GART remaps and that join
+    /// share one aperture range; an entry the device reaches as it is stands alone, 1:1.</summary>
+    private readonly record struct GartChunk(int First, int Count, bool Remapped)
+    {
+        public IEnumerable<int> Entries => Enumerable.Range(First, Count);
+    }
+
+    private const ulong GartPage = 4096;
+
     private Outcome MapSgGart(Dev device, Dom domain, MapSg op)
     {
-        const ulong page = 4096;
-        var config = device.Config;
-        int n = op.Segments.Count;
-        ulong busLimit = DmaWindow.MinNotZero(device.DmaMask, device.BusDmaLimit);
-        var items = new List<List<int>>();
-        var needs = new bool[n];
-        ulong currentLen = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var seg = op.Segments[i];
-            needs[i] = OverlapsRemappingAperture(seg.Phys.Value, seg.Length) is not null ||
-                       !DmaWindow.IsCapable(seg.Phys.Value, seg.Length, device.DmaMask, device.BusDmaLimit);
-            var current = items.Count > 0 ? items[^1] : null;
-            bool merge = needs[i] && current is not null && current[^1] == i - 1 && needs[i - 1] &&
-                         SgRules.GartJoinsChunk(op.Segments[i - 1].Phys.Value + op.Segments[i - 1].Length, seg.Phys.Value, currentLen, seg.Length, config.MaxSegmentSize);
-            if (merge) { current!.Add(i); currentLen += seg.Length; }
-            else { items.Add([i]); currentLen = seg.Length; }
-        }
-        var parts = new MappingPart[n];
+        var entries = op.Segments;
+        ulong reach = DmaWindow.MinNotZero(device.DmaMask, device.BusDmaLimit);
+        var parts = new MappingPart[entries.Count];
         var segments = new List<DmaSegment>();
-        foreach (var members in items)
+        foreach (var chunk in GartChunks(device, entries))
         {
-            int first = members[0];
-            if (!needs[first])
+            if (!chunk.Remapped)
             {
-                var seg = op.Segments[first];
-                parts[first] = Bypass(seg.Phys.Value, seg.Length, seg.Phys.Value);
-                segments.Add(new DmaSegment(new DmaAddr(seg.Phys.Value), seg.Length));
+                ulong phys = entries[chunk.First].Phys.Value, length = entries[chunk.First].Length;
+                parts[chunk.First] = Bypass(phys, length, phys);
+                segments.Add(new DmaSegment(new DmaAddr(phys), length));
                 continue;
             }
-            foreach (int k in members)
-                if (op.Segments[k].Phys.Value + (op.Segments[k].Length - 1) > GartConfig.MaxPhys)
-                    return Fail(DmaErrorKind.NotCapable, $"entry {k} is beyond the GART's 40-bit physical reach");
-            foreach (int k in members)
-                if (config.Untrusted && ((op.Segments[k].Phys.Value | op.Segments[k].Length) & (page - 1)) != 0)
-                    return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned entry, and no bounce path through the GART");
-            if (domain.Aperture.Start > busLimit) return Fail(DmaErrorKind.NotCapable, "the GART aperture is beyond the DMA limit");
-            ulong firstOffset = op.Segments[first].Phys.Value % page;
-            var pageCounts = members.Select(k => Pow2Math.AlignUp(op.Segments[k].Phys.Value % page + op.Segments[k].Length, page)).ToList();
-            ulong bytes = 0;
-            foreach (var c in pageCounts) bytes += c;
-            var range = AllocIova(device, domain, bytes, Math.Min(busLimit, domain.Aperture.Last), config.SegmentBoundaryMask);
-            if (range is null) return Fail(DmaErrorKind.OutOfIova, "no room in the GART aperture");
-            AddAllocation(domain, new IovaAllocation(range.Value, AllocationOwner.Mapping));
-            ulong cursor = range.Value.Start, chunkLen = 0;
-            for (int m = 0; m < members.Count; m++)
-            {
-                var seg = op.Segments[members[m]];
-                ulong offset = seg.Phys.Value % page;
-                if (MapLeaves(domain, cursor, seg.Phys.Value - offset, pageCounts[m], Prot.Read | Prot.Write) is Failed failed) return failed;
-                parts[members[m]] = new MappingPart { Dma = cursor + offset, Length = seg.Length, Phys = seg.Phys.Value, Domain = domain.Id, Allocation = range };
-                cursor += pageCounts[m];
-                chunkLen += seg.Length;
-            }
-            segments.Add(new DmaSegment(new DmaAddr(range.Value.Start + firstOffset), chunkLen));
+            // Checked and mapped chunk by chunk, in order: the first chunk that fails names the error.
+            var refusal = GartRefusal(device, domain, reach, entries, chunk);
+            if (refusal is not null) return refusal;
+            if (MapGartChunk(device, domain, reach, entries, chunk, parts, out var merged) is Failed failed) return failed;
+            segments.Add(merged!);
         }
         return FinishSg(device, op, [.. parts], segments, null);
+    }
+
+    /// <summary>The scatterlist cut into chunks by the GART's merge rule.</summary>
+    private List<GartChunk> GartChunks(Dev device, ValueList<SgEntry> entries)
+    {
+        var chunks = new List<GartChunk>();
+        ulong chunkBytes = 0;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            ulong phys = entries[i].Phys.Value, length = entries[i].Length;
+            bool remap = OverlapsRemappingAperture(phys, length) is not null
+                         || !DmaWindow.IsCapable(phys, length, device.DmaMask, device.BusDmaLimit);
+            bool joins = remap && chunks.Count > 0 && chunks[^1].Remapped
+                         && SgRules.GartJoinsChunk(entries[i - 1].Phys.Value + entries[i - 1].Length, phys, chunkBytes, length, device.Config.MaxSegmentSize);
+            if (joins)
+            {
+                chunks[^1] = chunks[^1] with { Count = chunks[^1].Count + 1 };
+                chunkBytes += length;
+            }
+            else
+            {
+                chunks.Add(new GartChunk(i, 1, remap));
+                chunkBytes = length;
+            }
+        }
+        return chunks;
+    }
+
+    /// <summary>Why a remapped chunk cannot go through the GART, or null.</summary>
+    private static Failed? GartRefusal(Dev device, Dom domain, ulong reach, ValueList<SgEntry> entries, GartChunk chunk)
+    {
+        int beyond = chunk.Entries.FirstOrDefault(k => entries[k].Phys.Value + (entries[k].Length - 1) > GartConfig.MaxPhys, -1);
+        if (beyond >= 0) return Fail(DmaErrorKind.NotCapable, $"entry {beyond} is beyond the GART's 40-bit physical reach");
+        // No bounce buffers behind the GART: an untrusted device's entries must be whole pages.
+        if (device.Config.Untrusted && chunk.Entries.Any(k => ((entries[k].Phys.Value | entries[k].Length) & (GartPage - 1)) != 0))
+            return Fail(DmaErrorKind.NoBounceBuffer, "untrusted device, unaligned entry, and no bounce path through the GART");
+        return domain.Aperture.Start > reach ? Fail(DmaErrorKind.NotCapable, "the GART aperture is beyond the DMA limit") : null;
+    }
+
+    /// <summary>One aperture range for the chunk, each entry's pages mapped in turn; the chunk's
+    /// DMA segment starts at the first entry's offset within its page.</summary>
+    private Failed? MapGartChunk(Dev device, Dom domain, ulong reach, ValueList<SgEntry> entries, GartChunk chunk, MappingPart[] parts, out DmaSegment? segment)
+    {
+        ulong PagesOf(int k) => Pow2Math.AlignUp(entries[k].Phys.Value % GartPage + entries[k].Length, GartPage);
+        segment = null;
+        ulong total = chunk.Entries.Aggregate(0UL, (sum, k) => sum + PagesOf(k));
+        if (AllocIova(device, domain, total, Math.Min(reach, domain.Aperture.Last), device.Config.SegmentBoundaryMask) is not AddrRange range)
+            return Fail(DmaErrorKind.OutOfIova, "no room in the GART aperture");
+        AddAllocation(domain, new IovaAllocation(range, AllocationOwner.Mapping));
+        ulong iova = range.Start, data = 0;
+        foreach (int k in chunk.Entries)
+        {
+            ulong phys = entries[k].Phys.Value, inPage = phys % GartPage;
+            if (MapLeaves(domain, iova, phys - inPage, PagesOf(k), Prot.Read | Prot.Write) is Failed failed) return failed;
+            parts[k] = new MappingPart { Dma = iova + inPage, Length = entries[k].Length, Phys = phys, Domain = domain.Id, Allocation = range };
+            iova += PagesOf(k);
+            data += entries[k].Length;
+        }
+        segment = new DmaSegment(new DmaAddr(range.Start + entries[chunk.First].Phys.Value % GartPage), data);
+        return null;
     }
 }

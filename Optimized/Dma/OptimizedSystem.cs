@@ -148,25 +148,43 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
 
     private Outcome Dispatch(Op op) => op switch
     {
+        // the DMA API
+        Map or AllocCoherent or MapResource => MapOne(op),
+        MapSg o => DoMapSg(o),
+        Unmap or UnmapSg or FreeCoherent or UnmapResource => Release(op),
+        SetMask o => DoSetMask(o),
+        // the IOMMU API: domains and explicit maps
         AllocDomain o => DoAllocDomain(o),
         Attach o => DoAttach(o),
         SetDomainType o => DoSetDomainType(o),
-        SetMask o => DoSetMask(o),
-        Map o => MapSingle(o.Device, MappingKind.Single, o.Phys.Value, o.Length, o.Direction, coherent: false),
-        Unmap o => DoUnmap(o.Device, o.Handle, MappingKind.Single, o.Length, o.Direction, null),
-        MapSg o => DoMapSg(o),
-        UnmapSg o => DoUnmap(o.Device, o.Handle, MappingKind.Sg, null, o.Direction, o.Nents),
-        AllocCoherent o => MapSingle(o.Device, MappingKind.Coherent, o.Phys.Value, o.Size, DmaDirection.Bidirectional, coherent: true),
-        FreeCoherent o => DoUnmap(o.Device, o.Handle, MappingKind.Coherent, o.Size, null, null),
-        MapResource o => MapSingle(o.Device, MappingKind.Resource, o.Phys.Value, o.Length, o.Direction, coherent: false),
-        UnmapResource o => DoUnmap(o.Device, o.Handle, MappingKind.Resource, o.Length, o.Direction, null),
         IommuMap o => DoIommuMap(o),
         IommuUnmap o => DoIommuUnmap(o),
-        DeviceAccess o => DoDeviceAccess(o),
+        // the device and the passing of time
         SetupMsi o => DoSetupMsi(o),
-        Flush o => DoFlush(o),
+        DeviceAccess o => DoDeviceAccess(o),
         Tick o => DoTick(o),
+        Flush o => DoFlush(o),
         _ => Fail(DmaErrorKind.InvalidArgument, $"unknown op {op?.GetType().Name}"),
+    };
+
+    /// <summary>dma_map_single, dma_alloc_coherent and dma_map_resource: one buffer, one mapping.</summary>
+    private Outcome MapOne(Op op) => op switch
+    {
+        AllocCoherent o => MapSingle(o.Device, MappingKind.Coherent, o.Phys.Value, o.Size, DmaDirection.Bidirectional, coherent: true),
+        MapResource o => MapSingle(o.Device, MappingKind.Resource, o.Phys.Value, o.Length, o.Direction, coherent: false),
+        Map o => MapSingle(o.Device, MappingKind.Single, o.Phys.Value, o.Length, o.Direction, coherent: false),
+        _ => throw new ArgumentException($"not a single-buffer map: {op}", nameof(op)),
+    };
+
+    /// <summary>The four releases: each names its mapping by handle with what the caller
+    /// believes of it (kind, size, direction, entry count), which dma-debug checks.</summary>
+    private Outcome Release(Op op) => op switch
+    {
+        FreeCoherent o => DoUnmap(o.Device, o.Handle, MappingKind.Coherent, o.Size, null, null),
+        UnmapResource o => DoUnmap(o.Device, o.Handle, MappingKind.Resource, o.Length, o.Direction, null),
+        UnmapSg o => DoUnmap(o.Device, o.Handle, MappingKind.Sg, null, o.Direction, o.Nents),
+        Unmap o => DoUnmap(o.Device, o.Handle, MappingKind.Single, o.Length, o.Direction, null),
+        _ => throw new ArgumentException($"not an unmap: {op}", nameof(op)),
     };
 
     private static Failed Fail(DmaErrorKind kind, string message) => new(kind, message);
@@ -243,7 +261,7 @@ public sealed partial class OptimizedSystem : ISystemUnderTest, IKnownIncomplete
         public Dictionary<ulong, MsiPage> MsiPages = [];
         public ulong MsiBump;
         public ulong Granule => Format.Granule;
-        public bool IsDmaApi => Type is DomainType.Dma or DomainType.DmaFq;
+        public bool IsDmaApi => Type.IsDmaApi;
 
         /// <summary>An independent copy whose page table lives in <paramref name="pages"/>
         /// (a clone of the system's table-page allocator).</summary>

@@ -1,11 +1,11 @@
 namespace DmaVerify.Optimized.Iova;
 
 /// <summary>
-/// dma-iommu's choice of limit on top of an allocator (iommu_dma_alloc_iova, reference notes
-/// §2.2 steps 5–6): a PCI device that still has its 32-bit workaround flag tries below 4 GiB
-/// first, without flushing caches; on failure the flag is cleared for good and the request is
-/// retried under the device's full limit with a flush. The caller has already applied the
-/// bus limit and the aperture to <paramref name="limitPfn"/>.
+/// dma-iommu's choice of limit on top of an allocator (iommu_dma_alloc_iova,
+/// docs/linux-facts.md#iova-limit-and-32-bit-first): a PCI device that still has its 32-bit
+/// workaround flag tries below 4 GiB first, without flushing caches; on failure the flag is cleared
+/// for good and the request is retried under the device's full limit with a flush. The caller has
+/// already applied the bus limit and the aperture to <paramref name="limitPfn"/>.
 /// </summary>
 public static class DmaIovaPolicy
 {

@@ -1,12 +1,12 @@
 namespace DmaVerify.Optimized.Iova;
 
 /// <summary>
-/// Linux's IOVA allocator (drivers/iommu/iova.c, rbtree version) rebuilt from the reference notes
-/// §1, as the benchmark peer and a second implementation to check: a red-black tree with an
-/// anchor node at PFN 2^64 − 1, <c>cached_node</c> / <c>cached32_node</c>, the two-pass top-down
-/// walk, the <c>max32_alloc_size</c> fast-fail, cache maintenance on free, reserve_iova's linear
-/// merge scan, and the same magazine/depot range cache in front (alloc_iova_fast).
-/// Deliberately faithful, including where Linux is incomplete or loose.
+/// Linux's IOVA allocator (drivers/iommu/iova.c, rbtree version) rebuilt from its description
+/// (docs/linux-facts.md#iova-allocator), as the benchmark peer and a second implementation to
+/// check: a red-black tree with an anchor node at PFN 2^64 − 1, <c>cached_node</c> /
+/// <c>cached32_node</c>, the two-pass top-down walk, the <c>max32_alloc_size</c> fast-fail, cache
+/// maintenance on free, reserve_iova's linear merge scan, and the same magazine/depot range cache
+/// in front (alloc_iova_fast). Deliberately faithful, including where Linux is incomplete or loose.
 ///
 /// <para><b>Where it fails although the specification says a range exists</b> (INV-11):</para>
 /// <list type="number">

@@ -1,9 +1,9 @@
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// iommu_pgsize as a constant-time bit computation (reference notes §3.5): the largest size in
-/// the bitmap that is no larger than what remains and to which both the IOVA and the physical
-/// address are aligned. Taking one page and choosing again is the same as Linux's
+/// iommu_pgsize as a constant-time bit computation (docs/linux-facts.md#page-size-choice): the
+/// largest size in the bitmap that is no larger than what remains and to which both the IOVA and
+/// the physical address are aligned. Taking one page and choosing again is the same as Linux's
 /// (pgsize, count) runs. The reference model states the same rule as a brute-force search;
 /// refinement and the Z3 proofs hold the two equal.
 /// </summary>

@@ -6,7 +6,8 @@ namespace DmaVerify.Proofs.Obligations;
 /// <summary>
 /// PTE encode/decode (INV-14, INV-06): for every format and page size, decoding an encoded leaf
 /// gives back its address, size and permissions, the entry is canonical, and no bit outside the
-/// format's defined fields (reference notes §6) is set. Kernels: Optimized/PageTables/Formats/*Pte.cs.
+/// format's defined fields (docs/linux-facts.md#page-table-formats) is set. Kernels:
+/// Optimized/PageTables/Formats/*Pte.cs.
 /// </summary>
 internal static class PteObligations
 {

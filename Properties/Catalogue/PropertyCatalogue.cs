@@ -32,14 +32,14 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     public static PropertySpec ImplementationInvariants(Implementation implementation, string preset) => new()
     {
         Name = $"invariants/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.ImplementationInvariants, EngineName = "invariants",
-        ImplementationName = implementation.Name, Implementation = implementation.Create,
+        ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
         DefaultBudget = 12, EndSize = 50,
     };
 
     public static PropertySpec Refinement(Implementation implementation, string preset) => new()
     {
         Name = $"refine/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.Refinement, EngineName = "refine",
-        ImplementationName = implementation.Name, Implementation = implementation.Create,
+        ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
         DefaultBudget = 40, EndSize = 60,
     };
 
@@ -48,7 +48,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     public static PropertySpec Topology(Implementation implementation, string preset) => new()
     {
         Name = $"topology/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.Refinement, EngineName = "topology",
-        ImplementationName = implementation.Name, Implementation = implementation.Create,
+        ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
         DefaultBudget = 25, EndSize = 60, Generation = new GenerationOptions { MaxExtraDevices = 3 },
     };
 
@@ -56,7 +56,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     public static PropertySpec FaultSweep(Implementation implementation, string preset) => new()
     {
         Name = $"faults/{implementation.Name}/{preset}", Preset = preset, Engine = Engine.FaultSweep, EngineName = "faults",
-        ImplementationName = implementation.Name, Implementation = implementation.Create,
+        ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
         DefaultBudget = 8, EndSize = 10,
         Generation = new GenerationOptions
         {

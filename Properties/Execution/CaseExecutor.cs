@@ -11,8 +11,10 @@ namespace DmaVerify.Properties;
 /// </summary>
 public static class CaseExecutor
 {
-    public static Finding? Run(PropertyCase c, Engine engine, Func<PlatformConfig, ISystemUnderTest>? implementation, int invariantEvery = 1)
+    /// <param name="model">The reference model's options (tests plant model-side bugs through them).</param>
+    public static Finding? Run(PropertyCase c, Engine engine, Func<PlatformConfig, ISystemUnderTest>? implementation, int invariantEvery = 1, ModelOptions? model = null)
     {
+        model ??= new ModelOptions();
         PlatformConfig platform;
         try
         {
@@ -25,10 +27,10 @@ public static class CaseExecutor
         var ops = c.Ops.Select(o => o.Op).ToList();
         return engine switch
         {
-            Engine.ModelInvariants => ModelAlone(platform, ops, invariantEvery),
+            Engine.ModelInvariants => ModelAlone(platform, ops, invariantEvery, model),
             Engine.ImplementationInvariants => ImplementationAlone(platform, ops, Require(implementation), invariantEvery),
-            Engine.Refinement => Refine(c, platform, ops, Require(implementation), invariantEvery),
-            Engine.FaultSweep => FaultSweep(platform, ops, Require(implementation)),
+            Engine.Refinement => Refine(c, platform, ops, Require(implementation), invariantEvery, model),
+            Engine.FaultSweep => FaultSweep(platform, ops, Require(implementation), model),
             _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown engine"),
         };
     }
@@ -38,12 +40,12 @@ public static class CaseExecutor
 
     /// <summary>The model alone: every step judged on what it touched (incremental), the final
     /// state by the full checker (the specification of the incremental one).</summary>
-    private static Finding? ModelAlone(PlatformConfig platform, List<Op> ops, int every)
+    private static Finding? ModelAlone(PlatformConfig platform, List<Op> ops, int every, ModelOptions options)
     {
         ModelSystem model;
         try
         {
-            model = new ModelSystem(platform);
+            model = new ModelSystem(platform, options);
         }
         catch (Exception e)
         {
@@ -124,10 +126,10 @@ public static class CaseExecutor
     /// <summary>Model and implementation in step: every outcome refined, the model's state judged
     /// incrementally after every step, the implementation's exported state after steps 1, 2, 4,
     /// … (every n-th with <paramref name="every"/> &gt; 1) and at the end.</summary>
-    private static Finding? Refine(PropertyCase c, PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every)
+    private static Finding? Refine(PropertyCase c, PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, int every, ModelOptions model)
     {
-        var options = new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1 };
-        var session = Prepared(c, platform, factory).Start(options);
+        var options = new RefinementOptions { InvariantEvery = every, InvariantCheckpoints = every <= 1, Model = model };
+        var session = Prepared(c, platform, factory, model).Start(options);
         foreach (var op in ops)
             if (session.Step(op) is not null) break;
         return session.CheckInvariants();
@@ -135,17 +137,17 @@ public static class CaseExecutor
 
     /// <summary>Model and implementation built once per (preset, extra devices, implementation)
     /// on this thread and restored for every case that shares them (most cases add no device).</summary>
-    private static PreparedSystems Prepared(PropertyCase c, PlatformConfig platform, Func<PlatformConfig, ISystemUnderTest> factory)
+    private static PreparedSystems Prepared(PropertyCase c, PlatformConfig platform, Func<PlatformConfig, ISystemUnderTest> factory, ModelOptions model)
     {
-        var cache = _prepared ??= new Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>), PreparedSystems>();
-        var key = (c.Preset, c.Devices, factory);
+        var cache = _prepared ??= new Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>, ModelOptions), PreparedSystems>();
+        var key = (c.Preset, c.Devices, factory, model);
         if (cache.TryGetValue(key, out var prepared)) return prepared;
         if (cache.Count >= PreparedPerThread) cache.Clear();
-        return cache[key] = new PreparedSystems(platform, factory);
+        return cache[key] = new PreparedSystems(platform, factory, model);
     }
 
     private const int PreparedPerThread = 32;
-    [ThreadStatic] private static Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>), PreparedSystems>? _prepared;
+    [ThreadStatic] private static Dictionary<(string, ValueList<DeviceConfig>, Func<PlatformConfig, ISystemUnderTest>, ModelOptions), PreparedSystems>? _prepared;
 
     /// <summary>
     /// iommufd's fail_nth: run the case once to count the implementation's internal allocations,
@@ -155,9 +157,9 @@ public static class CaseExecutor
     /// systems before every op, so the run for n starts from the op where the n-th allocation
     /// happens instead of from the first op.
     /// </summary>
-    private static Finding? FaultSweep(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory)
+    private static Finding? FaultSweep(PlatformConfig platform, List<Op> ops, Func<PlatformConfig, ISystemUnderTest> factory, ModelOptions model)
     {
-        var options = new RefinementOptions { Model = new ModelOptions { AllowResourceFailures = true } };
+        var options = new RefinementOptions { Model = model with { AllowResourceFailures = true } };
         var session = new RefinementSession(platform, factory, options);
         if (session.Failed) return session.Finding;
         var impl = session.Implementation;

@@ -350,7 +350,7 @@ public sealed class OpGen(PlatformConfig platform, GenerationOptions options)
     /// default-domain type changes.</summary>
     private IEnumerable<(int, Gen<CaseOp>)> DomainOps(ModelState state, int aim)
     {
-        var paging = platform.Iommus.Where(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu).Select(i => i.Id).ToArray();
+        var paging = platform.Iommus.Where(i => i.Kind.HasPagingDomains).Select(i => i.Id).ToArray();
         if (paging.Length == 0) yield break;
         yield return (1, Gen.Elements(paging).Select(i => new CaseOp(new AllocDomain(i, DomainType.Unmanaged))));
         var unmanaged = state.AllDomains().Where(d => d.Type == DomainType.Unmanaged).ToArray();

@@ -23,12 +23,14 @@ public sealed record PropertySpec : INamedRun
     public int EndSize { get; init; } = 60;
     public int InvariantEvery { get; init; } = 1;
     public GenerationOptions Generation { get; init; } = new();
+    /// <summary>The reference model's options (default: the model as specified).</summary>
+    public ModelOptions Model { get; init; } = new();
 
     /// <summary>The same property run against another implementation (a bug-planted decorator).</summary>
     public PropertySpec With(string implementationName, Func<PlatformConfig, ISystemUnderTest> implementation) =>
         this with { ImplementationName = implementationName, Implementation = implementation };
 
-    public Finding? Execute(PropertyCase c) => CaseExecutor.Run(c, Engine, Implementation, InvariantEvery);
+    public Finding? Execute(PropertyCase c) => CaseExecutor.Run(c, Engine, Implementation, InvariantEvery, Model);
 
     public PropertyResult Run(PropertyRunOptions? options = null)
     {

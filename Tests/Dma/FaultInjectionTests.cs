@@ -32,7 +32,7 @@ public class FaultInjectionTests
         if (platform.Mmio.Count > 0) ops.Add(new SetupMsi(dev, new PhysAddr(platform.Mmio[0].Start)));
         ops.Add(new UnmapSg(dev, new LiveRef(0), 3, DmaDirection.Bidirectional));
         ops.Add(new Map(dev, new PhysAddr(hi + 0x30_0000), 0x2000, DmaDirection.ToDevice));
-        if (platform.Iommus.Any(i => i.Kind is IommuKind.VtD or IommuKind.AmdVi or IommuKind.ArmSmmu))
+        if (platform.Iommus.Any(i => i.Kind.HasPagingDomains))
         {
             int iommu = platform.Iommus[0].Id;
             ops.Add(new AllocDomain(iommu, DomainType.Unmanaged));

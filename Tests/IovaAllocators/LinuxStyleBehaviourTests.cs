@@ -2,7 +2,7 @@ using DmaVerify.Optimized.Iova;
 
 namespace DmaVerify.Tests.IovaAllocators;
 
-/// <summary>LinuxStyle follows the walk described in the reference notes §1.2–1.5.</summary>
+/// <summary>LinuxStyle follows the walk described in docs/linux-facts.md#iova-allocator.</summary>
 public class LinuxStyleBehaviourTests
 {
     private const ulong Limit32 = Allocators.Limit32;

@@ -5,11 +5,12 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// arm-smmu (reference notes §2.5, §6.3). SW_MSI window 0x0800_0000 + 1 MiB is not reserved in
-/// DMA domains; MSI doorbell pages are mapped on demand at an IOVA from the domain's allocator,
-/// once per domain. Unmanaged domains take MSI pages from the window by a bump pointer.
-/// Dev 1 (usb) is a non-PCI device with a 32-bit mask: nothing is reserved in its domain, so its
-/// highest fit for one granule G is 2^32 - G. The doorbell 0x0C01_2040 is GIC MMIO.
+/// arm-smmu (docs/linux-facts.md#msi-doorbells, docs/linux-facts.md#arm-lpae). SW_MSI window
+/// 0x0800_0000 + 1 MiB is not reserved in DMA domains; MSI doorbell pages are mapped on demand at
+/// an IOVA from the domain's allocator, once per domain. Unmanaged domains take MSI pages from the
+/// window by a bump pointer. Dev 1 (usb) is a non-PCI device with a 32-bit mask: nothing is
+/// reserved in its domain, so its highest fit for one granule G is 2^32 - G. The doorbell
+/// 0x0C01_2040 is GIC MMIO.
 /// </summary>
 public class ArmSmmuTests
 {

@@ -5,10 +5,10 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// direct (reference notes §4.1, §4.2): no IOMMU; dma = phys when dma_capable, else bounce through
-/// swiotlb (pool 0x7C00_0000..0x7FFF_FFFF, 2 KiB slots, the lowest free span by default) and
-/// re-check the bounce address, else fail. Devices: 0 = 64-bit, 1 = 32-bit, 2 = 24-bit,
-/// 3 = 64-bit mask with bus_dma_limit 0x3FFF_FFFF.
+/// direct (docs/linux-facts.md#dma-direct-and-swiotlb): no IOMMU; dma = phys when dma_capable, else
+/// bounce through swiotlb (pool 0x7C00_0000..0x7FFF_FFFF, 2 KiB slots, the lowest free span by
+/// default) and re-check the bounce address, else fail. Devices: 0 = 64-bit, 1 = 32-bit,
+/// 2 = 24-bit, 3 = 64-bit mask with bus_dma_limit 0x3FFF_FFFF.
 /// </summary>
 public class DirectSwiotlbTests
 {

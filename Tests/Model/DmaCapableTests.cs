@@ -4,10 +4,10 @@ using DmaVerify.Model;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// dma_capable as the model states it (reference notes §4.1, Model/Spec/DmaRules.DmaCapable):
-/// end = addr + size - 1 ≤ min_not_zero(mask, bus_limit); unlike the kernel's literal unsigned
-/// arithmetic, size 0 and a range that wraps past 2^64 are never capable, nor is
-/// DMA_MAPPING_ERROR.
+/// dma_capable as the model states it (docs/linux-facts.md#dma_capable,
+/// Model/Spec/DmaRules.DmaCapable): end = addr + size - 1 ≤ min_not_zero(mask, bus_limit); unlike
+/// the kernel's literal unsigned arithmetic, size 0 and a range that wraps past 2^64 are never
+/// capable, nor is DMA_MAPPING_ERROR.
 /// </summary>
 public class DmaCapableTests
 {

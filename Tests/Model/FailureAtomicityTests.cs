@@ -80,8 +80,8 @@ public class FailureAtomicityTests
         var m = New(WithDevices("x86-vtd", dev));
         Assert.True(m.State.Device(4)!.Pci32First);
         // 8 GiB, aligned to 8 GiB: below 4 GiB nothing fits (32-bit pass fails → the flag is cleared
-        // for good, reference notes §2.2 step 5); below 8 GiB it could only start at IOVA 0 → the
-        // whole map fails, and leaves no allocation or leaf.
+        // for good, docs/linux-facts.md#iova-limit-and-32-bit-first); below 8 GiB it could only
+        // start at IOVA 0 → the whole map fails, and leaves no allocation or leaf.
         var allocations = m.DomainOf(4).Allocations.Count;
         var leaves = m.DomainOf(4).Leaves.Count;
         m.Refused(new Map(4, new PhysAddr(0x1_0000_0000), 0x2_0000_0000, Bidi), DmaErrorKind.OutOfIova);

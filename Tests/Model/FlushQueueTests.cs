@@ -5,12 +5,12 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// Strict vs lazy invalidation (reference notes §2.6, INV-08). x86-vtd's default domain is DMA-FQ:
-/// an unmapped IOVA waits in the flush queue and the IOTLB may still hold its walk until a flush
-/// (explicit, the 10 ms timer, or a full queue: 256 slots, 255 usable). amd-vi's default domain is
-/// strict: the IOTLB is invalidated at unmap and the IOVA is free at once.
-/// Dev 0 of both presets is a 64-bit PCI device whose first IOVA is 0xFFFF_F000 (the highest page
-/// below 4 GiB; see VtdAmdTests).
+/// Strict vs lazy invalidation (docs/linux-facts.md#strict-and-lazy-invalidation, INV-08).
+/// x86-vtd's default domain is DMA-FQ: an unmapped IOVA waits in the flush queue and the IOTLB may
+/// still hold its walk until a flush (explicit, the 10 ms timer, or a full queue: 256 slots, 255
+/// usable). amd-vi's default domain is strict: the IOTLB is invalidated at unmap and the IOVA is
+/// free at once. Dev 0 of both presets is a 64-bit PCI device whose first IOVA is 0xFFFF_F000 (the
+/// highest page below 4 GiB; see VtdAmdTests).
 /// </summary>
 public class FlushQueueTests
 {

@@ -5,10 +5,11 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// iommu_map / iommu_unmap on unmanaged domains (reference notes §3.5): iova, paddr and size
-/// multiples of the smallest page; greedy page sizes (iommu_pgsize); mapping over a live leaf
-/// fails; unmap returns the bytes removed, removes a large page whole on a partial request, and
-/// stops at a hole; Msi and Reserved regions are never mapped; DMA domains belong to the DMA API.
+/// iommu_map / iommu_unmap on unmanaged domains (docs/linux-facts.md#iommu_map-and-iommu_unmap):
+/// iova, paddr and size multiples of the smallest page; greedy page sizes (iommu_pgsize); mapping
+/// over a live leaf fails; unmap returns the bytes removed, removes a large page whole on a partial
+/// request, and stops at a hole; Msi and Reserved regions are never mapped; DMA domains belong to
+/// the DMA API.
 /// </summary>
 public class IommuApiTests
 {

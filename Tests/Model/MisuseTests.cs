@@ -5,9 +5,9 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// dma-debug's unmap checks (reference notes §5, INV-10): each misuse has its own error kind and
-/// changes nothing — mappings, allocations, leaves, IOTLB, flush queue and bounce slots print the
-/// same before and after. x86-vtd dev 0 (DMA-FQ domain) with one single mapping
+/// dma-debug's unmap checks (docs/linux-facts.md#dma-api-debug, INV-10): each misuse has its own
+/// error kind and changes nothing — mappings, allocations, leaves, IOTLB, flush queue and bounce
+/// slots print the same before and after. x86-vtd dev 0 (DMA-FQ domain) with one single mapping
 /// (TO_DEVICE, 0x1000 bytes at IOVA 0xFFFF_F000) unless a test says otherwise.
 /// </summary>
 public class MisuseTests

@@ -142,7 +142,7 @@ public class RefinementCheckTests
     {
         // A 33-bit PCI device: an 8 GiB map (aligned to 8 GiB) fits neither below 4 GiB nor below
         // 8 GiB (it could only start at IOVA 0). Linux clears pci_32bit_workaround when the 32-bit
-        // pass fails, before the map fails (notes §2.2 step 5).
+        // pass fails, before the map fails (docs/linux-facts.md#iova-limit-and-32-bit-first).
         var dev = Presets.Get("x86-vtd").Device(0)! with { Id = 4, DmaMask = BitMask(33), CoherentMask = BitMask(33) };
         var big = MapOp(4, 0x1_0000_0000, 0x2_0000_0000);
 

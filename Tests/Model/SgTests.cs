@@ -5,11 +5,11 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// iommu_dma_map_sg (reference notes §2.8): one IOVA range for the whole list, laid out with
-/// boundary padding, then __finalise_sg's merge rule: an entry is appended to the current output
-/// segment iff cur_len ≠ 0, it starts on a granule (s_off = 0), its IOVA is not on a segment
-/// boundary, and max_seg_size − cur_len ≥ its length; an entry that does not end on a granule
-/// (or was padded) stops merging. x86-vtd dev 3: non-PCI, 40-bit, boundary all-ones, max segment
+/// iommu_dma_map_sg (docs/linux-facts.md#scatterlists): one IOVA range for the whole list, laid out
+/// with boundary padding, then __finalise_sg's merge rule: an entry is appended to the current
+/// output segment iff cur_len ≠ 0, it starts on a granule (s_off = 0), its IOVA is not on a segment
+/// boundary, and max_seg_size − cur_len ≥ its length; an entry that does not end on a granule (or
+/// was padded) stops merging. x86-vtd dev 3: non-PCI, 40-bit, boundary all-ones, max segment
 /// 64 KiB; the IOVA range is the highest fit below 0xFF_FFFF_FFFF.
 /// </summary>
 public class SgTests

@@ -86,8 +86,8 @@ public class SocVcmTests
         var m = New(Preset);
         // SMMU 2 advertises no SW_MSI window, but the GPU's DMA domain has a DMA cookie: the doorbell
         // is outside any hardware MSI window, so iommu_dma_get_msi_page maps its 64K page at an IOVA
-        // from the allocator (notes §2.5): 0x0C01_2040 = page 0x0C01_0000 + 0x2040; highest 64K
-        // below 2^48 → 0xFFFF_FFFF_0000 → 0xFFFF_FFFF_2040.
+        // from the allocator (docs/linux-facts.md#msi-doorbells): 0x0C01_2040 = page 0x0C01_0000 +
+        // 0x2040; highest 64K below 2^48 → 0xFFFF_FFFF_0000 → 0xFFFF_FFFF_2040.
         var msi = m.Ok<Mapped>(new SetupMsi(3, new PhysAddr(0x0C01_2040)));
         Assert.Equal(0xFFFF_FFFF_2040UL, msi.Dma.Value);
         Assert.Equal(msi, m.Apply(new SetupMsi(3, new PhysAddr(0x0C01_2040))));
@@ -99,7 +99,8 @@ public class SocVcmTests
     {
         var m = New(Preset);
         // No SW_MSI window on SMMU 2 → no MSI cookie for a VFIO-style domain → the message address
-        // is the doorbell itself (notes §2.5: domains without a DMA/MSI cookie leave MSIs untranslated).
+        // is the doorbell itself (docs/linux-facts.md#msi-doorbells: domains without a DMA/MSI
+        // cookie leave MSIs untranslated).
         int domain = m.AllocDomainOk(2, DomainType.Unmanaged);
         m.Ok<Done>(new Attach(3, domain));
         Assert.Equal(new Mapped(new DmaAddr(0x0C01_2040)), m.Apply(new SetupMsi(3, new PhysAddr(0x0C01_2040))));

@@ -5,11 +5,11 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// power-tce (reference notes §4.4, §6.5, §6.6). RAM 0..0x1_FFFF_FFFF (8 GiB) and pmem at
-/// 0x40_0000_0000; default TCE window 0..0x7FFF_FFFF (2 GiB, 4 KiB TCEs); the DDW is a direct
-/// window at dma_offset 0x0800_0000_0000_0000 of 2^33 bytes, so bus_dma_limit =
-/// 0x0800_0000_0000_0000 + 2^33 - 1 = 0x0800_0001_FFFF_FFFF. TCE entry 0 is never used (the
-/// table reserves page 0), so the first TCE handed out on an empty table is 0x1000.
+/// power-tce (docs/linux-facts.md#powerpc-bypass-and-ddw, docs/linux-facts.md#powerpc-tce). RAM
+/// 0..0x1_FFFF_FFFF (8 GiB) and pmem at 0x40_0000_0000; default TCE window 0..0x7FFF_FFFF (2 GiB,
+/// 4 KiB TCEs); the DDW is a direct window at dma_offset 0x0800_0000_0000_0000 of 2^33 bytes, so
+/// bus_dma_limit = 0x0800_0000_0000_0000 + 2^33 - 1 = 0x0800_0001_FFFF_FFFF. TCE entry 0 is never
+/// used (the table reserves page 0), so the first TCE handed out on an empty table is 0x1000.
 /// </summary>
 public class TceTests
 {

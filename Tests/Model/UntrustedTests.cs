@@ -5,12 +5,12 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// Untrusted devices (reference notes §2.6, §2.7, INV-12): x86-vtd dev 2 is an external-facing
-/// 64-bit PCI device. Its default domain is strict DMA; a buffer whose start or length is not
-/// granule aligned is bounced into a swiotlb span of whole granules that keeps the in-granule
-/// offset (alloc_align_mask = granule - 1), with the padding zeroed; the bounce's granules are then
-/// mapped normally. Its IOVAs are 32-bit first (highest page below 4 GiB: 0xFFFF_F000). The
-/// swiotlb pool starts at 0x7C00_0000.
+/// Untrusted devices (docs/linux-facts.md#untrusted-devices, INV-12): x86-vtd dev 2 is an
+/// external-facing 64-bit PCI device. Its default domain is strict DMA; a buffer whose start or
+/// length is not granule aligned is bounced into a swiotlb span of whole granules that keeps the
+/// in-granule offset (alloc_align_mask = granule - 1), with the padding zeroed; the bounce's
+/// granules are then mapped normally. Its IOVAs are 32-bit first (highest page below 4 GiB:
+/// 0xFFFF_F000). The swiotlb pool starts at 0x7C00_0000.
 /// </summary>
 public class UntrustedTests
 {

@@ -5,13 +5,13 @@ using static DmaVerify.Tests.Model.Kit;
 namespace DmaVerify.Tests.Model;
 
 /// <summary>
-/// x86-vtd and amd-vi through dma-iommu (reference notes §1.2, §2.2–2.5). Both presets have the
-/// same devices: 0 = 64-bit PCI, 1 = 32-bit PCI, 2 = untrusted 64-bit PCI, 3 = 40-bit non-PCI.
-/// IOVA limit = min(mask, aperture end 2^48-1). Reserved in every DMA domain: MSI
-/// 0xFEE0_0000..0xFEEF_FFFF, the direct region (VT-d RMRR 0x7A00_0000 + 1 MiB, AMD unity map
-/// 0x7B00_0000 + 64 KiB), on AMD the HyperTransport hole 0xFD_0000_0000..0xFF_FFFF_FFFF, and for
-/// PCI devices the host windows 0xC000_0000..0xFEBF_FFFF and 0x38_0000_0000..0x38_FFFF_FFFF.
-/// Default choice: the highest aligned fit.
+/// x86-vtd and amd-vi through dma-iommu (docs/linux-facts.md#allocation-order,
+/// docs/linux-facts.md#dma-iommu). Both presets have the same devices: 0 = 64-bit PCI, 1 = 32-bit
+/// PCI, 2 = untrusted 64-bit PCI, 3 = 40-bit non-PCI. IOVA limit = min(mask, aperture end 2^48-1).
+/// Reserved in every DMA domain: MSI 0xFEE0_0000..0xFEEF_FFFF, the direct region (VT-d RMRR
+/// 0x7A00_0000 + 1 MiB, AMD unity map 0x7B00_0000 + 64 KiB), on AMD the HyperTransport hole
+/// 0xFD_0000_0000..0xFF_FFFF_FFFF, and for PCI devices the host windows 0xC000_0000..0xFEBF_FFFF
+/// and 0x38_0000_0000..0x38_FFFF_FFFF. Default choice: the highest aligned fit.
 /// </summary>
 public class VtdAmdTests
 {

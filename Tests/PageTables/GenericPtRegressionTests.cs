@@ -4,7 +4,8 @@ using DmaVerify.Optimized.PageTables;
 
 namespace DmaVerify.Tests.PageTables;
 
-/// <summary>The iommu_domain-level cases of generic_pt's KUnit suite (reference notes §7).</summary>
+/// <summary>The iommu_domain-level cases of generic_pt's KUnit suite
+/// (docs/linux-facts.md#generic_pt-tests).</summary>
 public class GenericPtRegressionTests
 {
     private const ulong K4 = 0x1000, M2 = 0x20_0000, G1 = 0x4000_0000;

@@ -38,7 +38,7 @@ internal sealed class StateBuilder
     public DomainState Domain(int id, int iommu, DomainType type, params int[] devices)
     {
         var cfg = Platform.Iommu(iommu)!;
-        bool granular = cfg.Kind is IommuKind.Gart or IommuKind.Tce;
+        bool granular = cfg.Kind.HasBitmapWindow;
         var domain = new DomainState
         {
             Id = id, Iommu = iommu, Type = type, Format = cfg.Format, Aperture = cfg.Aperture, ForceAperture = cfg.ForceAperture,

@@ -1,11 +1,11 @@
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// AMD IOMMU v1 PTE bits (reference notes §6.1). PR bit 0, Next Level bits 11:9, OA bits 51:12,
-/// IR bit 61, IW bit 62. 512 entries per table, nine index bits per level above 4 KiB.
-/// Next Level 1..6 points at a table of that (1-based AMD) level; 0 is a leaf of the level's
-/// natural size; 7 is a leaf whose size 2^n is encoded in the address: OA bits [n-2:12] all
-/// ones and bit n-1 zero, replicated over the 2^((n-12) mod 9) slots it covers.
+/// AMD IOMMU v1 PTE bits (docs/linux-facts.md#amd-v1). PR bit 0, Next Level bits 11:9, OA bits
+/// 51:12, IR bit 61, IW bit 62. 512 entries per table, nine index bits per level above 4 KiB. Next
+/// Level 1..6 points at a table of that (1-based AMD) level; 0 is a leaf of the level's natural
+/// size; 7 is a leaf whose size 2^n is encoded in the address: OA bits [n-2:12] all ones and bit
+/// n-1 zero, replicated over the 2^((n-12) mod 9) slots it covers.
 /// </summary>
 public static class AmdV1Pte
 {

@@ -3,7 +3,7 @@ using DmaVerify.Contracts;
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// ARM LPAE stage-1 or stage-2 tables with a 4K, 16K or 64K granule (reference notes §6.3).
+/// ARM LPAE stage-1 or stage-2 tables with a 4K, 16K or 64K granule (docs/linux-facts.md#arm-lpae).
 /// Page sizes: 4K → {4K, 2M, 1G}; 16K → {16K, 32M}; 64K → {64K, 512M, and 4T when OAS &gt; 48},
 /// optionally narrowed by <c>pageSizes</c>. Geometry from IAS: levels = ceil((ias - pg_shift) /
 /// bits_per_level); stage 2 concatenates up to 16 top tables. The generic walker's level L is

@@ -1,7 +1,7 @@
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// AMD K8 GART PTE (GATT entry) bits (reference notes §6.4): 32-bit entries, VALID bit 0,
+/// AMD K8 GART PTE (GATT entry) bits (docs/linux-facts.md#k8-gart): 32-bit entries, VALID bit 0,
 /// COHERENT bit 1; PA bits 31:12 stay in PTE bits 31:12 and PA bits 39:32 go to PTE bits 11:4,
 /// so physical addresses reach 2^40. One flat table over the aperture, one entry per 4 KiB.
 /// </summary>

@@ -2,7 +2,7 @@ namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
 /// ARM LPAE (VMSAv8-64 long-descriptor) bits for the io-pgtable stage-1 and stage-2 formats
-/// (reference notes §6.3). Levels here use ARM's own numbering, 0 (top) to 3 (pages).
+/// (docs/linux-facts.md#arm-lpae). Levels here use ARM's own numbering, 0 (top) to 3 (pages).
 /// Descriptor type bits 1:0: 1 block (levels 1-2), 3 table (levels 0-2) or page (level 3);
 /// bit 0 clear = invalid. AF bit 10, SH bits 9:8. Stage 1: AttrIndx 4:2, AP bits 7:6 (bit 6
 /// unprivileged, bit 7 read-only). Stage 2: MemAttr 5:2, HAP bits 7:6 (bit 6 read, bit 7

@@ -1,9 +1,9 @@
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// PowerPC TCE bits (reference notes §6.5): 8-byte entries, READ 0x1, WRITE 0x2; the real page
-/// number (pa &gt;&gt; page shift) sits above the page shift, with bits 0-51 of the address
-/// being the RPN (TCE_RPN_BITS 52: the RPN mask has 52 - page_shift bits). An entry with
+/// PowerPC TCE bits (docs/linux-facts.md#powerpc-tce): 8-byte entries, READ 0x1, WRITE 0x2; the
+/// real page number (pa &gt;&gt; page shift) sits above the page shift, with bits 0-51 of the
+/// address being the RPN (TCE_RPN_BITS 52: the RPN mask has 52 - page_shift bits). An entry with
 /// neither permission is unused. TCE page sizes used here: 4K, 64K, 2M, 16M.
 /// </summary>
 public static class TcePte

@@ -1,10 +1,10 @@
 namespace DmaVerify.Optimized.PageTables;
 
 /// <summary>
-/// Intel VT-d second-stage PTE bits (reference notes §6.2). R bit 0, W bit 1, PS (superpage)
-/// bit 7, address bits 51:12. There is no present bit: an entry is present iff it is non-zero,
-/// so leaves must grant R or W, and table entries are written with R|W. Nine index bits per
-/// level above the 4 KiB page; leaves at levels 0-2 (4 KiB, 2 MiB, 1 GiB).
+/// Intel VT-d second-stage PTE bits (docs/linux-facts.md#vt-d-second-stage). R bit 0, W bit 1, PS
+/// (superpage) bit 7, address bits 51:12. There is no present bit: an entry is present iff it is
+/// non-zero, so leaves must grant R or W, and table entries are written with R|W. Nine index bits
+/// per level above the 4 KiB page; leaves at levels 0-2 (4 KiB, 2 MiB, 1 GiB).
 /// </summary>
 public static class VtdSsPte
 {
