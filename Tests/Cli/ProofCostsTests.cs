@@ -30,7 +30,7 @@ public sealed class ProofCostsTests : IDisposable
     public void EveryObligationHasAnEstimateAndTheCheapOnesAreMost()
     {
         var ids = ObligationCatalog.All.Select(o => o.Id).ToList();
-        Assert.Empty(ids.Where(id => !ProofCosts.Estimates.ContainsKey(id)));
+        Assert.DoesNotContain(ids, id => !ProofCosts.Estimates.ContainsKey(id));
         var costs = ProofCosts.Load(null);
         int cheap = ids.Count(costs.IsCheap);
         Assert.True(cheap > ids.Count / 2 && cheap < ids.Count, $"{cheap} of {ids.Count} obligations estimated under {ProofCosts.QuickLimitSeconds} s");
