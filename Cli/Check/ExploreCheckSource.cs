@@ -34,6 +34,9 @@ internal sealed class ExploreCheckSource : ICheckSource
         var result = Explorer.Run(platform, implementation, new ExploreOptions
         {
             Depth = depth,
+            // The items run one after another: the other cores are free. (With --allocator there
+            // are no explore items: a plugged allocator is explored with one worker.)
+            Workers = Environment.ProcessorCount,
             TimeLimit = check.Budget.PerItem,
             Cancel = check.Cancel,
             Status = s => check.Report($"depth {s.Depth}, {s.States:N0} states, {s.StatesPerSecond:N0}/s"),
@@ -47,7 +50,7 @@ internal sealed class ExploreCheckSource : ICheckSource
         string file = Counterexamples.Write(directory, result, Counterexamples.Text(result, command));
         return CheckOutcome.Fail(result.States, unit,
             $"{finding.Finding.Invariant} ({finding.Finding.Kind}) after {finding.Length} ops, every shorter sequence clean: {finding.Finding.Message.ReplaceLineEndings(" ")}",
-            Counterexamples.ReplayCommand(file, implementation.Name, finding)) with
+            Counterexamples.ReplayCommand(file, implementation.Name + check.Environment.ReplayOptions, finding)) with
         {
             // A counterexample is shortest by construction: its length is the shrunk op count.
             ShrunkOps = finding.Length, SecondsToFind = result.Seconds,

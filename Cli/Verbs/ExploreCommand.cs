@@ -20,26 +20,33 @@ internal static class ExploreCommand
         var timeLimit = new Option<double?>("--time-limit") { Description = "Stop each preset after this many seconds (it then says how deep it got clean)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON on stdout (status lines go to stderr)." };
         var shard = new Option<string?>("--shard") { Description = "Explore part i of n (i/n): the frontier at --shard-depth is split by state hash; join the parts' --json reports with --merge." };
-        var shardDepth = new Option<int>("--shard-depth") { Description = "The depth whose frontier --shard splits (every part explores the depths above it in full).", DefaultValueFactory = _ => Shard.DefaultDepth };
+        var shardDepth = new Option<int?>("--shard-depth") { Description = $"The depth whose frontier --shard splits (every part explores the depths above it in full; default {Shard.DefaultDepth}, or --depth - 1 when that is less)." };
         var merge = new Option<string[]>("--merge") { Description = "Join these --json reports of --shard runs into one report (nothing is explored).", AllowMultipleArgumentsPerToken = true };
         var artifacts = new Option<string?>("--artifacts") { Description = "Where counterexamples are written (default: artifacts/explore beside the nearest corpus/ folder)." };
         var noSymmetry = new Option<bool>("--no-symmetry") { Description = "Do not count states of interchangeable devices as one." };
         var noDedup = new Option<bool>("--no-dedup") { Description = "Explore every sequence, also those that reach a state already seen (exponential)." };
-        var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op), none.", DefaultValueFactory = _ => "new" };
+        var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op, with the step rules on its states before and after: a failed op must change nothing), none.", DefaultValueFactory = _ => "new" };
+        var workers = new Option<int?>("--workers") { Description = $"Threads expanding each depth, each with its own model and implementation (default: one per core, here {Environment.ProcessorCount}; 1 with --allocator). With one, which of several equally short counterexamples is reported does not vary between runs." };
         var listOps = new Option<bool>("--list-ops") { Description = "Print each preset's alphabet in its starting state and exit." };
 
         var command = new Command("explore", "Bounded-exhaustive checking: every op sequence of a finite per-state alphabet up to a depth, breadth first, on the model and an implementation in lock step with the invariants after every op; states deduplicated by a canonical hash. A finding is a shortest counterexample.")
         {
-            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, listOps,
+            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, workers, listOps,
         };
+        // Options are read from their tokens here: GetValue throws on an option with an error of
+        // its own (a --preset or --merge without a value), which the parser then reports.
         command.Validators.Add(result =>
         {
-            bool presets = (result.GetValue(preset)?.Length ?? 0) > 0;
-            if (presets && result.GetValue(all)) result.AddError("--preset and --all cannot be used together; pick one.");
-            if ((result.GetValue(merge)?.Length ?? 0) > 0 && (presets || result.GetValue(all) || result.GetValue(shard) is not null))
+            bool HasValues(Option option) => result.GetResult(option) is { Tokens.Count: > 0 };
+            bool everyPreset = result.GetResult(all) is { Implicit: false } given
+                               && (given.Tokens.Count == 0 || bool.TryParse(given.Tokens[0].Value, out bool yes) && yes);
+            if (HasValues(preset) && everyPreset) result.AddError("--preset and --all cannot be used together; pick one.");
+            if (HasValues(merge) && (HasValues(preset) || everyPreset || HasValues(shard)))
                 result.AddError("--merge joins reports; it cannot be used with --preset, --all or --shard.");
         });
-        command.SetAction(parse => ExploreVerb.Run(new ExploreRequest
+        var allocator = new AllocatorOptions();
+        allocator.AddTo(command);
+        command.SetAction(parse => allocator.Run(parse, "verify explore", error, plugged => ExploreVerb.Run(new ExploreRequest
         {
             Presets = parse.GetValue(preset) ?? [],
             All = parse.GetValue(all),
@@ -58,7 +65,8 @@ internal static class ExploreCommand
             NoDedup = parse.GetValue(noDedup),
             ImplementationState = parse.GetValue(implState) ?? "new",
             ListOps = parse.GetValue(listOps),
-        }, output, error));
+            Workers = parse.GetValue(workers),
+        }, output, error, plugged)));
         examples[command] =
         [
             "Examples:",
@@ -66,6 +74,7 @@ internal static class ExploreCommand
             "  verify explore --all --depth 3                           # every preset",
             "  verify explore --preset x86-vtd --ops map,unmap,access,stale --depth 4",
             "  verify explore --preset amd-vi --list-ops",
+            "  verify explore --preset x86-vtd --depth 3 --allocator ./libmine.so   # your IOVA allocator under the DMA layer",
             "  verify explore --preset x86-vtd --depth 3 --shard 0/2 --json > part0.json   # one of 2 machines",
             "  verify explore --preset x86-vtd --depth 3 --shard 1/2 --json > part1.json   # the other",
             "  verify explore --merge part0.json part1.json",

@@ -22,13 +22,16 @@ internal sealed record ExploreRequest
     public double? TimeLimitSeconds { get; init; }
     public bool Json { get; init; }
     public string? Shard { get; init; }
-    public int ShardDepth { get; init; } = Explore.Shard.DefaultDepth;
+    /// <summary>Null: <see cref="Explore.Shard.DefaultDepth"/>, or one above --depth when that is less.</summary>
+    public int? ShardDepth { get; init; }
     public IReadOnlyList<string> Merge { get; init; } = [];
     public string? Artifacts { get; init; }
     public bool NoSymmetry { get; init; }
     public bool NoDedup { get; init; }
     public string ImplementationState { get; init; } = "new";
     public bool ListOps { get; init; }
+    /// <summary>Null: one per core (one with an allocator plugged in).</summary>
+    public int? Workers { get; init; }
 }
 
 /// <summary>
@@ -40,8 +43,12 @@ internal sealed record ExploreRequest
 /// </summary>
 internal static class ExploreVerb
 {
-    public static int Run(ExploreRequest request, TextWriter output, TextWriter error, ImplementationRegistry? registry = null)
+    /// <param name="plugged">An allocator given with --allocator: the implementation explored
+    /// (alone in its registry), named again in each replay line.</param>
+    /// <param name="registry">The implementations --impl may name (tests pass one with a planted bug).</param>
+    public static int Run(ExploreRequest request, TextWriter output, TextWriter error, PluggedImplementation? plugged = null, ImplementationRegistry? registry = null)
     {
+        registry ??= plugged?.Registry;
         if (request.Merge.Count > 0) return Merge(request, output, error);
         registry ??= Implementations.Knowing(request.Implementation);
 
@@ -78,11 +85,16 @@ internal static class ExploreVerb
         if (request.MaxLive is < 1 or > 64) return Bad(error, $"--max-live {request.MaxLive}: give 1 to 64");
         if (request.TimeLimitSeconds is double limit && !(limit > 0)) return Bad(error, $"--time-limit {limit}: give a number of seconds above 0");
         Shard? shard = null;
+        if (request.ShardDepth is int orphan && request.Shard is null)
+            return Bad(error, $"--shard-depth {orphan}: needs --shard i/n (it says where the frontier is split)");
         if (request.Shard is string shardText)
         {
-            if (request.ShardDepth < 1 || request.ShardDepth >= request.Depth)
-                return Bad(error, $"--shard-depth {request.ShardDepth}: the split must be above 0 and below --depth {request.Depth}");
-            if (!Explore.Shard.TryParse(shardText, request.ShardDepth, out shard, out string shardError))
+            if (request.ShardDepth is int given && (given < 1 || given >= request.Depth))
+                return Bad(error, $"--shard-depth {given}: the split must be above 0 and below --depth {request.Depth}");
+            if (request.Depth < 2)
+                return Bad(error, $"--shard {shardText}: needs --depth 2 or more (the frontier is split at a depth below it)");
+            int atDepth = request.ShardDepth ?? Math.Min(Explore.Shard.DefaultDepth, request.Depth - 1);
+            if (!Explore.Shard.TryParse(shardText, atDepth, out shard, out string shardError))
                 return Bad(error, $"--shard: {shardError}");
         }
         var implState = request.ImplementationState switch
@@ -93,10 +105,13 @@ internal static class ExploreVerb
             _ => (ImplementationStateChecks?)null,
         };
         if (implState is null) return Bad(error, $"--impl-state {request.ImplementationState}: give new, every or none");
+        if (request.Workers is < 1 or > 256) return Bad(error, $"--workers {request.Workers}: give 1 to 256");
+        // A plugged allocator is one host process whose calls are not known to be safe from two threads.
+        int workers = plugged is not null ? 1 : request.Workers ?? Environment.ProcessorCount;
         var options = new ExploreOptions
         {
             Depth = request.Depth, Ops = kinds, MaxStates = request.MaxStates, MaxLive = request.MaxLive,
-            Deduplicate = !request.NoDedup, Symmetry = !request.NoSymmetry, ImplementationState = implState.Value, Shard = shard,
+            Deduplicate = !request.NoDedup, Symmetry = !request.NoSymmetry, ImplementationState = implState.Value, Shard = shard, Workers = workers,
             TimeLimit = request.TimeLimitSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
         if (request.ListOps) return ListOps(platforms, implementation, options, output);
@@ -118,18 +133,19 @@ internal static class ExploreVerb
             {
                 var alphabet = Explorer.AlphabetOf(platform, implementation.ModelOptions, options);
                 log.WriteLine($"explore {platform.Preset}: depth {options.Depth}, {implementation.Name} against the model, ops {OpKindNames.Format(kinds)}, " +
-                              $"scope {options.MaxLive} live mappings{Symmetric(alphabet, options)}{(shard is null ? "" : $", shard {shard} split at depth {shard.AtDepth}")}");
+                              $"scope {options.MaxLive} live mappings{Symmetric(alphabet, options)}{(shard is null ? "" : $", shard {shard} split at depth {shard.AtDepth}")}" +
+                              (workers > 1 ? $", {workers} workers" : ""));
                 var result = Explorer.Run(platform, implementation, options with { Status = status.Show, Cancel = cancel.Token });
                 status.Clear();
                 string? file = null, replay = null;
                 if (result.Finding is { } finding)
                 {
-                    string command = CommandLine(platform.Preset, request, implementation.Name);
+                    string command = CommandLine(platform.Preset, request, implementation.Name, shard);
                     string text = Counterexamples.Text(result, command);
                     try
                     {
                         file = Counterexamples.Write(artifacts, result, text);
-                        replay = Counterexamples.ReplayCommand(file, implementation.Name, finding);
+                        replay = Counterexamples.ReplayCommand(file, implementation.Name + (plugged is null ? "" : " " + plugged.ReplayOptions), finding);
                     }
                     catch (Exception e) when (FileErrors.IsFileError(e))
                     {
@@ -201,14 +217,14 @@ internal static class ExploreVerb
     }
 
     /// <summary>The explore command that made a counterexample (written into its file).</summary>
-    private static string CommandLine(string preset, ExploreRequest r, string implementation)
+    private static string CommandLine(string preset, ExploreRequest r, string implementation, Shard? shard)
     {
         var parts = new List<string> { "verify explore", "--preset", preset, "--depth", r.Depth.ToString(CultureInfo.InvariantCulture), "--impl", implementation };
         if (r.Ops is not null) parts.AddRange(["--ops", r.Ops]);
         if (r.MaxLive != ExploreOptions.DefaultMaxLive) parts.AddRange(["--max-live", r.MaxLive.ToString(CultureInfo.InvariantCulture)]);
         if (r.NoSymmetry) parts.Add("--no-symmetry");
         if (r.NoDedup) parts.Add("--no-dedup");
-        if (r.Shard is not null) parts.AddRange(["--shard", r.Shard, "--shard-depth", r.ShardDepth.ToString(CultureInfo.InvariantCulture)]);
+        if (shard is not null) parts.AddRange(["--shard", shard.ToString(), "--shard-depth", shard.AtDepth.ToString(CultureInfo.InvariantCulture)]);
         return string.Join(' ', parts);
     }
 
@@ -237,8 +253,12 @@ internal static class ExploreVerb
         var parts = new List<(string, ExploreReport)>();
         foreach (var path in request.Merge)
         {
+            if (Directory.Exists(path))
+                return Bad(error, $"--merge {path}: is a folder, not a --json report");
             if (!TextFile.TryRead(path, out string text, out string problem, out _))
                 return Bad(error, $"--merge {path}: {problem}");
+            if (text.Trim().Length == 0)
+                return Bad(error, $"--merge {path}: empty file; give the --json output of a --shard run");
             if (ExploreReport.FromJson(text, out string why) is not { } report)
                 return Bad(error, $"--merge {path}: {why}");
             parts.Add((path, report));

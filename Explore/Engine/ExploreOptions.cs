@@ -7,7 +7,9 @@ public enum ImplementationStateChecks
     /// op is judged by refinement and the model's incremental checker; the implementation's own
     /// state is judged wherever it may differ.</summary>
     NewStates,
-    /// <summary>After every op, also those that reach a state already seen (slow: an export per op).</summary>
+    /// <summary>After every op, also those that reach a state already seen, and the step rules
+    /// on the states before and after each op (INV-15: a failed op changes nothing; misuse,
+    /// stale access and completeness as the properties engine judges them). Slow: an export per op.</summary>
     EveryOp,
     /// <summary>Never: refinement and the model's checker only.</summary>
     None,
@@ -59,12 +61,18 @@ public sealed record ExploreOptions
     /// <summary>Count interchangeable devices' states as one (see <see cref="DeviceSymmetry"/>).</summary>
     public bool Symmetry { get; init; } = true;
     public ImplementationStateChecks ImplementationState { get; init; } = ImplementationStateChecks.NewStates;
+    /// <summary>Threads that expand each depth's frontier, each with its own model and
+    /// implementation (1: the search is deterministic down to which counterexample it reports).</summary>
+    public int Workers { get; init; } = 1;
     public Shard? Shard { get; init; }
     /// <summary>Stop (incomplete) after this long.</summary>
     public TimeSpan? TimeLimit { get; init; }
     /// <summary>Called about once a second with the progress.</summary>
     public Action<ExploreStatus>? Status { get; init; }
     public CancellationToken Cancel { get; init; }
+    /// <summary>Called with the hash of each distinct state when the search first reaches it
+    /// (the tests compare the states of a search's shards with the whole search's).</summary>
+    internal Action<ulong>? NewState { get; init; }
 }
 
 /// <summary>Progress of a running exploration (the status line).</summary>

@@ -9,7 +9,8 @@ namespace DmaVerify.Explore;
 /// Bounded-exhaustive checking of one preset: breadth first over the op sequences the alphabet
 /// allows, each op run on the model and the implementation in lock step (a
 /// <see cref="RefinementSession"/> step: refinement and the model's incremental invariant
-/// check), the implementation's exported state judged by the full checker at each new state.
+/// check), the implementation's exported state judged by the full checker at each new state
+/// (each domain's own rules once per distinct domain content: <see cref="DomainVerdicts"/>).
 /// States are deduplicated by <see cref="StateFingerprint"/> (with symmetry) plus the
 /// implementation's <see cref="IHiddenStateFingerprint"/>, so each abstract state is expanded
 /// once, at the depth BFS first reaches it: the first finding is a shortest counterexample.
@@ -18,29 +19,33 @@ namespace DmaVerify.Explore;
 /// the tree of first visits is walked depth first, each node restoring its parent's snapshot
 /// and running the one op that leads to it, so a node's snapshot lives only while its subtree
 /// is expanded (memory stays the depth times one snapshot, not the frontier times one).</para>
+/// <para>With <see cref="ExploreOptions.Workers"/> above one, each depth's frontier (in the order
+/// of that walk) is cut into contiguous parts, each expanded by an <see cref="ExploreWorker"/>
+/// with its own sessions; the set of seen states is shared. The states and counts of a clean run
+/// do not depend on the number of workers; which parent reaches a state first does, and so which
+/// of several equally short counterexamples is reported.</para>
 /// </summary>
-public sealed class Explorer
+public sealed partial class Explorer
 {
     private readonly ExplorePlatform _platform;
     private readonly Implementation _implementation;
     private readonly ExploreOptions _options;
     private readonly PresetAlphabet _alphabet;
-    private readonly StateFingerprint _fingerprint = new();
     private readonly HashSet64 _visited = new();
+    private readonly DomainVerdicts _verdicts = new();
     private readonly IReadOnlyList<IReadOnlyList<int>> _orders;
     private readonly Stopwatch _clock = new();
     private readonly List<LevelStats> _levels = [];
-    private RefinementSession _session = null!;
-    private RefinementSession? _faultSession;
-    private StateBaseline? _baseline;
-    private long _transitions, _levelTransitions, _levelNew, _frontierSize, _peakMemory;
+    /// <summary>Guards the seen states, the end of the search and the status line.</summary>
+    private readonly Lock _gate = new();
+    private readonly List<ExploreWorker> _workers = [];
+    private long _frontierSize, _peakMemory;
     private int _depth;
     private TimeSpan _nextStatus = TimeSpan.FromSeconds(1);
     private ExploreFinding? _finding;
     private ExploreEnd? _stop;
+    private volatile bool _stopping;
     private string? _toolError;
-    private SystemState? _nodeExport;
-    private SessionSnapshot? _nodeExportOf;
 
     private Explorer(ExplorePlatform platform, Implementation implementation, ExploreOptions options)
     {
@@ -58,6 +63,8 @@ public sealed class Explorer
     public static ExploreResult Run(ExplorePlatform preset, Implementation implementation, ExploreOptions options) =>
         new Explorer(preset, implementation, options).Run();
 
+    /// <summary>A state of the tree of first visits: the op that first reached it from its parent,
+    /// with the implementation's answer (run again when the state is rebuilt).</summary>
     private sealed class Node(Node? parent, Choice? choice, Outcome? outcome, int depth, ulong hash)
     {
         public readonly Node? Parent = parent;
@@ -65,165 +72,81 @@ public sealed class Explorer
         public readonly Outcome? Outcome = outcome;
         public readonly int Depth = depth;
         public readonly ulong Hash = hash;
+        /// <summary>The model's state (kept while the node is on the frontier): the snapshot to
+        /// restore and the same state as a value to read the alphabet from, both O(1).</summary>
         public ModelSnapshot? Model;
+        public ModelState? View;
+        /// <summary>Written only by the worker that expands this node.</summary>
         public List<Node>? Children;
     }
 
     private ExploreResult Run()
     {
         _clock.Start();
-        var refinement = new RefinementOptions { InvariantEvery = 0, Model = _implementation.ModelOptions };
-        _session = new RefinementSession(_platform.Platform, _implementation.Create, refinement);
-        Node root = new(null, null, null, 0, 0);
-        if (_session.Finding is { } broken)
-            return Result(Report(root, null, broken, null));
-        if (_session.CheckInvariants() is { } startBroken)
-            return Result(Report(root, null, startBroken, null));
-        var start = _session.Save();
-        _baseline = start.Baseline;
-        root = new Node(null, null, null, 0, Hash(_session)) { Model = start.Model };
+        var first = new ExploreWorker(this, 0);
+        _workers.Add(first);
+        if (first.Start() is { } broken)
+            return Result(Report(new Node(null, null, null, 0, 0), null, broken, null));
+        var root = first.Root!;
         _visited.Add(root.Hash);
-        var rootImpl = start.Implementation;
+        _options.NewState?.Invoke(root.Hash);
+        for (int i = 1; i < Math.Max(1, _options.Workers); i++)
+            _workers.Add(new ExploreWorker(this, i, first));
 
         var frontier = new List<Node> { root };
-        for (_depth = 0; _depth < _options.Depth && frontier.Count > 0 && _stop is null; _depth++)
+        for (_depth = 0; _depth < _options.Depth && frontier.Count > 0 && !_stopping; _depth++)
         {
             var levelClock = Stopwatch.StartNew();
-            _levelTransitions = _levelNew = 0;
+            foreach (var w in _workers) w.StartLevel();
             _frontierSize = frontier.Count;
-            Visit(root, rootImpl);
-            if (_stop is not null) break;
-            _levels.Add(new LevelStats(_depth + 1, _levelTransitions, _levelNew, levelClock.Elapsed.TotalSeconds));
-            foreach (var n in frontier) n.Model = null;
+            ExpandLevel(frontier);
+            if (_stopping) break;
+            _levels.Add(new LevelStats(_depth + 1, _workers.Sum(w => w.LevelTransitions), _workers.Sum(w => w.LevelNew), levelClock.Elapsed.TotalSeconds));
+            foreach (var n in frontier) (n.Model, n.View) = (null, null);
             frontier = Prune(root);
             if (_options.Shard is { } shard && _depth + 1 == shard.AtDepth)
                 frontier = KeepShard(root, shard);
-            if (frontier.Count == 0) _stop = ExploreEnd.Exhausted;
+            if (frontier.Count == 0) Stop(ExploreEnd.Exhausted);
         }
         return Result(null);
     }
 
-    /// <summary>Walks the tree of first visits down to the frontier, rebuilding the
-    /// implementation's state of each node from its parent's snapshot and one op.</summary>
-    private void Visit(Node node, SystemSnapshot implementation)
+    /// <summary>Expands the frontier, cut into one contiguous part per worker (a frontier smaller
+    /// than a few nodes per worker is not worth the threads).</summary>
+    private void ExpandLevel(List<Node> frontier)
     {
-        if (node.Depth == _depth)
+        int parts = Math.Min(_workers.Count, Math.Max(1, frontier.Count / 4));
+        if (parts == 1)
         {
-            Expand(node, implementation);
+            _workers[0].Expand(frontier, 0, frontier.Count);
             return;
         }
-        foreach (var child in node.Children ?? [])
-        {
-            if (_stop is not null) return;
-            var impl = _session.Implementation;
-            SystemSnapshot childSnapshot;
-            try
-            {
-                impl.Restore(implementation);
-                if (child.Choice!.FailNthAllocation > 0) impl.FailNthAllocation(child.Choice.FailNthAllocation);
-                var again = impl.Apply(child.Choice.Op);
-                if (!Equals(again, child.Outcome))
-                {
-                    ToolFailure($"{impl.Name} answered {ScenarioPrinter.FormatOp(child.Choice.Op)} from the same state first with " +
-                                $"{Describe(child.Outcome)}, then with {Describe(again)}: explore rebuilds states by running one op again, " +
-                                "which needs an implementation that answers alike from alike states");
-                    return;
-                }
-                childSnapshot = impl.Snapshot();
-            }
-            catch (Exception e)
-            {
-                Report(child, null, new Finding(FindingKind.ImplementationCrash, 0, "CRASH",
-                    $"{impl.Name}'s restore, op or snapshot threw {e.GetType().Name}: {e.Message}"), null);
-                return;
-            }
-            Visit(child, childSnapshot);
-        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            _workers[part].Expand(frontier, frontier.Count * part / parts, frontier.Count * (part + 1) / parts));
     }
 
-    private static string Describe(Outcome? outcome) => outcome is null ? "nothing" : ScenarioPrinter.FormatOutcome(outcome);
-
-    /// <summary>Runs every op of the node's alphabet from the node's state.</summary>
-    private void Expand(Node node, SystemSnapshot implementation)
+    /// <summary>Records a state's hash; true when it was not seen before (the caller expands it).</summary>
+    private bool Visit(ulong hash)
     {
-        var from = new SessionSnapshot(node.Model!, implementation, 0, 0, null, _baseline);
-        try
+        bool unseen;
+        lock (_gate)
         {
-            _session.Implementation.Restore(implementation);
+            unseen = _visited.Add(hash);
+            if (unseen && _visited.Count >= _options.MaxStates) StopLocked(ExploreEnd.MaxStates);
         }
-        catch (Exception e)
-        {
-            // As in Visit: the implementation's own restore failing is its crash, not the tool's.
-            Report(node, null, new Finding(FindingKind.ImplementationCrash, 0, "CRASH",
-                $"{_session.Implementation.Name}'s restore threw {e.GetType().Name}: {e.Message}"), null);
-            return;
-        }
-        _session.Restore(from);
-        var choices = _alphabet.Next(_session.ModelView);
-        foreach (var choice in choices)
-        {
-            if (_stop is not null) return;
-            Step(node, from, choice);
-            _transitions++;
-            _levelTransitions++;
-            if ((_transitions & 255) == 0) Tick();
-        }
+        if (unseen) _options.NewState?.Invoke(hash);
+        return unseen;
     }
 
-    private void Step(Node node, SessionSnapshot from, Choice choice)
+    private void Stop(ExploreEnd end)
     {
-        bool faulted = choice.FailNthAllocation > 0;
-        var session = faulted ? FaultSession() : _session;
-        session.Restore(from);
-        var finding = faulted ? session.StepFailingAllocation(choice.Op, choice.FailNthAllocation, () => NodeExport(from)) : session.Step(choice.Op);
-        var outcome = session.Steps.Count > 0 ? session.Steps[^1].Expected : null;
-        if (finding is not null)
-        {
-            Report(node, choice, finding, outcome);
-            return;
-        }
-        // An injected failure the model accepted leaves the state as it was: nothing new.
-        if (faulted && outcome is Failed { Kind: DmaErrorKind.OutOfMemory }) return;
-        ulong hash = Hash(session);
-        bool fresh = !_options.Deduplicate || _visited.Add(hash);
-        if (!_options.Deduplicate) _visited.Add(hash);
-        if (fresh || _options.ImplementationState == ImplementationStateChecks.EveryOp)
-        {
-            if (_options.ImplementationState != ImplementationStateChecks.None && session.CheckInvariants() is { } broken)
-            {
-                Report(node, choice, broken, outcome);
-                return;
-            }
-        }
-        if (!fresh) return;
-        _levelNew++;
-        var child = new Node(node, choice, outcome, node.Depth + 1, hash) { Model = session.SaveModel() };
-        (node.Children ??= []).Add(child);
-        if (_visited.Count >= _options.MaxStates) _stop = ExploreEnd.MaxStates;
+        lock (_gate) StopLocked(end);
     }
 
-    /// <summary>The implementation's exported state at the node being expanded (made once, on
-    /// the first injected failure that needs it, in the main session: it restores anyway).</summary>
-    private SystemState NodeExport(SessionSnapshot node)
+    private void StopLocked(ExploreEnd end)
     {
-        if (_nodeExport is not null && ReferenceEquals(_nodeExportOf, node)) return _nodeExport;
-        _session.Implementation.Restore(node.Implementation);
-        _nodeExportOf = node;
-        return _nodeExport = _session.Implementation.ExportState();
-    }
-
-    /// <summary>A second session whose model accepts OutOfMemory from allocating ops, for the
-    /// fault-injection choices (the implementation's n-th allocation is made to fail).</summary>
-    private RefinementSession FaultSession() =>
-        _faultSession ??= new RefinementSession(_platform.Platform, _implementation.Create,
-            new RefinementOptions { InvariantEvery = 0, Model = _implementation.ModelOptions with { AllowResourceFailures = true } });
-
-    private ulong Hash(RefinementSession session)
-    {
-        ulong h = _fingerprint.Of(session.ModelView, _orders);
-        if (session.Implementation is IHiddenStateFingerprint hidden)
-            h ^= (hidden.HiddenStateFingerprint() + 0x632B_E59B_D9B4_E019) * 0xD6E8_FEB8_6659_FD93;
-        return h;
+        _stop ??= end;
+        _stopping = true;
     }
 
     /// <summary>Drops subtrees that reached no new state; returns the new frontier.</summary>
@@ -269,6 +192,8 @@ public sealed class Explorer
         }
     }
 
+    /// <summary>Ends the search with a finding at <paramref name="node"/> (and the op
+    /// <paramref name="last"/> from it); the first one reported wins.</summary>
     private ExploreFinding? Report(Node node, Choice? last, Finding finding, Outcome? outcome)
     {
         var path = new List<Node>();
@@ -284,27 +209,48 @@ public sealed class Explorer
             steps.Add(new ScenarioStep(last.Op, outcome));
         }
         int step = Math.Max(0, steps.Count - 1);
-        _finding = new ExploreFinding(finding with { Step = step }, _platform.ScenarioOf(steps), faults);
-        _stop = ExploreEnd.Finding;
-        return _finding;
+        var found = new ExploreFinding(finding with { Step = step }, _platform.ScenarioOf(steps), faults);
+        // A finding is the verdict: it ends the search whatever else stopped it meanwhile.
+        lock (_gate)
+        {
+            if (_finding is not null) return _finding;
+            _finding = found;
+            _stop = ExploreEnd.Finding;
+            _stopping = true;
+        }
+        return found;
     }
 
+    /// <summary>Ends the search without a verdict (unless a finding came first).</summary>
     private void ToolFailure(string message)
     {
-        _toolError = message;
-        _stop = ExploreEnd.ToolError;
+        lock (_gate)
+        {
+            if (_finding is not null) return;
+            _toolError = message;
+            _stop = ExploreEnd.ToolError;
+            _stopping = true;
+        }
     }
 
+    private long Transitions => _workers.Sum(w => w.Transitions);
+
+    /// <summary>Called by each worker every few hundred ops: the time limit, cancellation and,
+    /// once a second, the status line.</summary>
     private void Tick()
     {
-        if (_options.Cancel.IsCancellationRequested) _stop ??= ExploreEnd.Cancelled;
-        if (_options.TimeLimit is { } limit && _clock.Elapsed > limit) _stop ??= ExploreEnd.TimeLimit;
-        if (_clock.Elapsed < _nextStatus) return;
-        _nextStatus = _clock.Elapsed + TimeSpan.FromSeconds(1);
-        long memory = GC.GetTotalMemory(false);
-        _peakMemory = Math.Max(_peakMemory, memory);
-        _options.Status?.Invoke(new ExploreStatus(_platform.Preset, _depth + 1, _frontierSize, _transitions, _visited.Count,
-            _transitions / _clock.Elapsed.TotalSeconds, memory, _clock.Elapsed));
+        lock (_gate)
+        {
+            if (_options.Cancel.IsCancellationRequested) StopLocked(ExploreEnd.Cancelled);
+            if (_options.TimeLimit is { } limit && _clock.Elapsed > limit) StopLocked(ExploreEnd.TimeLimit);
+            if (_clock.Elapsed < _nextStatus) return;
+            _nextStatus = _clock.Elapsed + TimeSpan.FromSeconds(1);
+            long memory = GC.GetTotalMemory(false);
+            _peakMemory = Math.Max(_peakMemory, memory);
+            long transitions = Transitions;
+            _options.Status?.Invoke(new ExploreStatus(_platform.Preset, _depth + 1, _frontierSize, transitions, _visited.Count,
+                transitions / _clock.Elapsed.TotalSeconds, memory, _clock.Elapsed));
+        }
     }
 
     private ExploreResult Result(ExploreFinding? early)
@@ -332,7 +278,7 @@ public sealed class Explorer
             End = end,
             ToolError = _toolError,
             Levels = _levels,
-            States = _transitions,
+            States = Transitions,
             Distinct = _visited.Count,
             Seconds = _clock.Elapsed.TotalSeconds,
             PeakMemoryBytes = _peakMemory,

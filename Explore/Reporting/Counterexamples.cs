@@ -11,7 +11,8 @@ namespace DmaVerify.Explore;
 /// </summary>
 public static class Counterexamples
 {
-    /// <summary>The command that replays <paramref name="finding"/> written at <paramref name="path"/>.</summary>
+    /// <summary>The command that replays <paramref name="finding"/> written at <paramref name="path"/>
+    /// on <paramref name="implementation"/> (its name, and the options that load it, if any).</summary>
     public static string ReplayCommand(string path, string implementation, ExploreFinding finding) =>
         $"verify replay {Quote(path)} --impl {implementation}" +
         string.Concat(finding.FailedAllocations.OrderBy(f => f.Key).Select(f => $" --fail-alloc {f.Key}:{f.Value}"));

@@ -77,7 +77,9 @@ public sealed record ExploreReport
         }
         catch (JsonException e)
         {
-            error = $"not a verify explore report: {e.Message}";
+            // The serializer's message ends in "Path: $ | LineNumber: 0 | BytePositionInLine: 0.": said once, 1-based.
+            string message = e.Message.Split(" Path: ")[0].TrimEnd('.');
+            error = $"not a verify explore report: {message}" + (e.LineNumber is long line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "");
         }
         return null;
     }

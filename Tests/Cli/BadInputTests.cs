@@ -53,7 +53,7 @@ public sealed partial class BadInputTests : IDisposable
     {
         var rows = Table();
         Assert.True(rows.Count >= 70, $"only {rows.Count} rows parsed from docs/bad-input.md");
-        foreach (string verb in (string[])["replay", "show", "check", "prove", "fuzz", "fuzz-afl", "instrument"])
+        foreach (string verb in (string[])["replay", "show", "check", "explore", "prove", "fuzz", "fuzz-afl", "instrument"])
             Assert.Contains(rows, r => r.Verb == verb);
         foreach (string kind in (string[])["empty", "truncated", "malformed", "binary", "UTF-8", "huge", "unreadable", "2^64", "negative", "0"])
             Assert.Contains(rows, r => r.Case.Contains(kind, StringComparison.Ordinal));

@@ -2,10 +2,13 @@ using System.Numerics;
 using DmaVerify.Contracts;
 using DmaVerify.Model;
 using DmaVerify.Optimized.Iova;
+using DmaVerify.Tests.Support;
+using FsCheck.Xunit;
 
 namespace DmaVerify.Tests.IovaAllocators;
 
 /// <summary>The pure fit, alignment and magazine arithmetic against brute force and the model.</summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public class IovaFitTests
 {
     private static readonly ulong[] Interesting =
@@ -52,14 +55,14 @@ public class IovaFitTests
     private static ulong BruteCapacity(ulong lo, ulong hi)
     {
         ulong best = 0;
-        for (ulong s = 1; s <= hi - lo + 1; s++)
+        for (ulong s = 1; s - 1 <= hi - lo; s++)
             if (BruteFits(lo, hi, s, IovaSpace.RoundUpPow2(s))) best = s;
         return best;
     }
 
     private static bool BruteFits(ulong lo, ulong hi, ulong pages, ulong align)
     {
-        for (ulong start = lo; start + pages - 1 <= hi; start++)
+        for (UInt128 start = lo; start + pages - 1 <= hi; start++)
             if (start % align == 0) return true;
         return false;
     }
@@ -139,5 +142,44 @@ public class IovaFitTests
         Assert.True(MagazineRules.IsCacheable(32));
         Assert.False(MagazineRules.IsCacheable(33));
         Assert.False(MagazineRules.IsCacheable(0));
+    }
+
+    /// <summary>The compare-and-shift logarithms and roundings equal the BCL's for any value.</summary>
+    [Property(MaxTest = 2000)]
+    public void LogsAndRoundingsMatchTheBclEverywhere(ulong v)
+    {
+        if (v >= 1) Assert.Equal(BitOperations.Log2(v), IovaFit.FloorLog2(v));
+        Assert.Equal(v <= 1 ? 0 : 64 - BitOperations.LeadingZeroCount(v - 1), IovaFit.OrderBase2(v));
+        Assert.Equal(v > 1UL << 63 ? 0 : v <= 1 ? 1 : BitOperations.RoundUpToPowerOf2(v), IovaFit.RoundUpPow2(v));
+        Assert.Equal(v == 0 ? 0 : v < IovaFit.RoundUpBelow ? BitOperations.RoundUpToPowerOf2(v) : v, IovaFit.FastSize(v));
+    }
+
+    /// <summary>The small gaps of the exhaustive tests above, moved anywhere in the 64-bit PFN
+    /// space (alignment is absolute, so a gap near 2^63 or 2^64 behaves differently from one near 0).</summary>
+    [Property(MaxTest = 300)]
+    public void FitArithmeticAgreesWithBruteForceAnywhere(ulong lo, byte width, byte pageChoice, bool sizeAligned)
+    {
+        ulong hi = lo + Math.Min(width % 80UL, ulong.MaxValue - lo);
+        Assert.Equal(BruteCapacity(lo, hi), IovaFit.FitCapacity(lo, hi));
+        ulong pages = pageChoice % 80UL + 1;
+        ulong align = sizeAligned ? IovaSpace.RoundUpPow2(pages) : 1;
+        bool fits = IovaFit.FitsBelow(lo, hi, pages, sizeAligned);
+        Assert.Equal(BruteFits(lo, hi, pages, align), fits);
+        if (!fits) return;
+        ulong start = IovaFit.HighestStartBelow(hi, pages, sizeAligned);
+        Assert.True(start % align == 0 && start >= lo && start + (pages - 1) <= hi, $"start {Hex.Format(start)}");
+        Assert.True((UInt128)start + align + pages - 1 > hi, "a higher aligned start exists");
+    }
+
+    /// <summary>The magazine pop's limit check is pfn + pages − 1 ≤ limit, computed without wrapping.</summary>
+    [Property(MaxTest = 2000)]
+    public void MagazineLimitCheckIsTheWideComparison(ulong pfn, byte pageClass, ulong limit, sbyte slack)
+    {
+        ulong pages = 1UL << (pageClass % 6);
+        Assert.Equal(pages >= 1 && (UInt128)pfn + pages - 1 <= limit, MagazineRules.FitsLimit(pfn, pages, limit));
+        // A range ending a few PFNs around the limit.
+        ulong last = slack < 0 ? limit - Math.Min(limit, (ulong)(-slack)) : limit + Math.Min(ulong.MaxValue - limit, (ulong)slack);
+        ulong start = last - Math.Min(last, pages - 1);
+        Assert.Equal((UInt128)start + pages - 1 <= limit, MagazineRules.FitsLimit(start, pages, limit));
     }
 }

@@ -1,5 +1,7 @@
 using DmaVerify.Contracts;
 using DmaVerify.Model;
+using DmaVerify.Tests.Support;
+using FsCheck.Xunit;
 
 namespace DmaVerify.Tests.Model;
 
@@ -9,6 +11,7 @@ namespace DmaVerify.Tests.Model;
 /// the kernel's literal unsigned arithmetic, size 0 and a range that wraps past 2^64 are never
 /// capable, nor is DMA_MAPPING_ERROR.
 /// </summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public class DmaCapableTests
 {
     private const ulong Mask32 = 0xFFFF_FFFF, All = ulong.MaxValue;
@@ -64,5 +67,24 @@ public class DmaCapableTests
         Assert.False(DeviceConfig.IsValidMask(0x7F_FFFF));
         Assert.False(DeviceConfig.IsValidMask(0xFFFF_FFFE));
         Assert.False(DeviceConfig.IsValidMask(0));
+    }
+
+    /// <summary>The model's rule is the range check in wide arithmetic: non-empty, not
+    /// DMA_MAPPING_ERROR, last byte at most min_not_zero(mask, bus limit), for any values, and for
+    /// buffers whose last byte sits a few bytes around the limit (also the all-ones limit, where
+    /// the last byte can be 2^64 − 1 itself).</summary>
+    [Property(MaxTest = 1000)]
+    public void CapableIsTheRangeCheckInWideArithmetic(ulong addr, ulong size, ulong mask, ulong busLimit, sbyte slack, byte length)
+    {
+        foreach (var (m, b) in new[] { (mask, busLimit), (All, 0UL) })
+        {
+            ulong limit = m == 0 ? b : b == 0 ? m : Math.Min(m, b);
+            bool Expected(ulong a, ulong s) => s != 0 && a != All && (UInt128)a + s - 1 <= limit;
+            Assert.Equal(Expected(addr, size), DmaRules.DmaCapable(addr, size, m, b));
+            ulong last = slack < 0 ? limit - Math.Min(limit, (ulong)(-slack)) : limit + Math.Min(All - limit, (ulong)slack);
+            ulong len = length % 32UL + 1;
+            ulong start = last - Math.Min(last, len - 1);
+            Assert.Equal(Expected(start, len), DmaRules.DmaCapable(start, len, m, b));
+        }
     }
 }

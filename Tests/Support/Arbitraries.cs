@@ -28,9 +28,10 @@ public static class Arbitraries
     /// <summary>64-bit values with the edges of address arithmetic well represented.</summary>
     public static readonly Gen<ulong> UInt64Gen = Gen.Frequency(
         (4, AnyBits),
+        (1, Gen.Elements(0UL, 1UL, ulong.MaxValue, ulong.MaxValue - 1, 1UL << 63, (1UL << 32) - 1, 1UL << 32)),
         (2, Gen.Choose(0, 0x2000).Select(v => (ulong)v)),
         (2, from s in Shift from d in Gen.Choose(-1, 1) select unchecked((1UL << s) + (ulong)(long)d)),
-        (1, from s in Shift from low in Gen.Choose(0, 0x2000) select ~((1UL << s) - 1) | (uint)low),
+        (1, from s in Shift from low in Gen.Frequency((1, Gen.Constant(0)), (1, Gen.Choose(0, 0x2000))) select ~((1UL << s) - 1) | (uint)low),
         (1, Gen.Choose(0, 0x2000).Select(v => ulong.MaxValue - (ulong)v)),
         (2, from x in AnyBits from s in Shift select x >> s << s),
         (2, from x in AnyBits from s in Shift select x >> s));
@@ -51,6 +52,24 @@ public static class Arbitraries
     private static ulong HighestBit(ulong v) => 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(v));
 
     public static Arbitrary<ulong> UInt64s() => Arb.From(UInt64Gen, ShrinkUInt64);
+
+    /// <summary>Bytes, signed bytes and 16-bit values uniformly over their whole range (FsCheck's
+    /// own grow with the test size, from 0 to about 100): properties use them as choices,
+    /// widths and small signed offsets ("slack") around an edge.</summary>
+    public static Arbitrary<byte> Bytes() => Arb.From(Gen.Choose(0, 255).Select(v => (byte)v), b => ShrinkSmall(b).Select(v => (byte)v));
+
+    public static Arbitrary<sbyte> SBytes() => Arb.From(Gen.Choose(-128, 127).Select(v => (sbyte)v),
+        b => ShrinkSmall(Math.Abs((int)b)).Select(v => (sbyte)(b < 0 ? -v : v)));
+
+    public static Arbitrary<ushort> UInt16s() => Arb.From(Gen.Choose(0, ushort.MaxValue).Select(v => (ushort)v), u => ShrinkSmall(u).Select(v => (ushort)v));
+
+    private static IEnumerable<int> ShrinkSmall(int v)
+    {
+        if (v <= 0) yield break;
+        yield return 0;
+        if (v / 2 != 0) yield return v / 2;
+        if (v - 1 != v / 2 && v - 1 != 0) yield return v - 1;
+    }
 
     /// <summary>Ids: the edges of int and a few small values, as scenario text must carry them.</summary>
     public static readonly Gen<int> IdGen = Gen.Frequency(

@@ -137,21 +137,22 @@ public static partial class IncrementalChecker
         {
             var format = domain.Format;
             var range = run.Range;
-            string what = $"domain {domain.Id}: leaves {run}";
+            // Formatted only for a violation: this runs on every leaf run an op touches.
+            string What() => $"domain {domain.Id}: leaves {run}";
             // INV-14
             if (!domain.IsPaging)
                 output.Add(new Violation(Inv14, null, null, $"domain {domain.Id} is a {domain.Type} domain but holds page-table leaves ({run})"));
             if (!format.SupportsPageSize(run.PageSize))
-                output.Add(new Violation(Inv14, null, range, $"{what} have a page size the format does not support ({format.Describe()})"));
+                output.Add(new Violation(Inv14, null, range, $"{What()} have a page size the format does not support ({format.Describe()})"));
             else if (run.Iova % run.PageSize != 0 || run.Phys % run.PageSize != 0)
-                output.Add(new Violation(Inv14, null, range, $"{what} are not aligned to their page size {Hex.Format(run.PageSize)}"));
+                output.Add(new Violation(Inv14, null, range, $"{What()} are not aligned to their page size {Hex.Format(run.PageSize)}"));
             ulong bytes = run.PageSize * run.Count;
             if (bytes - 1 > ulong.MaxValue - run.Phys || run.Phys + (bytes - 1) > format.MaxOutput)
-                output.Add(new Violation(Inv14, null, range, $"{what} reach phys beyond the format's {format.OutputBits}-bit output"));
+                output.Add(new Violation(Inv14, null, range, $"{What()} reach phys beyond the format's {format.OutputBits}-bit output"));
             if (!domain.Aperture.Contains(range))
-                output.Add(new Violation(Inv14, null, range, $"{what} lie outside the aperture {domain.Aperture}"));
+                output.Add(new Violation(Inv14, null, range, $"{What()} lie outside the aperture {domain.Aperture}"));
             if ((run.Prot & InvariantChecker.ReadWrite) == 0)
-                output.Add(new Violation(Inv14, null, range, $"{what} grant neither read nor write"));
+                output.Add(new Violation(Inv14, null, range, $"{What()} grant neither read nor write"));
             if (run.Iova > 0 && domain.Leaves.TryFloor(run.Iova - 1, out var pred) && pred.Last >= run.Iova)
                 output.Add(new Violation(Inv14, null, range.Intersect(pred.Range), $"domain {domain.Id}: leaves {pred.Value} and {run} overlap"));
             if (run.Iova < ulong.MaxValue && domain.Leaves.TryCeiling(run.Iova + 1, out var succ) && succ.Start <= run.Last)
@@ -163,7 +164,7 @@ public static partial class IncrementalChecker
                     if (!region.Range.Overlaps(range)) continue;
                     if (region.MustNeverBeMapped)
                         output.Add(new Violation(Inv03, null, range.Intersect(region.Range),
-                            $"{what} map part of the {region.Type} region {region.Range}, which must never be mapped"));
+                            $"{What()} map part of the {region.Type} region {region.Range}, which must never be mapped"));
                     else if (domain.Type == DomainType.Unmanaged && region.ClosedToUserMappings &&
                              !(region.Type == ReservedRegionType.SwMsi && run.Count == 1 && domain.MsiPages.Any(p => p.Iova == run.Iova)))
                         output.Add(new Violation(Inv03, null, range.Intersect(region.Range),
@@ -246,23 +247,23 @@ public static partial class IncrementalChecker
 
         private static void CheckCached(ModelDomain domain, int iommu, PageRun cached, List<Violation> output)
         {
-            string what = $"domain {domain.Id}: IOTLB entries of IOMMU {iommu} {cached}";
+            string What() => $"domain {domain.Id}: IOTLB entries of IOMMU {iommu} {cached}";
             switch (domain.Type)
             {
                 case DomainType.Blocked:
-                    output.Add(new Violation(Inv08, null, cached.Range, $"{what}: a blocked domain translates nothing, so nothing may be cached"));
+                    output.Add(new Violation(Inv08, null, cached.Range, $"{What()}: a blocked domain translates nothing, so nothing may be cached"));
                     break;
                 case DomainType.Identity:
                     if (cached.Iova != cached.Phys)
-                        output.Add(new Violation(Inv08, null, cached.Range, $"{what}: an identity domain can only cache identity walks"));
+                        output.Add(new Violation(Inv08, null, cached.Range, $"{What()}: an identity domain can only cache identity walks"));
                     break;
                 case DomainType.DmaFq:
                     if (!AgreesWithLeaves(domain, cached) && !WaitingForFlush(domain, cached.Range))
-                        output.Add(new Violation(Inv08, null, cached.Range, $"{what} disagree with the page table and are not inside an IOVA range waiting for a flush"));
+                        output.Add(new Violation(Inv08, null, cached.Range, $"{What()} disagree with the page table and are not inside an IOVA range waiting for a flush"));
                     break;
                 default:
                     if (!AgreesWithLeaves(domain, cached))
-                        output.Add(new Violation(Inv08, null, cached.Range, $"{what} disagree with the page table of a strict domain (stale after unmap)"));
+                        output.Add(new Violation(Inv08, null, cached.Range, $"{What()} disagree with the page table of a strict domain (stale after unmap)"));
                     break;
             }
         }
