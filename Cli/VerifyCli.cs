@@ -224,6 +224,7 @@ public static class VerifyCli
             "Examples:",
             "  verify fuzz direct work/direct corpus/direct -runs=500 -artifact_prefix=findings/",
             "  verify fuzz mixed work/mixed corpus/mixed -jobs=2 -workers=2 -runs=100",
+            "  verify fuzz amd-vi work/amd-vi corpus/amd-vi -runs=300 -use_value_profile=1   # comparison feedback",
             "  verify fuzz k8-gart -minimize_crash=1 -runs=10000 findings/crash-<sha1>",
             "  verify replay findings/crash-<sha1> --target k8-gart",
             "  verify fuzz x86-vtd corpus/x86-vtd -max_total_time=60 --allocator ./libmine.so",

@@ -108,7 +108,10 @@ internal static class PlantedChecks
         return ExitCodes.Crashed;
     }
 
-    private static string Seconds(double s) => s.ToString(s < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " s";
+    /// <summary>Seconds to a finding: most are found in the first case, so below 1 s in hundredths.</summary>
+    private static string Seconds(double s) => s.ToString(s < 1 ? "0.00" : s < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " s";
+
+    private static string Ops(int n) => n == 1 ? "1 op" : $"{n} ops";
 
     private static string Table(IReadOnlyList<BugRun> runs, string command, bool markdown)
     {
@@ -117,7 +120,7 @@ internal static class PlantedChecks
         {
             r.Bug.Name, r.Bug.Base, r.Bug.Slip.Describe(), r.CaughtBy,
             r.Fastest?.Item.Name ?? "-", r.Fastest is { } f ? Seconds(BugRun.ToFind(f)) : "-",
-            r.SmallestCase is int n ? $"{n} ops" : "-",
+            r.SmallestCase is int n ? Ops(n) : "-",
         }).ToList();
         var sb = new StringBuilder();
         if (markdown)

@@ -36,6 +36,8 @@ internal static class FuzzVerb
             return JobLauncher.Run(SelfCommand.Current(), ["fuzz", target, .. childArgs, .. plugged?.CommandLine ?? []], options, error, stopJobs);
         }
         if (plugged is not null) options = options with { ReplaySuffix = " " + plugged.ReplayOptions };
+        // A crash of another implementation than the default replays on that one.
+        else if (options.Implementation is string impl && impl != Implementations.Registry.Default.Name) options = options with { ReplaySuffix = $" --impl {impl}" };
         ForeignEdges.Reset();
         int exit = Fuzz(target, options, plugged?.Registry ?? Implementations.Knowing(options.Implementation), error);
         if (plugged is not null && plugged.Allocator.Capabilities.CoverageEdges > 0)

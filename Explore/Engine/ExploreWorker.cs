@@ -67,7 +67,7 @@ public sealed partial class Explorer
             for (int i = from; i < to && !_search._stopping; i++)
             {
                 var node = frontier[i];
-                if (Rebuild(node) is not { } implementation) return;
+                if (Rebuild(node) is not { } implementation || !Restores(node, implementation)) return;
                 // No baseline: the implementation's states are judged by DomainVerdicts, not the session.
                 var snapshot = new SessionSnapshot(node.Model!, implementation, 0, 0, null, null);
                 foreach (var choice in _search._alphabet.Next(node.View!))
@@ -122,6 +122,25 @@ public sealed partial class Explorer
                 _path.Add((child, snapshot));
             }
             return _path[^1].Implementation;
+        }
+
+        /// <summary>Whether the implementation comes back to the node's state from its snapshot
+        /// (every op of the node starts there); when its restore throws, that is its crash, a
+        /// finding, as in <see cref="Rebuild"/>, never an exception out of the search.</summary>
+        private bool Restores(Node node, SystemSnapshot implementation)
+        {
+            var impl = _session.Implementation;
+            try
+            {
+                impl.Restore(implementation);
+                return true;
+            }
+            catch (Exception e)
+            {
+                _search.Report(node, null, new Finding(FindingKind.ImplementationCrash, 0, "CRASH",
+                    $"{impl.Name}'s restore threw {e.GetType().Name}: {e.Message}"), null);
+                return false;
+            }
         }
 
         private static string Describe(Outcome? outcome) => outcome is null ? "nothing" : ScenarioPrinter.FormatOutcome(outcome);

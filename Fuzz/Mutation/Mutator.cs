@@ -24,7 +24,7 @@ public sealed class Mutator(Random random, FuzzDictionary dictionary, InputToSta
 {
     private static readonly MutationKind[] BaseKinds = [.. Enum.GetValues<MutationKind>().Where(k => k != MutationKind.CmpOperand)];
 
-    /// <summary>With comparison feedback, one pick in five copies a comparison operand.</summary>
+    /// <summary>With comparison feedback, one pick in six copies a comparison operand (3 of 18).</summary>
     private readonly MutationKind[] Kinds = inputToState is null
         ? BaseKinds
         : [.. BaseKinds, .. Enumerable.Repeat(MutationKind.CmpOperand, BaseKinds.Length / 4)];

@@ -54,4 +54,20 @@ public class ExplorePlantedBugTests(ITestOutputHelper output)
         }, new ExploreOptions { Ops = ops, Depth = 5 });
         Assert.Equal(ExploreEnd.Depth, clean.End);
     }
+
+    /// <summary>A planted allocator whose cached node may point at a freed node cannot restore
+    /// such a state (its snapshot finds the node by its first PFN, which is gone): that is the
+    /// implementation failing, a finding, never an exception out of the search (it was one,
+    /// and `verify check --plant all` reported the item as a tool crash).</summary>
+    [Fact]
+    public void AnImplementationWhoseRestoreThrowsIsAFindingNotAToolCrash()
+    {
+        Assert.True(ExplorePlatform.TryCreate("amd-vi", out var platform, out string error), error);
+
+        var result = Explorer.Run(platform, Planting.Implementation("linux-cached32-kept-on-free"), new ExploreOptions { Depth = 3 });
+
+        Assert.Equal(ExploreEnd.Finding, result.End);
+        output.WriteLine($"{result.Finding!.Finding.Kind} {result.Finding.Finding.Invariant}: {result.Finding.Finding.Message}");
+        output.WriteLine(Contracts.ScenarioPrinter.Print(result.Finding.Scenario));
+    }
 }

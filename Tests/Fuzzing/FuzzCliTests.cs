@@ -43,6 +43,21 @@ public sealed class FuzzCliTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("stat::number_of_executed_units: 300", err);
     }
 
+    /// <summary>A crash of another implementation than the default names it in its replay line,
+    /// and that line reproduces the finding (without --impl it replayed on optimized, clean).</summary>
+    [Fact]
+    public void ACrashOfAnotherImplementationReplaysOnIt()
+    {
+        var (code, _, err) = Run("fuzz", Presets.X86Vtd, Path.Combine(_dir, "w"), "-runs=5000", "-seed=1", "-no_instrument=1",
+            "-impl=optimized+iova-limit-past-by-one", "-artifact_prefix=" + _dir + Path.DirectorySeparatorChar);
+        Assert.Equal(ExitCodes.Failed, code);
+        var replay = System.Text.RegularExpressions.Regex.Match(err, @"replay with: verify replay (\S+) --target x86-vtd --impl optimized\+iova-limit-past-by-one");
+        Assert.True(replay.Success, err);
+        var (again, output, _) = Run("replay", replay.Groups[1].Value, "--target", Presets.X86Vtd, "--impl", "optimized+iova-limit-past-by-one");
+        Assert.Equal(ExitCodes.Failed, again);
+        Assert.Contains("part at step", output);
+    }
+
     [Theory]
     [InlineData("no-such-target")]
     [InlineData("direct", "-runs")]

@@ -57,4 +57,23 @@ public class PlantedCatalogTests
         Assert.Same(Implementations.Registry, Implementations.Knowing(Implementations.Optimized));
         Assert.Same(Implementations.Registry, Implementations.Knowing("no-such-thing"));
     }
+
+    /// <summary>The site each bug names is where it is: the file holds the switch (or is the
+    /// decorator) and the method named. Code moves; the catalog table must follow.</summary>
+    [Fact]
+    public void EverySiteNamesTheFileAndMethodThatHoldTheSlip()
+    {
+        string root = CorpusReplayTests.RepoRoot();
+        foreach (var bug in PlantedCatalog.All)
+        {
+            var parts = bug.Site.Split(", ");
+            string file = Path.Combine(root, parts[0]);
+            Assert.True(File.Exists(file), $"{bug.Name}: {parts[0]} does not exist");
+            string source = File.ReadAllText(file);
+            if (bug.Plant != OptimizedPlant.None)
+                Assert.True(source.Contains($"OptimizedPlant.{bug.Plant}", StringComparison.Ordinal), $"{bug.Name}: {parts[0]} does not use OptimizedPlant.{bug.Plant}");
+            if (parts.Length > 1)
+                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(source, $@"\b{parts[1]}\s*\("), $"{bug.Name}: no method {parts[1]} in {parts[0]}");
+        }
+    }
 }
