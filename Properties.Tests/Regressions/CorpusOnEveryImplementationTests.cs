@@ -29,7 +29,9 @@ public class CorpusOnEveryImplementationTests
         var parsed = ScenarioParser.ParseFile(Path.Combine(RepoRoot(), relativePath));
         Assert.True(parsed.IsSuccess, parsed.ErrorText);
         if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Tests' corpus test judges files that do not build
-        var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), Implementations.Registry.Get(implementation).Create);
+        // Checked as every engine checks it (its model options, its counted known incompleteness).
+        var chosen = Implementations.Registry.Get(implementation);
+        var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), chosen.Create, chosen.Refinement);
         Assert.True(report.Passed, $"{relativePath} on {implementation}: {report.Finding}");
     }
 
