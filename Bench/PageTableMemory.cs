@@ -8,7 +8,7 @@ namespace DmaVerify.Bench;
 /// Page-table memory across a fill and a full teardown (no leak): table pages of the device's
 /// domain at the start, with N 4 KiB mappings live, and after unmapping all of them and a flush
 /// (the DMA-FQ domain parks emptied tables until the flush). A count, not a timing, so it is
-/// printed once rather than benchmarked; Tests/Dma/PageTableMemoryTests.cs asserts it.
+/// printed once rather than benchmarked; Optimized.Tests/Dma/PageTableMemoryTests.cs asserts it.
 /// </summary>
 public static class PageTableMemory
 {

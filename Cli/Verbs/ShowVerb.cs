@@ -1,8 +1,8 @@
 using DmaVerify.Contracts;
 using DmaVerify.Cli.Composition;
 using DmaVerify.Harness;
-using DmaVerify.Cli.Show;
-using DmaVerify.Cli.Show.Svg;
+using DmaVerify.Pictures;
+using DmaVerify.Pictures.Svg;
 using DmaVerify.Cli.Files;
 using DmaVerify.Cli.Text;
 using DmaVerify.Fuzz.Engine;

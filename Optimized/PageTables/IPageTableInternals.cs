@@ -1,6 +1,6 @@
 namespace DmaVerify.Optimized.PageTables;
 
-/// <summary>Seams for tests (Tests/ sees internals): raw entries, a walk that ignores the
+/// <summary>Seams for tests (Optimized.Tests sees internals): raw entries, a walk that ignores the
 /// leaf-page array, and planting an empty table.</summary>
 internal interface IPageTableInternals
 {

@@ -16,17 +16,16 @@ public class CorpusOnEveryImplementationTests
     public static TheoryData<string, string> FilesAndImplementations()
     {
         var data = new TheoryData<string, string>();
-        string root = RepoRoot();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "corpus"), "*.scn", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in Repo.CorpusFiles())
             foreach (var impl in Implementations.Names)
-                data.Add(Path.GetRelativePath(root, file), impl);
+                data.Add(file, impl);
         return data;
     }
 
     [Theory, MemberData(nameof(FilesAndImplementations))]
     public void RefinesTheModel(string relativePath, string implementation)
     {
-        var parsed = ScenarioParser.ParseFile(Path.Combine(RepoRoot(), relativePath));
+        var parsed = ScenarioParser.ParseFile(Path.Combine(Repo.Root, relativePath));
         Assert.True(parsed.IsSuccess, parsed.ErrorText);
         if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Tests' corpus test judges files that do not build
         // Checked as every engine checks it (its model options, its counted known incompleteness).
@@ -38,7 +37,7 @@ public class CorpusOnEveryImplementationTests
     [Fact]
     public void RegressionFilesParseAndNameTheirPreset()
     {
-        string dir = Path.Combine(RepoRoot(), "corpus", RegressionWriter.Folder);
+        string dir = Path.Combine(Repo.Root, "corpus", RegressionWriter.Folder);
         if (!Directory.Exists(dir)) return;
         foreach (var file in Directory.EnumerateFiles(dir, "*.scn"))
         {
@@ -48,10 +47,4 @@ public class CorpusOnEveryImplementationTests
         }
     }
 
-    internal static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Verify.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Verify.sln not found above " + AppContext.BaseDirectory);
-    }
 }
