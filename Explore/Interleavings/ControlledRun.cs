@@ -8,7 +8,8 @@ namespace DmaVerify.Explore;
 /// until it reaches an interleaving point (between two of its calls, or an
 /// <see cref="InterleavingPoint"/> inside a call), where the schedule decides who runs next.
 /// The choices at the points where more than one thread could run are the schedule: the first
-/// ones are given (<c>prefix</c>), the rest take the lowest runnable thread, and all are
+/// ones are given (<c>prefix</c>, with how many threads could run there, which a
+/// deterministic implementation reproduces), the rest take the lowest runnable thread, and all are
 /// returned, so a depth-first search can enumerate every schedule. The running thread makes the
 /// decision and hands over directly (no hand-over when it keeps the turn), so a schedule costs
 /// one wake-up per switch of threads. Calls are stamped with a logical clock that only the
@@ -18,7 +19,7 @@ internal sealed class ControlledRun
 {
     private readonly ISystemUnderTest _system;
     private readonly IReadOnlyList<IReadOnlyList<Op>> _threads;
-    private readonly IReadOnlyList<int> _prefix;
+    private readonly IReadOnlyList<(int Runnable, int Chosen)> _prefix;
     private readonly SemaphoreSlim[] _turn;
     private readonly SemaphoreSlim _allDone = new(0);
     private readonly bool[] _finished;
@@ -26,8 +27,9 @@ internal sealed class ControlledRun
     private readonly List<(int Runnable, int Chosen)> _decisions = [];
     private long _clock;
     private long _progress;
+    private bool _offPrefix;
 
-    private ControlledRun(ISystemUnderTest system, IReadOnlyList<IReadOnlyList<Op>> threads, IReadOnlyList<int> prefix, long clockStart)
+    private ControlledRun(ISystemUnderTest system, IReadOnlyList<IReadOnlyList<Op>> threads, IReadOnlyList<(int Runnable, int Chosen)> prefix, long clockStart)
     {
         _system = system;
         _threads = threads;
@@ -47,14 +49,15 @@ internal sealed class ControlledRun
     /// <param name="stepTimeout">How long the run may go without a thread reaching a point or
     /// finishing a call before it is called stuck (a thread blocked on a lock a suspended
     /// thread holds, or a call that does not return).</param>
-    public static Result Execute(ISystemUnderTest system, IReadOnlyList<IReadOnlyList<Op>> threads, IReadOnlyList<int> prefix, long clockStart, TimeSpan stepTimeout) =>
+    public static Result Execute(ISystemUnderTest system, IReadOnlyList<IReadOnlyList<Op>> threads, IReadOnlyList<(int Runnable, int Chosen)> prefix, long clockStart, TimeSpan stepTimeout) =>
         new ControlledRun(system, threads, prefix, clockStart).Drive(stepTimeout);
 
     private Result Drive(TimeSpan stepTimeout)
     {
         var workers = Enumerable.Range(0, _threads.Count).Select(t => new Thread(() => Work(t)) { IsBackground = true, Name = $"interleaving {t}" }).ToList();
         workers.ForEach(w => w.Start());
-        _turn[Next()!.Value].Release();
+        if (Next() is not int first) return new Result([], _decisions, null); // no thread has a call
+        _turn[first].Release();
         long seen = -1;
         while (!_allDone.Wait(stepTimeout))
         {
@@ -66,6 +69,9 @@ internal sealed class ControlledRun
             seen = now;
         }
         workers.ForEach(w => w.Join());
+        if (_offPrefix || _decisions.Count < _prefix.Count)
+            return new Result([], _decisions, "a schedule's run did not come to the choices an earlier run of the same prefix had " +
+                                              "(the implementation's interleaving points differ between runs from the same state)");
         return new Result([.. _events.SelectMany(e => e)], _decisions, null);
     }
 
@@ -80,12 +86,18 @@ internal sealed class ControlledRun
         int choice = 0;
         if (runnable > 1)
         {
-            choice = _decisions.Count < _prefix.Count ? _prefix[_decisions.Count] : 0;
+            bool given = _decisions.Count < _prefix.Count;
+            choice = given ? _prefix[_decisions.Count].Chosen : 0;
+            if (given && _prefix[_decisions.Count].Runnable != runnable)
+            {
+                // Not thrown: this runs on a worker thread. The run ends and says so.
+                _offPrefix = true;
+                choice = runnable - 1;
+            }
             _decisions.Add((runnable, choice));
         }
-        for (int t = 0; t < _finished.Length; t++)
+        for (int t = 0; ; t++)
             if (!_finished[t] && choice-- == 0) return t;
-        throw new InvalidOperationException($"schedule choice out of range at decision {_decisions.Count - 1}");
     }
 
     private void Work(int t)

@@ -92,7 +92,7 @@ public sealed class InterleavingSearch(PlatformConfig platform, Implementation i
         foreach (var threads in Combinations(lists))
         {
             opLists++;
-            var prefix = new List<int>();
+            var prefix = new List<(int Runnable, int Chosen)>();
             while (true)
             {
                 if (cancel.IsCancellationRequested || schedules >= options.MaxSchedules || clock.Elapsed > options.TimeLimit)
@@ -104,7 +104,7 @@ public sealed class InterleavingSearch(PlatformConfig platform, Implementation i
                 catch (Exception e)
                 {
                     var crash = new Finding(FindingKind.ImplementationCrash, 0, "CRASH", $"{implementation.Name}'s restore threw {e.GetType().Name}: {e.Message}");
-                    return Done(opLists, schedules, complete: false, new InterleavingFinding(setup, threads, prefix, crash, ""), null);
+                    return Done(opLists, schedules, complete: false, new InterleavingFinding(setup, threads, [.. prefix.Select(p => p.Chosen)], crash, ""), null);
                 }
                 var run = ControlledRun.Execute(system, threads, prefix, setupEvents.Count * 2, options.StepTimeout);
                 schedules++;
@@ -117,7 +117,7 @@ public sealed class InterleavingSearch(PlatformConfig platform, Implementation i
                 int k = run.Decisions.Count - 1;
                 while (k >= 0 && run.Decisions[k].Chosen + 1 >= run.Decisions[k].Runnable) k--;
                 if (k < 0) break;
-                prefix = [.. schedule.Take(k), schedule[k] + 1];
+                prefix = [.. run.Decisions.Take(k), (run.Decisions[k].Runnable, run.Decisions[k].Chosen + 1)];
             }
         }
         return Done(opLists, schedules, complete: true, null, null);

@@ -85,4 +85,33 @@ public class InterleavingSearchTests
         Assert.False(result.Complete);
         Assert.Contains("without reaching an interleaving point", result.ToolError);
     }
+
+    /// <summary>Yields inside every other call it makes, counting across runs: the same
+    /// schedule prefix meets other choices the next time.</summary>
+    private sealed class YieldsEveryOtherCall(ISystemUnderTest inner) : ISystemUnderTest
+    {
+        private int _calls;
+        public string Name => "yields-every-other-call";
+        public Outcome Apply(Op op)
+        {
+            if (Interlocked.Increment(ref _calls) % 2 == 0) InterleavingPoint.Here();
+            return inner.Apply(op);
+        }
+        public SystemState ExportState() => inner.ExportState();
+        public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
+        public long AllocationAttempts => inner.AllocationAttempts;
+        public SystemSnapshot Snapshot() => inner.Snapshot();
+        public void Restore(SystemSnapshot snapshot) => inner.Restore(snapshot);
+    }
+
+    [Fact]
+    public void AnImplementationWhosePointsChangeBetweenRunsIsAToolErrorNotAVerdict()
+    {
+        var optimized = Implementations.Registry.Get(Implementations.Optimized);
+        var flaky = new Implementation("flaky", p => new YieldsEveryOtherCall(optimized.Create(p)), optimized.ModelOptions);
+        var result = Search(flaky, depth: 2);
+        Assert.Null(result.Finding);
+        Assert.False(result.Complete);
+        Assert.Contains("did not come to the choices an earlier run of the same prefix had", result.ToolError);
+    }
 }
