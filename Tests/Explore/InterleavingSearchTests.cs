@@ -56,23 +56,17 @@ public class InterleavingSearchTests
 
     /// <summary>Holds a lock across an interleaving point: the other thread blocks on the lock
     /// where the scheduler cannot see it.</summary>
-    private sealed class YieldsInsideALock(ISystemUnderTest inner) : ISystemUnderTest
+    private sealed class YieldsInsideALock(ISystemUnderTest inner) : Decorator(inner, "yields-inside-a-lock")
     {
         private readonly Lock _gate = new();
-        public string Name => "yields-inside-a-lock";
-        public Outcome Apply(Op op)
+        public override Outcome Apply(Op op)
         {
             lock (_gate)
             {
                 InterleavingPoint.Here();
-                return inner.Apply(op);
+                return Inner.Apply(op);
             }
         }
-        public SystemState ExportState() => inner.ExportState();
-        public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
-        public long AllocationAttempts => inner.AllocationAttempts;
-        public SystemSnapshot Snapshot() => inner.Snapshot();
-        public void Restore(SystemSnapshot snapshot) => inner.Restore(snapshot);
     }
 
     [Fact]
@@ -88,20 +82,14 @@ public class InterleavingSearchTests
 
     /// <summary>Yields inside every other call it makes, counting across runs: the same
     /// schedule prefix meets other choices the next time.</summary>
-    private sealed class YieldsEveryOtherCall(ISystemUnderTest inner) : ISystemUnderTest
+    private sealed class YieldsEveryOtherCall(ISystemUnderTest inner) : Decorator(inner, "yields-every-other-call")
     {
         private int _calls;
-        public string Name => "yields-every-other-call";
-        public Outcome Apply(Op op)
+        public override Outcome Apply(Op op)
         {
             if (Interlocked.Increment(ref _calls) % 2 == 0) InterleavingPoint.Here();
-            return inner.Apply(op);
+            return Inner.Apply(op);
         }
-        public SystemState ExportState() => inner.ExportState();
-        public void FailNthAllocation(int n) => inner.FailNthAllocation(n);
-        public long AllocationAttempts => inner.AllocationAttempts;
-        public SystemSnapshot Snapshot() => inner.Snapshot();
-        public void Restore(SystemSnapshot snapshot) => inner.Restore(snapshot);
     }
 
     [Fact]
