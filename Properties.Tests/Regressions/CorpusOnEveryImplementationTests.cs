@@ -8,7 +8,7 @@ namespace DmaVerify.Properties.Tests.Regressions;
 /// <summary>
 /// Every scenario under corpus/ (examples and the regression files the property runs write to
 /// corpus/regressions/) replayed against every implementation in
-/// <see cref="Implementations.Registry"/>, with the model judging each step. (Tests' CorpusReplayTests
+/// <see cref="Implementations.Registry"/>, with the model judging each step. (Model.Tests' CorpusReplayTests
 /// replays them on the model alone.)
 /// </summary>
 public class CorpusOnEveryImplementationTests
@@ -27,7 +27,7 @@ public class CorpusOnEveryImplementationTests
     {
         var parsed = ScenarioParser.ParseFile(Path.Combine(Repo.Root, relativePath));
         Assert.True(parsed.IsSuccess, parsed.ErrorText);
-        if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Tests' corpus test judges files that do not build
+        if (!parsed.Scenario!.TryBuildPlatform(out var platform, out _)) return; // Model.Tests' corpus test judges files that do not build
         // Checked as every engine checks it (its model options, its counted known incompleteness).
         var chosen = Implementations.Registry.Get(implementation);
         var report = RefinementSession.Run(platform, parsed.Scenario.Steps.Select(s => s.Op), chosen.Create, chosen.Refinement);
