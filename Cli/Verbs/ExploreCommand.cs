@@ -28,10 +28,14 @@ internal static class ExploreCommand
         var implState = new Option<string>("--impl-state") { Description = "When the implementation's exported state is judged by the full checker: new (each new state, default), every (after every op, with the step rules on its states before and after: a failed op must change nothing), none.", DefaultValueFactory = _ => "new" };
         var workers = new Option<int?>("--workers") { Description = $"Threads expanding each depth, each with its own model and implementation (default: one per core, here {Environment.ProcessorCount}; 1 with --allocator). With one, which of several equally short counterexamples is reported does not vary between runs." };
         var listOps = new Option<bool>("--list-ops") { Description = "Print each preset's alphabet in its starting state and exit." };
+        var threads = new Option<int?>("--threads")
+        {
+            Description = $"Systematic concurrency testing instead: 2 or 3 threads on one shared domain, each running every list of 1 to --depth calls (default {InterleavingOptions.DefaultDepth}, at most {ExploreInterleavings.MaxDepth}) of map, unmap #0 and read #0, in every schedule of their calls and of the windows inside calls; each history judged by linearizability against the model.",
+        };
 
         var command = new Command("explore", "Bounded-exhaustive checking: every op sequence of a finite per-state alphabet up to a depth, breadth first, on the model and an implementation in lock step with the invariants after every op; states deduplicated by a canonical hash. A finding is a shortest counterexample.")
         {
-            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, workers, listOps,
+            preset, all, depth, impl, ops, maxStates, maxLive, timeLimit, json, shard, shardDepth, merge, artifacts, noSymmetry, noDedup, implState, workers, listOps, threads,
         };
         // Options are read from their tokens here: GetValue throws on an option with an error of
         // its own (a --preset or --merge without a value), which the parser then reports.
@@ -66,6 +70,8 @@ internal static class ExploreCommand
             ImplementationState = parse.GetValue(implState) ?? "new",
             ListOps = parse.GetValue(listOps),
             Workers = parse.GetValue(workers),
+            DepthGiven = parse.GetResult(depth) is { Implicit: false },
+            Threads = parse.GetValue(threads),
         }, output, error, plugged)));
         examples[command] =
         [
@@ -78,6 +84,7 @@ internal static class ExploreCommand
             "  verify explore --preset k8-gart --depth 4 --shard 0/2 --json > part0.json   # one of 2 machines",
             "  verify explore --preset k8-gart --depth 4 --shard 1/2 --json > part1.json   # the other",
             "  verify explore --merge part0.json part1.json",
+            "  verify explore --preset x86-vtd --threads 2 --depth 1   # every schedule of two threads on one domain",
             "",
             "A finding is a shortest counterexample (every shorter sequence ran clean), written under",
             "--artifacts with the `verify replay` line that runs it again (exit 1). A run stopped by",

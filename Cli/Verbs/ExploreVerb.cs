@@ -32,6 +32,10 @@ internal sealed record ExploreRequest
     public bool ListOps { get; init; }
     /// <summary>Null: one per core (one with an allocator plugged in).</summary>
     public int? Workers { get; init; }
+    /// <summary>Whether --depth was given (--threads has its own default).</summary>
+    public bool DepthGiven { get; init; } = true;
+    /// <summary>Systematic concurrency testing with this many threads (<see cref="ExploreInterleavings"/>).</summary>
+    public int? Threads { get; init; }
 }
 
 /// <summary>
@@ -74,6 +78,10 @@ internal static class ExploreVerb
             error.WriteLine($"verify explore: --impl: {implError}");
             return ExitCodes.BadInput;
         }
+        if (request.Threads is not null)
+            return plugged is not null
+                ? Bad(error, "--threads cannot be used with --allocator (a plugged allocator runs one call at a time in its host process)")
+                : ExploreInterleavings.Run(request, platforms, implementation, output, error);
         if (!OpKindNames.TryParse(request.Ops ?? "default", out var kinds, out string opsError))
         {
             error.WriteLine($"verify explore: --ops: {opsError}");

@@ -28,7 +28,8 @@ public sealed class CheckThenActUnmap(ISystemUnderTest inner) : ISystemUnderTest
             var mine = inner.ExportState().MappingsOf(unmap.Device).ToList();
             target = handle.Index < mine.Count ? mine[handle.Index] : null;
         }
-        Thread.Sleep(1); // the window: another thread runs here
+        // The window: another thread runs here (a controlled scheduler picks which; free threads sleep).
+        if (!InterleavingPoint.Here()) Thread.Sleep(1);
         lock (_gate)
             return inner.Apply(target is null ? unmap : unmap with { Handle = new RawRef(target.Dma.Value) });
     }

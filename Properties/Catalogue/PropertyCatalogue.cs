@@ -74,7 +74,7 @@ public sealed class PropertyCatalogue(ImplementationRegistry implementations)
     public static ConcurrencySpec Linearizability(Implementation implementation, string preset) => new()
     {
         Name = $"linearizable/{implementation.Name}/{preset}", Preset = preset,
-        ImplementationName = implementation.Name, Implementation = implementation.Create,
+        ImplementationName = implementation.Name, Implementation = implementation.Create, Model = implementation.ModelOptions,
         Devices = preset == Presets.SocVcm ? [0, 1, 2] : [0],
     };
 

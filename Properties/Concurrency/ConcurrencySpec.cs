@@ -22,6 +22,8 @@ public sealed record ConcurrencySpec : INamedRun
     public required IReadOnlyList<int> Devices { get; init; }
     public int DefaultBudget { get; init; } = 40;
     public int Attempts { get; init; } = 3;
+    /// <summary>The model's options for this implementation (the oracle of every history).</summary>
+    public ModelOptions Model { get; init; } = new();
 
     public ConcurrencySpec With(string implementationName, Func<PlatformConfig, ISystemUnderTest> implementation) =>
         this with { ImplementationName = implementationName, Implementation = implementation };
@@ -31,7 +33,7 @@ public sealed record ConcurrencySpec : INamedRun
     public Finding? Execute(ConcurrencyCase c, int attempts)
     {
         var platform = Presets.Get(c.Preset);
-        var checker = new LinearizabilityChecker(platform);
+        var checker = new LinearizabilityChecker(platform, Model);
         for (int attempt = 0; attempt < attempts; attempt++)
         {
             var system = Implementation(platform);

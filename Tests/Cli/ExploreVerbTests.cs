@@ -193,6 +193,23 @@ public sealed partial class ExploreVerbTests : IDisposable
     }
 
     [Fact]
+    public void ThreadsFindThePlantedRaceAndPrintHowToFindItAgain()
+    {
+        var (code, output, error) = Verify("explore", "--preset", "x86-vtd", "--threads", "2", "--impl", "optimized+check-then-act-unmap");
+        Assert.True(code == ExitCodes.Failed, output + error);
+        Assert.Contains("x86-vtd: FAIL Divergence LINEARIZABILITY after", output);
+        Assert.Matches(@"(?m)^  thread 1  unmap dev=0 handle=#0 len=0x1000 dir=bidirectional$", output);
+        Assert.Contains("  find it again: verify explore --preset x86-vtd --threads 2 --depth 2 --impl optimized+check-then-act-unmap", output);
+
+        (code, output, error) = Verify("explore", "--preset", "x86-vtd", "--threads", "2", "--depth", "1", "--json");
+        Assert.True(code == ExitCodes.Ok, output + error);
+        using var json = JsonDocument.Parse(output);
+        var preset = json.RootElement[0];
+        Assert.Equal("pass", preset.GetProperty("result").GetString());
+        Assert.Equal(18, preset.GetProperty("schedules").GetInt64());
+    }
+
+    [Fact]
     public void AFindingIsWrittenUnderArtifactsAndItsReplayLineFailsTheSameWay()
     {
         var planted = PlantedSystems.LastByteOffByOne;

@@ -1,20 +1,24 @@
 using DmaVerify.Contracts;
-using DmaVerify.Harness;
 using DmaVerify.Model;
 
-namespace DmaVerify.Properties;
+namespace DmaVerify.Harness;
 
 /// <summary>
 /// Is a concurrent history linearizable against the model's sequential semantics? Searches,
 /// exhaustively, the orders of the calls that respect real time (a call that returned before
 /// another was invoked comes first; calls of one thread keep their order) for one in which the
 /// model (<see cref="ModelSystem.Check"/>, which accepts any outcome it allows and adopts the
-/// implementation's choices) accepts every answer. Candidate prefixes are re-run from a fresh
-/// model, and a prefix the model refuses is cut off with everything below it. Histories are
-/// small (≤ 12 calls), so the search stays in the thousands of prefixes.
+/// implementation's choices) accepts every answer. The search walks one model, saving its
+/// state before each placed call and restoring it on the way back (O(1) snapshots), so a
+/// prefix the model refuses is cut off with everything below it. Histories are small (≤ 20
+/// calls).
 /// </summary>
-public sealed class LinearizabilityChecker(PlatformConfig platform)
+public sealed class LinearizabilityChecker(PlatformConfig platform, ModelOptions? options = null)
 {
+    // Built once: every search restores its starting state (O(1)) instead of building a model.
+    private readonly ModelSystem _model = new(platform, options);
+    private ModelSnapshot? _start;
+
     public int PrefixesTried { get; private set; }
 
     /// <summary>A witness order (indexes into the history's events), or null when none exists.</summary>
@@ -27,18 +31,23 @@ public sealed class LinearizabilityChecker(PlatformConfig platform)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
                 if (i != j && events[j].Precedes(events[i])) predecessors[i] |= 1 << j;
+        var model = _model;
+        model.Restore(_start ??= model.Snapshot());
         var order = new List<int>(n);
         return Search(0) ? order : null;
 
         bool Search(int placed)
         {
             if (order.Count == n) return true;
+            var saved = model.Snapshot();
             for (int i = 0; i < n; i++)
             {
                 if ((placed & (1 << i)) != 0 || (predecessors[i] & ~placed) != 0) continue;
+                PrefixesTried++;
                 order.Add(i);
-                if (Accepted(events, order) && Search(placed | (1 << i))) return true;
+                if (model.Check(events[i].Op, events[i].Outcome).Divergence is null && Search(placed | (1 << i))) return true;
                 order.RemoveAt(order.Count - 1);
+                model.Restore(saved);
             }
             return false;
         }
@@ -53,14 +62,5 @@ public sealed class LinearizabilityChecker(PlatformConfig platform)
         if (FindLinearization(history) is not null) return null;
         return new Finding(FindingKind.Divergence, history.Events.Count - 1, "LINEARIZABILITY",
             $"no order of the {history.Events.Count} calls that respects real time is one the model allows:\n{history.ToText()}");
-    }
-
-    private bool Accepted(IReadOnlyList<ConcurrentEvent> events, List<int> order)
-    {
-        PrefixesTried++;
-        var model = new ModelSystem(platform);
-        foreach (int i in order)
-            if (model.Check(events[i].Op, events[i].Outcome).Divergence is not null) return false;
-        return true;
     }
 }

@@ -2,7 +2,7 @@ using System.Text;
 using DmaVerify.Contracts;
 using DmaVerify.Model;
 
-namespace DmaVerify.Properties;
+namespace DmaVerify.Harness;
 
 /// <summary>One call in a concurrent history: which thread made it, the op, the answer, and
 /// when it was invoked and when it returned (Stopwatch ticks; only their order matters).</summary>
