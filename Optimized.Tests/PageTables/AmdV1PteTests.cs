@@ -81,6 +81,35 @@ public class AmdV1PteTests
         }
     }
 
+    /// <summary>Sizes below 4 KiB or above 2^51 have no level (C#'s truncating division alone
+    /// would put 2^11 at level 0), and only PR makes an entry present.</summary>
+    [Fact]
+    public void LeafLevelOutsideTheSupportedSizesAndThePresentBit()
+    {
+        foreach (int n in new[] { 0, 3, 11, 52, 63 })
+            Assert.Equal(-1, AmdV1Pte.LeafLevel(n));
+        Assert.False(AmdV1Pte.IsPresent(0));
+        Assert.False(AmdV1Pte.IsPresent(AmdV1Pte.EncodeLeaf(0x4000_0000, 21, true, true) & ~AmdV1Pte.Present));
+    }
+
+    /// <summary>The canonical-leaf check (what INV-14 reads) rejects each way an entry can
+    /// differ from what EncodeLeaf writes.</summary>
+    [Fact]
+    public void NonCanonicalLeavesAreRejected()
+    {
+        ulong leaf = AmdV1Pte.EncodeLeaf(0x4000_0000, 21, true, true); // 2 MiB, natural size at level 1
+        Assert.True(AmdV1Pte.IsCanonicalLeaf(leaf, 1));
+        Assert.False(AmdV1Pte.IsCanonicalLeaf(leaf & ~AmdV1Pte.Present, 1));
+        Assert.False(AmdV1Pte.IsCanonicalLeaf(leaf | (1UL << 59), 1)); // outside PR/NL/OA/IR/IW
+        Assert.False(AmdV1Pte.IsCanonicalLeaf(leaf & ~(AmdV1Pte.IoRead | AmdV1Pte.IoWrite), 1));
+        Assert.False(AmdV1Pte.IsCanonicalLeaf(leaf | 0x1000, 1)); // natural size, address not aligned
+        // The same 2 MiB written as Next Level 7 (OA bits 19:12 ones, bit 20 zero): a natural
+        // size must use Next Level 0.
+        ulong sized = 0x4000_0000UL | 0xF_F000 | ((ulong)AmdV1Pte.NextLevelSized << AmdV1Pte.NextLevelShift)
+            | AmdV1Pte.IoRead | AmdV1Pte.IoWrite | AmdV1Pte.Present;
+        Assert.Equal(21, AmdV1Pte.DecodeLeafSizeLog2(sized, 1));
+        Assert.False(AmdV1Pte.IsCanonicalLeaf(sized, 1));
+    }
 
     [Fact]
     public void IrIwConstantMatchesTheFieldDefinitions() => Assert.Equal(IrIw, AmdV1Pte.IoRead | AmdV1Pte.IoWrite);

@@ -44,8 +44,13 @@ public class GartAndTcePteTests
         // RPN masks: 52 - page shift bits.
         Assert.Equal((1UL << 40) - 1, TcePte.RpnMask(12));
         Assert.Equal((1UL << 28) - 1, TcePte.RpnMask(24));
-        // No permission: not a valid TCE.
+        // No permission: not a valid TCE, so not a canonical one either.
         Assert.False(TcePte.IsValid(TcePte.Encode(0x5000, 12, false, false)));
+        Assert.False(TcePte.IsCanonical(TcePte.Encode(0x5000, 12, false, false), 12));
+        Assert.False(TcePte.IsCanonical(0, 12));
+        // Slots count from the window's base (the DDW does not start at bus address 0).
+        Assert.Equal(5, TcePte.LevelIndex(0x8_0000_5000, 0x8_0000_0000, 12));
+        Assert.Equal(3, TcePte.LevelIndex(0x8_0060_0000, 0x8_0000_0000, 21));
     }
 
     [Theory]

@@ -58,6 +58,8 @@ public class LpaePteTests
     [InlineData(12, 40, false, 4, 1)]
     [InlineData(12, 40, true, 3, 10)]   // two level-1 tables concatenated
     [InlineData(12, 48, true, 4, 9)]    // 512 entries at level 0: no concatenation
+    [InlineData(12, 43, true, 3, 13)]   // 16 entries at level 0: the most that concatenate
+    [InlineData(12, 44, true, 4, 5)]    // 32 entries at level 0: no concatenation
     [InlineData(14, 48, false, 4, 1)]
     [InlineData(14, 48, true, 3, 12)]
     [InlineData(16, 48, false, 3, 6)]
@@ -89,6 +91,54 @@ public class LpaePteTests
         Assert.Equal(1, LpaePte.Kind(0x4000_0003, 2)); // table
         Assert.Equal(-1, LpaePte.LeafLevel(39, 12));   // no level-0 blocks
         Assert.Equal(2, LpaePte.LeafLevel(25, 14));    // 32 MiB with 16K
+    }
+
+    /// <summary>The granule is a level-3 page, level 1 holds the largest blocks, and nothing
+    /// below the granule or between the levels has a level.</summary>
+    [Theory]
+    [InlineData(12)]
+    [InlineData(14)]
+    [InlineData(16)]
+    public void LeafLevelsAtTheEdges(int granuleShift)
+    {
+        int bitsPerLevel = granuleShift - 3;
+        Assert.Equal(3, LpaePte.LeafLevel(granuleShift, granuleShift));
+        Assert.Equal(1, LpaePte.LeafLevel(granuleShift + 2 * bitsPerLevel, granuleShift));
+        Assert.Equal(-1, LpaePte.LeafLevel(granuleShift + 1, granuleShift));
+        for (int below = 0; below < granuleShift; below++)
+            Assert.Equal(-1, LpaePte.LeafLevel(below, granuleShift));
+    }
+
+    /// <summary>Stage 1's AttrIndx is bits 4:2 only: bit 5 is NS, not part of the memory type.</summary>
+    [Fact]
+    public void StageOneMemoryTypeIgnoresTheNsBit()
+    {
+        ulong pte = (1UL << 5) | (LpaePte.MairDevice << LpaePte.AttrShift);
+        Assert.Equal(LpaePte.MairDevice, LpaePte.MemoryType(pte, stage2: false));
+        Assert.True(LpaePte.IsDevice(pte, stage2: false));
+    }
+
+    /// <summary>The canonical-leaf check (what INV-14 reads) rejects each way an entry can
+    /// differ from what EncodeLeaf writes.</summary>
+    [Fact]
+    public void NonCanonicalLeavesAreRejected()
+    {
+        ulong s1 = LpaePte.EncodeLeaf(0x4020_0000, 2, 12, Attr(false, Prot.Read | Prot.Write | Prot.Cache));
+        ulong s1Plain = LpaePte.EncodeLeaf(0x4020_0000, 2, 12, Attr(false, Prot.Read | Prot.Write));
+        ulong s2 = LpaePte.EncodeLeaf(0x4020_0000, 2, 12, Attr(true, Prot.Read | Prot.Write | Prot.Cache));
+        Assert.True(LpaePte.IsCanonicalLeaf(s1, 2, 12, false));
+        Assert.True(LpaePte.IsCanonicalLeaf(s1Plain, 2, 12, false));
+        Assert.True(LpaePte.IsCanonicalLeaf(s2, 2, 12, true));
+        ulong attrs = Attr(false, Prot.Read | Prot.Write | Prot.Cache);
+        Assert.False(LpaePte.IsCanonicalLeaf(LpaePte.EncodeLeaf(0, 0, 12, attrs), 0, 12, false)); // no level-0 blocks
+        Assert.False(LpaePte.IsCanonicalLeaf(LpaePte.EncodeLeaf(0, 4, 12, attrs), 4, 12, false)); // no level 4
+        Assert.False(LpaePte.IsCanonicalLeaf(s1 | LpaePte.TypeTable, 2, 12, false));             // a table descriptor
+        Assert.False(LpaePte.IsCanonicalLeaf(s1 & ~LpaePte.AccessFlag, 2, 12, false));
+        Assert.False(LpaePte.IsCanonicalLeaf(s1 | (1UL << 58), 2, 12, false));                   // software bit
+        Assert.False(LpaePte.IsCanonicalLeaf(s1 | (1UL << 53), 2, 12, false));                   // half of XN
+        Assert.False(LpaePte.IsCanonicalLeaf((s1 & ~LpaePte.ShMask) | LpaePte.ShOuter, 2, 12, false)); // cacheable, outer
+        Assert.False(LpaePte.IsCanonicalLeaf(s1Plain | (3UL << LpaePte.AttrShift), 2, 12, false));   // AttrIndx 3: unused
+        Assert.False(LpaePte.IsCanonicalLeaf(s2 & ~(LpaePte.HapRead | LpaePte.HapWrite), 2, 12, true)); // no access
     }
 
     [Theory]

@@ -67,4 +67,17 @@ public class VtdSsPteTests
         Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0x1000, 1, true, true), 1)); // misaligned superpage
         Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0, level, true, true) | (1UL << 11), level)); // SNP not used
     }
+
+    /// <summary>The canonical-leaf check rejects each way an entry can differ from what
+    /// EncodeLeaf writes: no leaf level, PS where it must not be or missing where it must be,
+    /// no permission.</summary>
+    [Fact]
+    public void NonCanonicalLeavesAreRejected()
+    {
+        Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0, 3, true, true), 3)); // no 512 GiB leaves
+        Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0, 0, true, true), -1));
+        Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0x1000, 0, true, true) | VtdSsPte.PageSize, 0));
+        Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0x20_0000, 1, true, true) & ~VtdSsPte.PageSize, 1));
+        Assert.False(VtdSsPte.IsCanonicalLeaf(VtdSsPte.EncodeLeaf(0x20_0000, 1, false, false), 1)); // PS only
+    }
 }
