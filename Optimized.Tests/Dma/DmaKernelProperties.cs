@@ -32,6 +32,32 @@ public class DmaKernelProperties
 
     private static ulong DmaBitMask(byte bits) => bits % 41 + 24 == 64 ? ulong.MaxValue : (1UL << (bits % 41 + 24)) - 1;
 
+    /// <summary>Edges the random draws reach too rarely to pin (mutants that survived the
+    /// kernels' mutation run, docs/mutation.md): the known answer at each.</summary>
+    [Theory]
+    [InlineData(0UL, 0UL, ulong.MaxValue, 0UL, false)]                          // empty: never capable
+    [InlineData(ulong.MaxValue, 1UL, ulong.MaxValue, 0UL, false)]               // DMA_MAPPING_ERROR itself
+    [InlineData(ulong.MaxValue - 0xFFF, 0x1000UL, ulong.MaxValue, 0UL, true)]   // last byte exactly 2^64 - 1
+    [InlineData(ulong.MaxValue - 0xFFF, 0x1001UL, ulong.MaxValue, 0UL, false)]  // one byte more wraps
+    public void DmaCapableAtTheEdges(ulong addr, ulong size, ulong mask, ulong busLimit, bool capable) =>
+        Assert.Equal(capable, DmaWindow.IsCapable(addr, size, mask, busLimit));
+
+    [Theory]
+    [InlineData(0UL, 5UL, 5UL)]
+    [InlineData(5UL, 0UL, 5UL)]
+    [InlineData(0UL, 0UL, 0UL)]
+    [InlineData(3UL, 5UL, 3UL)]
+    [InlineData(5UL, 3UL, 3UL)]
+    public void MinNotZeroKnownAnswers(ulong a, ulong b, ulong min) => Assert.Equal(min, DmaWindow.MinNotZero(a, b));
+
+    /// <summary>Linux pads an sg entry only when <c>pad_len &lt; s_length - 1</c>: a pad of
+    /// exactly length - 1 bytes is not inserted.</summary>
+    [Theory]
+    [InlineData(0x1001UL, 0UL)]
+    [InlineData(0x1002UL, 0x1000UL)]
+    public void PadBeforeNeedsThePadShorterThanTheEntryLessOne(ulong length, ulong pad) =>
+        Assert.Equal(pad, SgRules.PadBefore(index: 1, boundaryMask: 0xFFFF, iovaLen: 0xF000, length));
+
     [Property]
     public void DmaCapableIsTheRangeCheckWithoutWrapping(ulong addr, ulong size, ulong busLimit, byte maskBits, sbyte slack)
     {
