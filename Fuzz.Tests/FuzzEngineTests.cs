@@ -36,6 +36,25 @@ public sealed class FuzzEngineTests(ITestOutputHelper log) : IDisposable
     private static string[] CorpusNames(string folder) =>
         Directory.EnumerateFiles(folder).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal).ToArray()!;
 
+    /// <summary>An input that takes 20 ms: a second holds about 50 of them.</summary>
+    private sealed class Slow : IFuzzTarget
+    {
+        public string Name => "slow";
+        public void Run(ReadOnlySpan<byte> data) => Thread.Sleep(20);
+    }
+
+    /// <summary>-max_total_time stops a run; with MinRuns (what `verify check` sets) only once
+    /// that many inputs ran, so a starved machine cannot pass an item on a handful of inputs.</summary>
+    [Fact]
+    public void TheTimeLimitWaitsForTheMinimumInputs()
+    {
+        var output = new StringWriter();
+        var timed = new FuzzEngine(new Slow(), Options("-max_total_time=1 -seed=1 -reload=0"), FuzzDictionary.ForTarget("mixed"), output).Run([Folder("timed")]);
+        Assert.InRange(timed.Runs, 1, 99);
+        var floored = new FuzzEngine(new Slow(), Options("-max_total_time=1 -seed=1 -reload=0") with { MinRuns = 100 }, FuzzDictionary.ForTarget("mixed"), output).Run([Folder("floored")]);
+        Assert.InRange(floored.Runs, 100, 101);
+    }
+
     /// <summary>Same seed, same run count: the same corpus files and the same statistics.</summary>
     [Fact]
     public void FixedSeedRunsAreReproducible()

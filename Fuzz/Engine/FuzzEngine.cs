@@ -137,7 +137,7 @@ public sealed class FuzzEngine
     private bool LimitReached() =>
         _stop.IsCancellationRequested ||
         (_options.Runs >= 0 && _runs >= _options.Runs) ||
-        (_options.MaxTotalTime > 0 && _clock.ElapsedMilliseconds >= _options.MaxTotalTime * 1000L);
+        (_options.MaxTotalTime > 0 && _runs >= _options.MinRuns && _clock.ElapsedMilliseconds >= _options.MaxTotalTime * 1000L);
 
     /// <summary>Runs one input; returns the crash result to end with, or null.</summary>
     private FuzzResult? RunOne(Executor executor, ReadOnlySpan<byte> data, CoverageFeatures coverage, List<CorpusFolder> folders,

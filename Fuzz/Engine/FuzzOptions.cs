@@ -13,6 +13,10 @@ public sealed record FuzzOptions
     public long Runs { get; init; } = -1;
     /// <summary>Seconds; 0 = no limit.</summary>
     public int MaxTotalTime { get; init; }
+    /// <summary>The time limit stops the run only once this many inputs ran (not a libFuzzer
+    /// flag: `verify check` sets it, so a machine starved of CPU still runs the work a fuzz
+    /// item's verdict stands on instead of passing after a handful of inputs); 0 = none.</summary>
+    public long MinRuns { get; init; }
     /// <summary>Longest input the mutator makes; 0 = the default (<see cref="DefaultMaxLen"/>, or
     /// the longest corpus file if that is longer).</summary>
     public int MaxLen { get; init; }
